@@ -1,0 +1,100 @@
+"""A whole ``check`` run: discover -> per-file pass -> project index -> global phase -> filters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from linter.config import Settings
+from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult
+from linter.discovery import SourceFile
+from linter.project import ModuleFacts, ProjectIndex
+from linter.rule import Rule
+from linter.runner import LintOptions, lint_many
+from linter.selection import codes_matching
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Everything a run needs, decided by the CLI (or a test) beforehand."""
+
+    root: Path
+    settings: Settings
+    rules: tuple[type[Rule], ...]
+    files: tuple[SourceFile, ...]
+
+
+def lint_files(request: CheckRequest) -> list[FileResult]:
+    """The per-file pass over every file (in-process)."""
+    options = LintOptions(request.settings, request.rules)
+    items = [(str(f.path), f.relpath) for f in request.files]
+    return lint_many(items, options)
+
+
+def global_phase(
+    results: Sequence[FileResult], rules: Sequence[type[Rule]]
+) -> list[Diagnostic]:
+    """Merge facts into the index and let project rules decide their candidates."""
+    facts = [r.facts for r in results if isinstance(r.facts, ModuleFacts)]
+    index = ProjectIndex(facts)
+    by_code: dict[str, list[Candidate]] = defaultdict(list)
+    for result in results:
+        for candidate in result.candidates:
+            by_code[candidate.code].append(candidate)
+    out: list[Diagnostic] = []
+    for rule in rules:
+        for finding in rule.check_project(by_code.get(rule.code, []), index):
+            candidate = finding.candidate
+            out.append(
+                Diagnostic(
+                    path=candidate.path,
+                    span=candidate.span,
+                    code=rule.code,
+                    name=rule.name,
+                    severity=rule.severity,
+                    message=finding.message,
+                    fingerprint=candidate.fingerprint,
+                    fix=finding.fix,
+                )
+            )
+    return out
+
+
+def _per_file_ignored(settings: Settings) -> list[tuple[pathspec.PathSpec, tuple[str, ...]]]:
+    return [
+        (pathspec.PathSpec.from_lines("gitignore", [glob]), codes)
+        for glob, codes in settings.per_file_ignores
+    ]
+
+
+def finish(
+    results: Sequence[FileResult], request: CheckRequest, extra: Iterable[Diagnostic] = ()
+) -> RunResult:
+    """Apply per-file-ignores and collect everything into a sorted RunResult."""
+    ignores = _per_file_ignored(request.settings)
+    kept: list[Diagnostic] = []
+    suppressed = 0
+    for diagnostic in [d for r in results for d in r.diagnostics] + list(extra):
+        if any(
+            spec.match_file(diagnostic.path) and codes_matching([diagnostic.code], codes)
+            for spec, codes in ignores
+        ):
+            suppressed += 1
+            continue
+        kept.append(diagnostic)
+    errors: list[FileError] = [e for r in results for e in r.errors]
+    return RunResult(
+        files=len(results),
+        diagnostics=tuple(sorted(kept, key=Diagnostic.sort_key)),
+        errors=tuple(sorted(errors, key=FileError.sort_key)),
+        suppressed=suppressed,
+    )
+
+
+def run_check(request: CheckRequest) -> RunResult:
+    results = lint_files(request)
+    return finish(results, request, global_phase(results, request.rules))

@@ -1,0 +1,251 @@
+"""Find, read and validate ``[tool.isolint]`` in pyproject.toml into a frozen ``Settings``."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from linter.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_INTEGRATION_TESTS = (
+    "**/integration/**",
+    "**/e2e/**",
+    "**/*_integration.py",
+    "**/*_e2e.py",
+    "**/test_*integration*.py",
+    "**/test_*e2e*.py",
+)
+DEFAULT_INTEGRATION_MARKERS = ("integration", "e2e")
+DEFAULT_FACTORY_PATTERNS = ("create_*", "make_*", "build_*", "*_factory", "for_user", "from_*")
+DEFAULT_REQUEST_SCOPED_NAMES = (
+    "user_id",
+    "user",
+    "current_user",
+    "session",
+    "db_session",
+    "request",
+    "thread_id",
+    "run_id",
+    "websocket",
+    "context",
+    "user_context",
+    "tenant_id",
+)
+DEFAULT_SRC = ("src", ".")
+
+
+@dataclass(frozen=True)
+class SsotSettings:
+    """``[tool.isolint.ssot]``: where each concept lives, and which modules are deprecated."""
+
+    canonical: tuple[tuple[str, str], ...] = ()
+    deprecated_modules: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration; every field maps to a ``[tool.isolint]`` key (``_`` for ``-``)."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    src: tuple[str, ...] = DEFAULT_SRC
+    integration_tests: tuple[str, ...] = DEFAULT_INTEGRATION_TESTS
+    integration_markers: tuple[str, ...] = DEFAULT_INTEGRATION_MARKERS
+    factory_patterns: tuple[str, ...] = DEFAULT_FACTORY_PATTERNS
+    shared_state_classes: tuple[str, ...] = ()
+    request_scoped_names: tuple[str, ...] = DEFAULT_REQUEST_SCOPED_NAMES
+    request_scoped_types: tuple[str, ...] = ()
+    duplicate_class_allowlist: tuple[str, ...] = ()
+    baseline: str | None = None
+    cache_dir: str | None = None
+    timeout: float = 60.0
+    ssot: SsotSettings = field(default_factory=SsotSettings)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """Settings plus where they came from; ``root`` is the project root for relative paths."""
+
+    settings: Settings
+    root: Path
+    path: Path | None
+
+
+def _str_list(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def _str_map(value: object) -> tuple[tuple[str, str], ...] | None:
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return tuple(sorted(value.items()))
+    return None
+
+
+def _per_file_ignores(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    if not isinstance(value, dict):
+        return None
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for key, codes in value.items():
+        converted = _str_list(codes)
+        if not isinstance(key, str) or converted is None:
+            return None
+        out.append((key, converted))
+    return tuple(out)
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _positive_number(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+Converter = Callable[[object], object]
+
+# key -> (Settings field, converter returning None when invalid, expected type in words)
+_KEYS: Mapping[str, tuple[str, Converter, str]] = {
+    "select": ("select", _str_list, "a list of rule codes"),
+    "extend-select": ("extend_select", _str_list, "a list of rule codes"),
+    "ignore": ("ignore", _str_list, "a list of rule codes"),
+    "extend-exclude": ("extend_exclude", _str_list, "a list of gitignore-style patterns"),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores, "a table of glob = [codes]"),
+    "src": ("src", _str_list, "a list of directories"),
+    "integration-tests": ("integration_tests", _str_list, "a list of globs"),
+    "integration-markers": ("integration_markers", _str_list, "a list of pytest marker names"),
+    "factory-patterns": ("factory_patterns", _str_list, "a list of name globs"),
+    "shared-state-classes": ("shared_state_classes", _str_list, "a list of qualified class names"),
+    "request-scoped-names": ("request_scoped_names", _str_list, "a list of names"),
+    "request-scoped-types": ("request_scoped_types", _str_list, "a list of type names"),
+    "duplicate-class-allowlist": ("duplicate_class_allowlist", _str_list, "a list of class names"),
+    "baseline": ("baseline", _string, "a path string"),
+    "cache-dir": ("cache_dir", _string, "a path string"),
+    "timeout": ("timeout", _positive_number, "a positive number of seconds"),
+}
+_SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
+    "canonical": ("canonical", _str_map, "a table of symbol = \"module\""),
+    "deprecated-modules": ("deprecated_modules", _str_map, "a table of module = \"replacement\""),
+}
+
+
+def _unknown_key(display: str, table: str, key: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"{display}: [{table}] unknown key '{key}'{hint}"
+
+
+def _convert_table(
+    display: str, table: str, raw: Mapping[str, object], keys: Mapping[str, tuple[str, Converter, str]]
+) -> tuple[dict[str, object], list[str]]:
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key not in keys:
+            problems.append(_unknown_key(display, table, key, keys))
+            continue
+        attr, convert, expected = keys[key]
+        converted = convert(value)
+        if converted is None:
+            problems.append(f"{display}: [{table}] key '{key}' must be {expected}, got {value!r}")
+        else:
+            values[attr] = converted
+    return values, problems
+
+
+def settings_from_table(raw: Mapping[str, object], display: str = "pyproject.toml") -> Settings:
+    """Validate a ``[tool.isolint]`` table; raise ConfigError listing every problem found."""
+    top = {k: v for k, v in raw.items() if k != "ssot"}
+    values, problems = _convert_table(display, "tool.isolint", top, _KEYS)
+    if "ssot" in raw:
+        ssot_raw = raw["ssot"]
+        if not isinstance(ssot_raw, dict):
+            problems.append(f"{display}: [tool.isolint] key 'ssot' must be a table")
+        else:
+            ssot_values, ssot_problems = _convert_table(
+                display, "tool.isolint.ssot", ssot_raw, _SSOT_KEYS
+            )
+            problems.extend(ssot_problems)
+            values["ssot"] = SsotSettings(**ssot_values)  # type: ignore[arg-type]
+    if problems:
+        raise ConfigError("; ".join(problems))
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - different drive on Windows
+        return str(path)
+
+
+def read_config_file(path: Path) -> dict[str, object] | None:
+    """Return the ``[tool.isolint]`` table of a TOML file, or None when it has none."""
+    display = _display(path)
+    if path.is_dir():
+        raise ConfigError(f"{display}: is a directory, not a configuration file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{display}: cannot read configuration: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{display}: configuration is not valid UTF-8: {exc.reason}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{display}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("isolint") if isinstance(tool, dict) else None
+    else:  # a dedicated isolint.toml / .isolint.toml holds the table at its top level
+        tool = data.get("tool")
+        nested = tool.get("isolint") if isinstance(tool, dict) else None
+        table = nested if nested is not None else data
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{display}: [tool.isolint] must be a table")
+    return table
+
+
+def find_config(start: Path) -> Path | None:
+    """Walk up from ``start`` to the nearest pyproject.toml that has a ``[tool.isolint]`` table."""
+    current = start.resolve()
+    if not current.is_dir():
+        current = current.parent
+    for directory in (current, *current.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and read_config_file(candidate) is not None:
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None, first_path: Path) -> LoadedConfig:
+    """Load ``--config FILE`` if given, else discover pyproject.toml from the first linted path."""
+    if explicit is not None:
+        if not explicit.exists():
+            raise ConfigError(f"{_display(explicit)}: configuration file does not exist")
+        table = read_config_file(explicit)
+        settings = settings_from_table(table or {}, _display(explicit))
+        return LoadedConfig(settings, explicit.resolve().parent, explicit.resolve())
+    found = find_config(first_path)
+    if found is None:
+        return LoadedConfig(Settings(), Path.cwd().resolve(), None)
+    settings = settings_from_table(read_config_file(found) or {}, _display(found))
+    return LoadedConfig(settings, found.parent, found)

@@ -1,0 +1,123 @@
+"""What a rule sees of the file being linted, and where its reports are collected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from linter.config import Settings
+from linter.diagnostics import Fix
+from linter.imports import ImportTable
+
+if TYPE_CHECKING:
+    from linter.rule import Rule
+
+MODULE_SCOPE = "<module>"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding before positions are resolved (positions cost a second pass, so they come last)."""
+
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+    scope: str
+    fix: Fix | None
+
+
+@dataclass(frozen=True)
+class PendingCandidate:
+    """A candidate site before positions are resolved."""
+
+    rule: type[Rule]
+    node: cst.CSTNode
+    payload: tuple[object, ...]
+    scope: str
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """Facts about the linted file that do not depend on its contents."""
+
+    path: str
+    module_name: str
+    is_package: bool
+    is_test: bool
+    is_integration_test: bool
+    is_conftest: bool
+
+
+class RuleContext:
+    """Per-file state shared by the engine and the rules: tree, imports, scope stack, reports."""
+
+    def __init__(
+        self, info: FileInfo, module: cst.Module, settings: Settings, imports: ImportTable
+    ) -> None:
+        self.info = info
+        self.module = module
+        self.settings = settings
+        self.imports = imports
+        self.ancestors: list[cst.CSTNode] = []
+        self.scopes: list[tuple[str, cst.CSTNode]] = []
+        self.reports: list[Report] = []
+        self.candidates: list[PendingCandidate] = []
+
+    @property
+    def path(self) -> str:
+        return self.info.path
+
+    @property
+    def parent(self) -> cst.CSTNode | None:
+        """The parent of the node being visited (or left)."""
+        return self.ancestors[-1] if self.ancestors else None
+
+    def scope_name(self) -> str:
+        """Qualified name of the current scope, e.g. ``Manager.connect``; ``<module>`` at top level."""
+        if not self.scopes:
+            return MODULE_SCOPE
+        return ".".join(name for name, _ in self.scopes)
+
+    def enclosing_function(self) -> cst.FunctionDef | cst.Lambda | None:
+        """The innermost function whose body is being walked, if any."""
+        for _, node in reversed(self.scopes):
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                return node
+        return None
+
+    def enclosing_class(self) -> cst.ClassDef | None:
+        """The innermost class whose body is being walked, if any."""
+        for _, node in reversed(self.scopes):
+            if isinstance(node, cst.ClassDef):
+                return node
+        return None
+
+    def at_module_level(self) -> bool:
+        return not self.scopes
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def report(
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        scope: str | None = None,
+        fix: Fix | None = None,
+    ) -> None:
+        self.reports.append(
+            Report(type(rule), node, message, scope if scope is not None else self.scope_name(), fix)
+        )
+
+    def add_candidate(
+        self, rule: Rule, node: cst.CSTNode, payload: tuple[object, ...], *, scope: str | None = None
+    ) -> None:
+        self.candidates.append(
+            PendingCandidate(
+                type(rule), node, payload, scope if scope is not None else self.scope_name()
+            )
+        )

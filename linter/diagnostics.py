@@ -1,0 +1,158 @@
+"""Value types produced by a lint run: diagnostics, file errors, per-file and whole-run results."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    """How a finding is reported; errors and warnings both fail a run."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Category(str, enum.Enum):
+    """The rule family; the digit after ``ISO`` in a code selects it."""
+
+    SINGLETON = "singleton"
+    MODULE_STATE = "module-state"
+    MOCK_IN_INTEGRATION = "mock-in-integration"
+    NONE_DEPENDENCY = "none-dependency"
+    SSOT = "ssot"
+    REQUEST_BLEED = "request-bleed"
+    META = "meta"
+
+
+FAMILY_CATEGORIES: tuple[tuple[str, Category], ...] = (
+    ("ISO0", Category.META),
+    ("ISO1", Category.SINGLETON),
+    ("ISO2", Category.MODULE_STATE),
+    ("ISO3", Category.MOCK_IN_INTEGRATION),
+    ("ISO4", Category.NONE_DEPENDENCY),
+    ("ISO5", Category.SSOT),
+    ("ISO6", Category.REQUEST_BLEED),
+)
+
+
+def category_for(code: str) -> Category:
+    """Return the family category of a rule code such as ``ISO201``."""
+    for prefix, category in FAMILY_CATEGORIES:
+        if code.startswith(prefix):
+            return category
+    raise ValueError(f"rule code {code!r} is in no known family")
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes, as ruff and flake8 use them."""
+
+    CLEAN = 0
+    FINDINGS = 1
+    USAGE = 2
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based source range; ``end_column`` is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based positions (end exclusive) with ``content``."""
+
+    span: Span
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A safe, self-contained rewrite that resolves one diagnostic."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding of one rule at one place."""
+
+    path: str
+    span: Span
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    fingerprint: str
+    fix: Fix | None = None
+
+    @property
+    def category(self) -> Category:
+        return category_for(self.code)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.span.line, self.span.column, self.code, self.message)
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be analysed (or a rule that failed on it), with the reason."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    kind: str = "error"
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.path, self.line or 0, self.message)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A site found in the per-file pass that needs the project index to become a diagnostic.
+
+    The location and fingerprint are resolved already; ``payload`` is rule-specific plain data.
+    """
+
+    code: str
+    path: str
+    span: Span
+    fingerprint: str
+    payload: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """Everything the per-file pass learned about one file: plain, picklable, cacheable."""
+
+    path: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    facts: object | None = None
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    ignore_file: bool = False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of a whole run, ready for a reporter."""
+
+    files: int
+    diagnostics: tuple[Diagnostic, ...]
+    errors: tuple[FileError, ...]
+    suppressed: int = 0
+    known: tuple[Diagnostic, ...] = ()
+    fixed_in_baseline: tuple[str, ...] = ()
+    fixes_applied: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({d.path for d in self.diagnostics})

@@ -1,0 +1,74 @@
+"""Rule documentation rendered from rule classes: ``isolint explain``, ``isolint rules``, README."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linter.rule import Example, Rule
+
+
+def _example_block(example: Example) -> str:
+    lines = [f"# {example.path}"]
+    for path, code in example.files:
+        lines.append(f"# (with {path}: {code.strip().splitlines()[0] if code.strip() else ''} ...)")
+    header = "\n".join(lines)
+    return f"```python\n{header}\n{example.code.strip()}\n```"
+
+
+def explain(rule: type[Rule]) -> str:
+    """The full documentation of one rule, in Markdown."""
+    parts = [
+        f"# {rule.code} {rule.name}",
+        "",
+        f"{rule.summary}.",
+        "",
+        f"Family: {rule.category().value}. Default severity: {rule.severity.value}. "
+        + ("Enabled by default." if rule.default_enabled else "Off by default: enable it with `select`."),
+        "",
+        rule.documentation(),
+    ]
+    bad = rule.examples("bad")
+    good = rule.examples("good")
+    if bad:
+        parts += ["", "## Example", ""] + ["\n\n".join(_example_block(e) for e in bad)]
+    if good:
+        parts += ["", "## Use instead", ""] + ["\n\n".join(_example_block(e) for e in good)]
+    if rule.fix_title:
+        parts += ["", f"Fix: {rule.fix_title} (`isolint check --fix`)."]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def rules_table(rules: Sequence[type[Rule]]) -> str:
+    """A plain-text table of every rule for ``isolint rules``."""
+    header = ("CODE", "NAME", "FAMILY", "SEVERITY", "DEFAULT", "SUMMARY")
+    rows = [
+        (
+            r.code,
+            r.name,
+            r.category().value,
+            r.severity.value,
+            "on" if r.default_enabled else "off",
+            r.summary,
+        )
+        for r in rules
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+    out = []
+    for row in [header, *rows]:
+        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def markdown_rules_table(rules: Sequence[type[Rule]]) -> str:
+    """The README's rule reference table (kept in sync by a test)."""
+    lines = [
+        "| Code | Name | Family | Severity | Default | What it finds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rules:
+        default = "on" if r.default_enabled else "off"
+        lines.append(
+            f"| {r.code} | `{r.name}` | {r.category().value} | {r.severity.value} | {default} "
+            f"| {r.summary} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,98 @@
+"""The ``Rule`` base class and ``Example`` value type that every rule module builds on."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from linter.diagnostics import Candidate, Category, Fix, Severity, category_for
+
+if TYPE_CHECKING:
+    from linter.context import RuleContext
+    from linter.project import ProjectIndex
+
+
+@dataclass(frozen=True)
+class Example:
+    """A code sample in a rule's docs, and a test: ``bad`` ones must be reported, ``good`` ones not.
+
+    ``path`` is the file's project-relative path (it decides e.g. integration-test status);
+    ``files`` are other project files the example needs; ``config`` holds ``[tool.isolint]`` keys.
+    """
+
+    code: str
+    path: str = "app/service.py"
+    files: tuple[tuple[str, str], ...] = ()
+    config: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectFinding:
+    """A diagnostic decided in the global phase, from a candidate the per-file pass recorded."""
+
+    candidate: Candidate
+    message: str
+    fix: Fix | None = None
+
+
+class Rule:
+    """Base class of every rule. One instance is created per linted file.
+
+    Subclasses set the metadata class variables and define LibCST-style ``visit_<Node>`` /
+    ``leave_<Node>`` methods; the engine walks each tree once and calls them. The class docstring
+    holds the ruff-style doc sections (``## What it does``, ``## Why is this bad?``...).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    message: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.ERROR
+    default_enabled: ClassVar[bool] = True
+    fix_title: ClassVar[str | None] = None
+    bad: ClassVar[tuple[Example | str, ...]] = ()
+    good: ClassVar[tuple[Example | str, ...]] = ()
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+
+    @classmethod
+    def category(cls) -> Category:
+        return category_for(cls.code)
+
+    @classmethod
+    def examples(cls, kind: str) -> tuple[Example, ...]:
+        raw = cls.bad if kind == "bad" else cls.good
+        return tuple(e if isinstance(e, Example) else Example(code=e) for e in raw)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        scope: str | None = None,
+        fix: Fix | None = None,
+        **fields: object,
+    ) -> None:
+        """Report ``node`` with this rule's message template filled from ``fields``."""
+        self.context.report(self, node, self.message.format(**fields), scope=scope, fix=fix)
+
+    def add_candidate(
+        self, node: cst.CSTNode, payload: tuple[object, ...], *, scope: str | None = None
+    ) -> None:
+        """Record a site that the global phase decides on with the project index."""
+        self.context.add_candidate(self, node, payload, scope=scope)
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        """Decide this rule's candidates against the merged project index (global phase)."""
+        return ()

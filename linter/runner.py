@@ -1,0 +1,220 @@
+"""Lint files: read -> parse once -> one walk of all rules -> FileResult; then the global phase."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import libcst as cst
+import pathspec
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from linter.config import Settings
+from linter.context import FileInfo, RuleContext
+from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, Span
+from linter.imports import ImportTable
+from linter.modules import is_test_path, module_name
+from linter.parsing import parse
+from linter.rule import Rule
+from linter.walk import Walker
+
+# LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
+# segmentation fault into a slow parse or a RecursionError that becomes a file error.
+_THREAD_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 20_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """What the per-file pass needs: settings and the enabled rules (picklable)."""
+
+    settings: Settings
+    rules: tuple[type[Rule], ...]
+
+
+def _glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
+
+
+def file_info(relpath: str, settings: Settings, source: str | None = None) -> FileInfo:
+    """Classify a file by its project-relative path."""
+    name, is_package = module_name(relpath, settings.src)
+    return FileInfo(
+        path=relpath,
+        module_name=name,
+        is_package=is_package,
+        is_test=is_test_path(relpath),
+        is_integration_test=_glob_spec(settings.integration_tests).match_file(relpath),
+        is_conftest=relpath.rsplit("/", 1)[-1] == "conftest.py",
+    )
+
+
+def _collect_imports(module: cst.Module, table: ImportTable) -> None:
+    """Pre-pass over module-level statements (and their if/try blocks) so rules see every import."""
+    pending: list[cst.CSTNode] = list(module.body)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    table.add(small)
+        elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.Else, cst.ExceptHandler)):
+            body = statement.body
+            if isinstance(body, cst.IndentedBlock):
+                pending.extend(body.body)
+            if isinstance(statement, (cst.Try, cst.TryStar)):
+                pending.extend(statement.handlers)
+                if statement.orelse is not None:
+                    pending.append(statement.orelse)
+            elif isinstance(statement, cst.If) and statement.orelse is not None:
+                pending.append(statement.orelse)
+
+
+def _snippet(context: RuleContext, node: cst.CSTNode) -> str:
+    """Normalized source of a reported node: stable under reformatting and unrelated edits."""
+    if isinstance(node, cst.ClassDef):
+        return f"class {node.name.value}"
+    if isinstance(node, cst.FunctionDef):
+        return f"def {node.name.value}"
+    return " ".join(context.code_for(node).split())
+
+
+def fingerprint(code: str, path: str, scope: str, snippet: str, occurrence: int) -> str:
+    """Line-independent identity of a finding, for baselines and SARIF partialFingerprints."""
+    raw = "\x1f".join((code, path, scope, snippet, str(occurrence)))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def _span(positions: object, node: cst.CSTNode) -> Span:
+    assert isinstance(positions, dict) or hasattr(positions, "__getitem__")
+    code_range = positions[node]  # type: ignore[index]
+    return Span(
+        code_range.start.line,
+        code_range.start.column + 1,
+        code_range.end.line,
+        code_range.end.column + 1,
+    )
+
+
+def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
+    """Lint one file's bytes; never raises for problems in the file itself."""
+    parsed = parse(data, relpath)
+    if isinstance(parsed, FileError):
+        return FileResult(relpath, errors=(parsed,))
+    info = file_info(relpath, options.settings)
+    imports = ImportTable(info.module_name, info.is_package)
+    _collect_imports(parsed.module, imports)
+    context = RuleContext(info, parsed.module, options.settings, imports)
+    rules = [rule_class(context) for rule_class in options.rules]
+    errors = walker.walk(context, rules)
+    diagnostics: list[Diagnostic] = []
+    candidates: list[Candidate] = []
+    if context.reports or context.candidates:
+        positions = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        seen: Counter[tuple[str, str, str]] = Counter()
+
+        def identity(code: str, scope: str, node: cst.CSTNode) -> str:
+            snippet = _snippet(context, node)
+            key = (code, scope, snippet)
+            occurrence = seen[key]
+            seen[key] += 1
+            return fingerprint(code, relpath, scope, snippet, occurrence)
+
+        for report in context.reports:
+            rule = report.rule
+            diagnostics.append(
+                Diagnostic(
+                    path=relpath,
+                    span=_span(positions, report.node),
+                    code=rule.code,
+                    name=rule.name,
+                    severity=rule.severity,
+                    message=report.message,
+                    fingerprint=identity(rule.code, report.scope, report.node),
+                    fix=report.fix,
+                )
+            )
+        for pending in context.candidates:
+            candidates.append(
+                Candidate(
+                    code=pending.rule.code,
+                    path=relpath,
+                    span=_span(positions, pending.node),
+                    fingerprint=identity(pending.rule.code, pending.scope, pending.node),
+                    payload=pending.payload,
+                )
+            )
+    return FileResult(
+        relpath,
+        diagnostics=tuple(diagnostics),
+        errors=tuple(errors),
+        candidates=tuple(candidates),
+    )
+
+
+def lint_path(path: Path, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
+    """Read and lint one file; OS and internal failures become file errors."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return FileResult(relpath, errors=(FileError(relpath, "is a directory", kind="io"),))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return FileResult(relpath, errors=(FileError(relpath, f"cannot read: {reason}", kind="io"),))
+    return lint_guarded(data, relpath, options, walker)
+
+
+def lint_guarded(data: bytes, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
+    """``lint_source`` with the per-file catch-all: an engine bug is reported, not raised."""
+    try:
+        return lint_source(data, relpath, options, walker)
+    except RecursionError:
+        error = FileError(relpath, "too deeply nested to analyse (RecursionError)", kind="syntax")
+    except Exception as exc:  # the one per-file catch-all: report, never crash the run
+        error = FileError(relpath, f"internal error: {type(exc).__name__}: {exc}", kind="internal")
+    return FileResult(relpath, errors=(error,))
+
+
+def in_big_stack(function: Callable[[], T]) -> T:
+    """Run ``function`` in a thread with a large C stack and a matching recursion limit."""
+    previous_size = threading.stack_size()
+    previous_limit = sys.getrecursionlimit()
+    threading.stack_size(_THREAD_STACK_BYTES)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sys.setrecursionlimit(max(previous_limit, _RECURSION_LIMIT))
+            future: Future[T] = pool.submit(function)
+            return future.result()
+    finally:
+        threading.stack_size(previous_size)
+        sys.setrecursionlimit(previous_limit)
+
+
+def lint_many(items: Sequence[tuple[str, str]], options: LintOptions) -> list[FileResult]:
+    """Lint (absolute path, relative path) pairs in this process (used by each worker)."""
+
+    def work() -> list[FileResult]:
+        walker = Walker()
+        return [lint_path(Path(abs_path), rel, options, walker) for abs_path, rel in items]
+
+    return in_big_stack(work)
+
+
+def iter_chunks(items: Sequence[tuple[str, str]], size: int) -> Iterator[Sequence[tuple[str, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def relative_posix(path: Path, root: Path) -> str:
+    """POSIX path relative to the project root (``..`` segments for paths outside it)."""
+    return Path(os.path.relpath(path, root)).as_posix()

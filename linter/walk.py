@@ -1,0 +1,131 @@
+"""One lean pre-order walk of a LibCST tree that dispatches every node to every rule at once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+
+from linter.context import RuleContext
+from linter.diagnostics import FileError
+from linter.rule import Rule
+
+Handler = Callable[[cst.CSTNode], object]
+
+# Fields that only hold whitespace, punctuation or comments: never interesting to a rule.
+_SKIPPED_FIELDS = frozenset(
+    {
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "dot",
+        "trailing_whitespace",
+        "newline",
+        "asynchronous",
+    }
+)
+# Fields walked last, in this order, so that decorators, bases and parameters come before bodies.
+_BODY_FIELDS = ("body", "handlers", "orelse", "finalbody")
+_ENTER_SCOPE = object()
+_EXIT_SCOPE = object()
+
+
+class Walker:
+    """Walks trees; caches, per node type, which fields hold child nodes and in what order."""
+
+    def __init__(self) -> None:
+        self._fields: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+    def _child_fields(self, node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+        cached = self._fields.get(node_type)
+        if cached is None:
+            names = [
+                f.name
+                for f in dataclasses.fields(node_type)
+                if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+            ]
+            head = [n for n in names if n not in _BODY_FIELDS]
+            tail = [n for n in _BODY_FIELDS if n in names]
+            cached = tuple(head + tail)
+            self._fields[node_type] = cached
+        return cached
+
+    def children(self, node: cst.CSTNode) -> list[object]:
+        """Child nodes in lexical order, with scope markers around class and function bodies."""
+        out: list[object] = []
+        is_scope = isinstance(node, (cst.ClassDef, cst.FunctionDef, cst.Lambda))
+        for name in self._child_fields(type(node)):
+            value = getattr(node, name)
+            if is_scope and name == "body":
+                out.append(_ENTER_SCOPE)
+            if isinstance(value, cst.CSTNode):
+                out.append(value)
+            elif isinstance(value, (list, tuple)):
+                out.extend(v for v in value if isinstance(v, cst.CSTNode))
+            if is_scope and name == "body":
+                out.append(_EXIT_SCOPE)
+        return out
+
+    def walk(self, context: RuleContext, rules: Sequence[Rule]) -> list[FileError]:
+        """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way."""
+        visits: dict[str, list[tuple[Rule, Handler]]] = {}
+        leaves: dict[str, list[tuple[Rule, Handler]]] = {}
+        for rule in rules:
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_"):
+                    visits.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
+                elif attr.startswith("leave_"):
+                    leaves.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
+        failed: dict[str, FileError] = {}
+        ancestors = context.ancestors
+        scopes = context.scopes
+        stack: list[tuple[object, bool]] = [(context.module, False)]
+        while stack:
+            item, leaving = stack.pop()
+            if item is _ENTER_SCOPE:
+                owner = ancestors[-1]
+                name = owner.name.value if isinstance(owner, (cst.ClassDef, cst.FunctionDef)) else "<lambda>"
+                scopes.append((name, owner))
+                continue
+            if item is _EXIT_SCOPE:
+                scopes.pop()
+                continue
+            assert isinstance(item, cst.CSTNode)
+            node = item
+            type_name = type(node).__name__
+            if leaving:
+                ancestors.pop()
+                handlers = leaves.get(type_name)
+            else:
+                handlers = visits.get(type_name)
+            if handlers:
+                for rule, handler in handlers:
+                    if rule.code in failed:
+                        continue
+                    try:
+                        handler(node)
+                    except Exception as exc:  # a broken rule must not take the file down with it
+                        failed[rule.code] = FileError(
+                            context.path,
+                            f"internal error in rule {rule.code}: {type(exc).__name__}: {exc}",
+                            kind="internal",
+                        )
+            if not leaving:
+                stack.append((node, True))
+                ancestors.append(node)
+                children = self.children(node)
+                for child in reversed(children):
+                    stack.append((child, False))
+        return list(failed.values())
