@@ -17,6 +17,7 @@ from linter.diagnostics import FileError
 # the C stack long before it says so, so such files are checked with CPython first.
 _MAX_BRACKET_DEPTH = 200
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_PARSER_PREFIX = re.compile(r"^(parser error: )?(error at \d+:\d+: )?")
 _DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
@@ -37,15 +38,18 @@ def decode(data: bytes, path: str) -> tuple[str, str] | FileError:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        return FileError(path, f"cannot decode: {exc.msg}", line=exc.lineno, kind="decode")
+        # detect_encoding also rejects undecodable bytes in the first two lines: say which byte
+        encoding = "utf-8"
+        if "encoding" in (exc.msg or "") and "invalid or missing" not in (exc.msg or ""):
+            return FileError(path, f"cannot decode: {exc.msg}", line=exc.lineno, kind="decode")
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        if isinstance(exc, UnicodeDecodeError):
-            line = data.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            reason = f"invalid {encoding} byte 0x{data[exc.start]:02x} ({exc.reason})"
-            return FileError(path, f"cannot decode: {reason}", line=line, column=col, kind="decode")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        reason = f"invalid {encoding} byte 0x{data[exc.start]:02x} ({exc.reason})"
+        return FileError(path, f"cannot decode: {reason}", line=line, column=col, kind="decode")
+    except LookupError:
         return FileError(path, f"cannot decode: unknown encoding {encoding!r}", kind="decode")
     return text, encoding
 
@@ -67,6 +71,31 @@ def _too_deep(text: str, path: str) -> FileError | None:
     return None
 
 
+def _syntax_error(text: str, path: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Prefer CPython's message and position; fall back to LibCST's for its parser gaps."""
+    try:
+        ast.parse(text)
+    except SyntaxError as cpython:
+        return FileError(
+            path,
+            f"syntax error: {cpython.msg}",
+            line=cpython.lineno,
+            column=cpython.offset,
+            kind="syntax",
+        )
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
+    message = _PARSER_PREFIX.sub("", message)
+    return FileError(
+        path,
+        f"syntax not supported by LibCST: {message}",
+        line=exc.editor_line,
+        column=exc.editor_column,
+        kind="syntax",
+    )
+
+
 def parse(data: bytes, path: str) -> Parsed | FileError:
     """Decode and parse one file; every failure becomes a FileError, never an exception."""
     decoded = decode(data, path)
@@ -79,14 +108,7 @@ def parse(data: bytes, path: str) -> Parsed | FileError:
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
-        message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
-        return FileError(
-            path,
-            f"syntax error: {message}",
-            line=exc.raw_line,
-            column=exc.raw_column + 1,
-            kind="syntax",
-        )
+        return _syntax_error(text, path, exc)
     except RecursionError:
         return FileError(path, "too deeply nested to analyse (RecursionError)", kind="syntax")
     except (ValueError, TypeError, MemoryError) as exc:
