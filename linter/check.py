@@ -7,12 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
+from linter.globs import Globs
 
 from linter.config import Settings
 from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult
 from linter.discovery import SourceFile
-from linter.project import ModuleFacts, ProjectIndex
+from linter.facts import ModuleFacts
+from linter.project import ProjectIndex
 from linter.rule import Rule
 from linter.runner import LintOptions, lint_many
 from linter.selection import codes_matching
@@ -30,7 +31,7 @@ class CheckRequest:
 
 def lint_files(request: CheckRequest) -> list[FileResult]:
     """The per-file pass over every file (in-process)."""
-    options = LintOptions(request.settings, request.rules)
+    options = LintOptions.create(request.settings, request.rules)
     items = [(str(f.path), f.relpath) for f in request.files]
     return lint_many(items, options)
 
@@ -64,9 +65,9 @@ def global_phase(
     return out
 
 
-def _per_file_ignored(settings: Settings) -> list[tuple[pathspec.PathSpec, tuple[str, ...]]]:
+def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:
     return [
-        (pathspec.PathSpec.from_lines("gitignore", [glob]), codes)
+        (Globs([glob]), codes)
         for glob, codes in settings.per_file_ignores
     ]
 
@@ -80,7 +81,7 @@ def finish(
     suppressed = 0
     for diagnostic in [d for r in results for d in r.diagnostics] + list(extra):
         if any(
-            spec.match_file(diagnostic.path) and codes_matching([diagnostic.code], codes)
+            spec.match(diagnostic.path) and codes_matching([diagnostic.code], codes)
             for spec, codes in ignores
         ):
             suppressed += 1

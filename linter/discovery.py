@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
+from linter.globs import Globs
 
 from linter.errors import UsageError
 
@@ -47,13 +47,13 @@ def _relpath(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> Globs | None:
     ignore_file = directory / ".gitignore"
     try:
         lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitignore", lines)
+    return Globs(lines)
 
 
 class _Ignores:
@@ -61,10 +61,10 @@ class _Ignores:
 
     def __init__(self, root: Path, extend_exclude: Sequence[str]) -> None:
         self.root = root
-        self.exclude = pathspec.PathSpec.from_lines("gitignore", extend_exclude)
-        self.gitignores: dict[Path, pathspec.PathSpec | None] = {}
+        self.exclude = Globs(extend_exclude)
+        self.gitignores: dict[Path, Globs | None] = {}
 
-    def _spec_for(self, directory: Path) -> pathspec.PathSpec | None:
+    def _spec_for(self, directory: Path) -> Globs | None:
         if directory not in self.gitignores:
             self.gitignores[directory] = _gitignore(directory)
         return self.gitignores[directory]
@@ -72,13 +72,13 @@ class _Ignores:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         rel = _relpath(path, self.root)
         suffix = "/" if is_dir else ""
-        if not rel.startswith("..") and self.exclude.match_file(rel + suffix):
+        if not rel.startswith("..") and self.exclude.match(rel + suffix):
             return True
         for directory in (path.parent, *path.parent.parents):
             spec = self._spec_for(directory)
             if spec is not None:
                 inner = _relpath(path, directory) + suffix
-                if spec.match_file(inner):
+                if spec.match(inner):
                     return True
             if directory == self.root or (directory / ".git").exists():
                 break
@@ -98,7 +98,7 @@ def discover(paths: Sequence[Path], root: Path, extend_exclude: Sequence[str]) -
                 found.setdefault(_relpath(item, root), SourceFile(item, _relpath(item, root)))
         else:
             rel = _relpath(absolute, root)
-            if rel.startswith("..") or not ignores.exclude.match_file(rel):
+            if rel.startswith("..") or not ignores.exclude.match(rel):
                 found.setdefault(rel, SourceFile(absolute, rel))
     return [found[key] for key in sorted(found)]
 

@@ -6,18 +6,68 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+
+_MAX_HOPS = 50
+
 
 @dataclass(frozen=True)
-class ModuleFacts:
-    """What one file contributes to the index; plain data, computed per file."""
+class ModuleRef:
+    module: str
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    module: str
+    cls: ClassFacts
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.cls.name}"
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function, or a method when ``owner`` is set."""
 
     module: str
+    function: FunctionFacts
+    owner: ClassFacts | None = None
+
+    @property
+    def qualname(self) -> str:
+        owner = f"{self.owner.name}." if self.owner else ""
+        return f"{self.module}.{owner}{self.function.name}"
+
+
+@dataclass(frozen=True)
+class VariableRef:
+    module: str
+    name: str
+
+
+Target = ModuleRef | ClassRef | FunctionRef | VariableRef
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The parameters a call binds to, after dropping ``self``/``cls``."""
+
+    callable: FunctionRef
+    params: tuple[ParamFacts, ...]
     path: str
-    is_package: bool
+
+    @property
+    def qualname(self) -> str:
+        return self.callable.qualname
 
 
 class ProjectIndex:
-    """Read-only view over every module's facts."""
+    """Read-only view over every module's facts, with static name resolution.
+
+    Resolution follows import bindings, attribute chains through modules and classes, base
+    classes and re-export chains; cycles are guarded and anything not provable is ``None``.
+    """
 
     def __init__(self, facts: Iterable[ModuleFacts]) -> None:
         by_module: dict[str, ModuleFacts] = {}
@@ -31,3 +81,121 @@ class ProjectIndex:
 
     def module(self, name: str) -> ModuleFacts | None:
         return self._modules.get(name)
+
+    # -- resolution ---------------------------------------------------------------------------
+    def resolve_name(
+        self, module: str, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
+        """What ``name`` means at the top level of ``module``."""
+        key = (module, name)
+        facts = self._modules.get(module)
+        if facts is None or key in _seen or len(_seen) > _MAX_HOPS:
+            return None
+        seen = _seen | {key}
+        for cls in facts.classes:
+            if cls.name == name:
+                return ClassRef(module, cls)
+        for function in facts.functions:
+            if function.name == name:
+                return FunctionRef(module, function)
+        for binding in facts.imports:
+            if binding.local == name:
+                return self.resolve_absolute(binding.target, seen)
+        if name in facts.variables:
+            return VariableRef(module, name)
+        for star in facts.star_imports:
+            found = self.resolve_name(star, name, seen)
+            if found is not None:
+                return found
+        return None
+
+    def resolve_absolute(
+        self, dotted: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
+        """What an absolute dotted name (``pkg.mod.Class.method``) refers to in the project."""
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            head = ".".join(parts[:cut])
+            if head in self._modules:
+                target: Target | None = ModuleRef(head)
+                for attr in parts[cut:]:
+                    if target is None:
+                        return None
+                    target = self.member(target, attr, _seen)
+                return target
+        return None
+
+    def resolve_dotted(self, module: str, dotted: str) -> Target | None:
+        """What ``a.b.c`` written in ``module`` refers to."""
+        head, *rest = dotted.split(".")
+        target = self.resolve_name(module, head)
+        for attr in rest:
+            if target is None:
+                return None
+            target = self.member(target, attr)
+        return target
+
+    def member(
+        self, target: Target, attr: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
+        """``target.attr`` for modules (submodules, then names) and classes (methods, bases)."""
+        if isinstance(target, ModuleRef):
+            submodule = f"{target.module}.{attr}"
+            if submodule in self._modules:
+                return ModuleRef(submodule)
+            return self.resolve_name(target.module, attr, _seen)
+        if isinstance(target, ClassRef):
+            return self._method(target, attr, _seen)
+        return None
+
+    def _method(
+        self, owner: ClassRef, name: str, _seen: frozenset[tuple[str, str]]
+    ) -> FunctionRef | None:
+        key = (owner.qualname, f"#{name}")
+        if key in _seen or len(_seen) > _MAX_HOPS:
+            return None
+        method = owner.cls.method(name)
+        if method is not None:
+            return FunctionRef(owner.module, method, owner.cls)
+        for base in owner.cls.bases:
+            resolved = self.resolve_dotted(owner.module, base)
+            if isinstance(resolved, ClassRef):
+                found = self._method(resolved, name, _seen | {key})
+                if found is not None:
+                    return found
+        return None
+
+    def base_classes(self, cls: ClassRef) -> list[ClassRef]:
+        """The project classes ``cls`` inherits from (transitively), nearest first."""
+        out: list[ClassRef] = []
+        pending = [cls]
+        while pending and len(out) < _MAX_HOPS:
+            current = pending.pop(0)
+            for base in current.cls.bases:
+                resolved = self.resolve_dotted(current.module, base)
+                if isinstance(resolved, ClassRef) and resolved not in out and resolved != cls:
+                    out.append(resolved)
+                    pending.append(resolved)
+        return out
+
+    # -- calls ------------------------------------------------------------------------------
+    def signature(self, target: Target) -> Signature | None:
+        """The parameters a call of ``target`` binds to, or None when that is not provable."""
+        if isinstance(target, ClassRef):
+            init = self._method(target, "__init__", frozenset())
+            if init is None or init.owner is None:
+                return None
+            return Signature(init, init.function.params[1:], self._path(init.module))
+        if isinstance(target, FunctionRef):
+            params = target.function.params
+            kind = target.function.kind
+            if kind == "classmethod":
+                params = params[1:]
+            elif kind == "method":
+                return None  # an instance method called through the class: not a factory call
+            return Signature(target, params, self._path(target.module))
+        return None
+
+    def _path(self, module: str) -> str:
+        facts = self._modules.get(module)
+        return facts.path if facts is not None else module

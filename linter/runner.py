@@ -7,24 +7,25 @@ import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
-import pathspec
-from libcst.metadata import MetadataWrapper, PositionProvider
+from linter.globs import Globs
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
 from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, Span
+from linter.facts import FactCollector
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
 from linter.parsing import parse
 from linter.rule import Rule
-from linter.walk import Walker
+from linter.walk import Visitor, Walker
 
 # LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
 # segmentation fault into a slow parse or a RecursionError that becomes a file error.
@@ -40,21 +41,22 @@ class LintOptions:
 
     settings: Settings
     rules: tuple[type[Rule], ...]
+    integration_tests: Globs
+
+    @classmethod
+    def create(cls, settings: Settings, rules: Iterable[type[Rule]]) -> LintOptions:
+        return cls(settings, tuple(rules), Globs(settings.integration_tests))
 
 
-def _glob_spec(patterns: Iterable[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitignore", patterns)
-
-
-def file_info(relpath: str, settings: Settings, source: str | None = None) -> FileInfo:
+def file_info(relpath: str, options: LintOptions) -> FileInfo:
     """Classify a file by its project-relative path."""
-    name, is_package = module_name(relpath, settings.src)
+    name, is_package = module_name(relpath, options.settings.src)
     return FileInfo(
         path=relpath,
         module_name=name,
         is_package=is_package,
         is_test=is_test_path(relpath),
-        is_integration_test=_glob_spec(settings.integration_tests).match_file(relpath),
+        is_integration_test=options.integration_tests.match(relpath),
         is_conftest=relpath.rsplit("/", 1)[-1] == "conftest.py",
     )
 
@@ -95,9 +97,8 @@ def fingerprint(code: str, path: str, scope: str, snippet: str, occurrence: int)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
-def _span(positions: object, node: cst.CSTNode) -> Span:
-    assert isinstance(positions, dict) or hasattr(positions, "__getitem__")
-    code_range = positions[node]  # type: ignore[index]
+def _span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span:
+    code_range = positions[node]
     return Span(
         code_range.start.line,
         code_range.start.column + 1,
@@ -111,12 +112,14 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     parsed = parse(data, relpath)
     if isinstance(parsed, FileError):
         return FileResult(relpath, errors=(parsed,))
-    info = file_info(relpath, options.settings)
+    info = file_info(relpath, options)
     imports = ImportTable(info.module_name, info.is_package)
     _collect_imports(parsed.module, imports)
     context = RuleContext(info, parsed.module, options.settings, imports)
-    rules = [rule_class(context) for rule_class in options.rules]
-    errors = walker.walk(context, rules)
+    collector = FactCollector(context)
+    visitors: list[Visitor] = [collector]
+    visitors.extend(rule_class(context) for rule_class in options.rules)
+    errors = walker.walk(context, visitors)
     diagnostics: list[Diagnostic] = []
     candidates: list[Candidate] = []
     if context.reports or context.candidates:
@@ -159,6 +162,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         diagnostics=tuple(diagnostics),
         errors=tuple(errors),
         candidates=tuple(candidates),
+        facts=collector.facts(),
     )
 
 

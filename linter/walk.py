@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import libcst as cst
 
 from linter.context import RuleContext
 from linter.diagnostics import FileError
-from linter.rule import Rule
 
 Handler = Callable[[cst.CSTNode], object]
+
+
+class Visitor(Protocol):
+    """A rule, or the engine's fact collector: anything with a code and visit_/leave_ methods."""
+
+    @property
+    def code(self) -> str: ...
+
 
 # Fields that only hold whitespace, punctuation or comments: never interesting to a rule.
 _SKIPPED_FIELDS = frozenset(
@@ -78,10 +86,10 @@ class Walker:
                 out.append(_EXIT_SCOPE)
         return out
 
-    def walk(self, context: RuleContext, rules: Sequence[Rule]) -> list[FileError]:
+    def walk(self, context: RuleContext, rules: Sequence[Visitor]) -> list[FileError]:
         """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way."""
-        visits: dict[str, list[tuple[Rule, Handler]]] = {}
-        leaves: dict[str, list[tuple[Rule, Handler]]] = {}
+        visits: dict[str, list[tuple[Visitor, Handler]]] = {}
+        leaves: dict[str, list[tuple[Visitor, Handler]]] = {}
         for rule in rules:
             for attr in dir(type(rule)):
                 if attr.startswith("visit_"):
