@@ -5,13 +5,23 @@ from __future__ import annotations
 from linter.context import MODULE_SCOPE, RuleContext
 from linter.diagnostics import Candidate, Category, Edit, Fix, Severity, Span
 from linter.imports import ImportTable, dotted_name
-from linter.project import ProjectIndex
+from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from linter.rule import Example, ProjectFinding, Rule
 
 __all__ = [
     "MODULE_SCOPE",
     "Candidate",
     "Category",
+    "ClassFacts",
+    "ClassRef",
+    "FunctionFacts",
+    "FunctionRef",
+    "ModuleFacts",
+    "ModuleRef",
+    "ParamFacts",
+    "Signature",
+    "VariableRef",
     "Edit",
     "Example",
     "Fix",

@@ -10,12 +10,13 @@ from pathlib import Path
 from linter.globs import Globs
 
 from linter.config import Settings
-from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult
+from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult, Span
 from linter.discovery import SourceFile
 from linter.facts import ModuleFacts
 from linter.project import ProjectIndex
-from linter.rule import Rule
-from linter.runner import LintOptions, lint_many
+from linter.rule import ProjectFinding, Rule
+from linter.runner import LintOptions, candidate_spans, in_big_stack, lint_many
+from linter.walk import Walker
 from linter.selection import codes_matching
 
 
@@ -37,7 +38,7 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
 
 
 def global_phase(
-    results: Sequence[FileResult], rules: Sequence[type[Rule]]
+    results: Sequence[FileResult], rules: Sequence[type[Rule]], root: Path
 ) -> list[Diagnostic]:
     """Merge facts into the index and let project rules decide their candidates."""
     facts = [r.facts for r in results if isinstance(r.facts, ModuleFacts)]
@@ -46,23 +47,52 @@ def global_phase(
     for result in results:
         for candidate in result.candidates:
             by_code[candidate.code].append(candidate)
-    out: list[Diagnostic] = []
+    findings: list[tuple[type[Rule], ProjectFinding]] = []
     for rule in rules:
         for finding in rule.check_project(by_code.get(rule.code, []), index):
-            candidate = finding.candidate
-            out.append(
-                Diagnostic(
-                    path=candidate.path,
-                    span=candidate.span,
-                    code=rule.code,
-                    name=rule.name,
-                    severity=rule.severity,
-                    message=finding.message,
-                    fingerprint=candidate.fingerprint,
-                    fix=finding.fix,
-                )
+            findings.append((rule, finding))
+    spans = _locate(findings, root)
+    out: list[Diagnostic] = []
+    for rule, finding in findings:
+        candidate = finding.candidate
+        span = candidate.span or spans.get((candidate.path, candidate.locator))
+        if span is None:
+            continue  # the file changed under us since the per-file pass: nothing to point at
+        out.append(
+            Diagnostic(
+                path=candidate.path,
+                span=span,
+                code=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                message=finding.message,
+                fingerprint=candidate.fingerprint,
+                fix=finding.fix,
             )
+        )
     return out
+
+
+def _locate(
+    findings: Sequence[tuple[type[Rule], ProjectFinding]], root: Path
+) -> dict[tuple[str, tuple[int, ...]], Span]:
+    """Compute positions of findings whose file had none computed (one parse per such file)."""
+    wanted: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    for _, finding in findings:
+        if finding.candidate.span is None:
+            wanted[finding.candidate.path].append(finding.candidate.locator)
+    walker = Walker()
+    located: dict[tuple[str, tuple[int, ...]], Span] = {}
+    for path, locators in wanted.items():
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            continue
+        spans = in_big_stack(lambda: candidate_spans(data, path, locators, walker))
+        for locator, span in zip(locators, spans):
+            if span is not None:
+                located[(path, locator)] = span
+    return located
 
 
 def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:
@@ -98,4 +128,4 @@ def finish(
 
 def run_check(request: CheckRequest) -> RunResult:
     results = lint_files(request)
-    return finish(results, request, global_phase(results, request.rules))
+    return finish(results, request, global_phase(results, request.rules, request.root))

@@ -30,12 +30,13 @@ class Report:
 
 @dataclass(frozen=True)
 class PendingCandidate:
-    """A candidate site before positions are resolved."""
+    """A candidate site before positions are resolved; ``ancestors`` lead to it from the module."""
 
     rule: type[Rule]
     node: cst.CSTNode
     payload: tuple[object, ...]
     scope: str
+    ancestors: tuple[cst.CSTNode, ...]
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,10 @@ class RuleContext:
     ) -> None:
         self.candidates.append(
             PendingCandidate(
-                type(rule), node, payload, scope if scope is not None else self.scope_name()
+                type(rule),
+                node,
+                payload,
+                scope if scope is not None else self.scope_name(),
+                tuple(self.ancestors),
             )
         )

@@ -122,41 +122,44 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     errors = walker.walk(context, visitors)
     diagnostics: list[Diagnostic] = []
     candidates: list[Candidate] = []
-    if context.reports or context.candidates:
+    seen: Counter[tuple[str, str, str]] = Counter()
+
+    def identity(code: str, scope: str, node: cst.CSTNode) -> str:
+        snippet = _snippet(context, node)
+        key = (code, scope, snippet)
+        occurrence = seen[key]
+        seen[key] += 1
+        return fingerprint(code, relpath, scope, snippet, occurrence)
+
+    positions: Mapping[cst.CSTNode, CodeRange] | None = None
+    if context.reports:
         positions = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        seen: Counter[tuple[str, str, str]] = Counter()
-
-        def identity(code: str, scope: str, node: cst.CSTNode) -> str:
-            snippet = _snippet(context, node)
-            key = (code, scope, snippet)
-            occurrence = seen[key]
-            seen[key] += 1
-            return fingerprint(code, relpath, scope, snippet, occurrence)
-
-        for report in context.reports:
-            rule = report.rule
-            diagnostics.append(
-                Diagnostic(
-                    path=relpath,
-                    span=_span(positions, report.node),
-                    code=rule.code,
-                    name=rule.name,
-                    severity=rule.severity,
-                    message=report.message,
-                    fingerprint=identity(rule.code, report.scope, report.node),
-                    fix=report.fix,
-                )
+    for report in context.reports:
+        assert positions is not None
+        rule = report.rule
+        diagnostics.append(
+            Diagnostic(
+                path=relpath,
+                span=_span(positions, report.node),
+                code=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                message=report.message,
+                fingerprint=identity(rule.code, report.scope, report.node),
+                fix=report.fix,
             )
-        for pending in context.candidates:
-            candidates.append(
-                Candidate(
-                    code=pending.rule.code,
-                    path=relpath,
-                    span=_span(positions, pending.node),
-                    fingerprint=identity(pending.rule.code, pending.scope, pending.node),
-                    payload=pending.payload,
-                )
+        )
+    for pending in context.candidates:
+        candidates.append(
+            Candidate(
+                code=pending.rule.code,
+                path=relpath,
+                span=_span(positions, pending.node) if positions is not None else None,
+                fingerprint=identity(pending.rule.code, pending.scope, pending.node),
+                payload=pending.payload,
+                locator=() if positions is not None else walker.locator(pending),
             )
+        )
     return FileResult(
         relpath,
         diagnostics=tuple(diagnostics),
@@ -164,6 +167,21 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         candidates=tuple(candidates),
         facts=collector.facts(),
     )
+
+
+def candidate_spans(
+    data: bytes, relpath: str, locators: Sequence[tuple[int, ...]], walker: Walker
+) -> list[Span | None]:
+    """Positions for candidates that became findings in a file that had no local findings."""
+    parsed = parse(data, relpath)
+    if isinstance(parsed, FileError):
+        return [None for _ in locators]
+    positions = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    spans: list[Span | None] = []
+    for locator in locators:
+        node = walker.follow(parsed.module, locator)
+        spans.append(_span(positions, node) if node is not None else None)
+    return spans
 
 
 def lint_path(path: Path, relpath: str, options: LintOptions, walker: Walker) -> FileResult:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import libcst as cst
 
-from linter.context import RuleContext
+from linter.context import PendingCandidate, RuleContext
 from linter.diagnostics import FileError
 
 Handler = Callable[[cst.CSTNode], object]
@@ -85,6 +85,38 @@ class Walker:
             if is_scope and name == "body":
                 out.append(_EXIT_SCOPE)
         return out
+
+    def locator(self, pending: PendingCandidate) -> tuple[int, ...]:
+        """Child indices from the module down to a candidate's node (see ``follow``)."""
+        chain = [*pending.ancestors, pending.node]
+        indices: list[int] = []
+        for parent, child in zip(chain, chain[1:]):
+            nodes = [c for c in self.children(parent) if isinstance(c, cst.CSTNode)]
+            index = next((i for i, c in enumerate(nodes) if c is child), None)
+            if index is None:  # reported after the walk left the node: search for it
+                return self._search(chain[0], pending.node)
+            indices.append(index)
+        return tuple(indices)
+
+    def _search(self, root: cst.CSTNode, target: cst.CSTNode) -> tuple[int, ...]:
+        stack: list[tuple[cst.CSTNode, tuple[int, ...]]] = [(root, ())]
+        while stack:
+            node, path = stack.pop()
+            if node is target:
+                return path
+            nodes = [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
+            stack.extend((child, (*path, i)) for i, child in enumerate(nodes))
+        return ()
+
+    def follow(self, module: cst.Module, locator: tuple[int, ...]) -> cst.CSTNode | None:
+        """The node a locator leads to in a fresh parse of the same source, or None."""
+        node: cst.CSTNode = module
+        for index in locator:
+            nodes = [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
+            if index >= len(nodes):
+                return None
+            node = nodes[index]
+        return node
 
     def walk(self, context: RuleContext, rules: Sequence[Visitor]) -> list[FileError]:
         """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import ImportTable, Rule, RuleContext, dotted_name
+from linter.api import ImportTable, Rule, RuleContext
 
 # Mocking libraries, as absolute module names; their submodules count too.
 MOCK_LIBRARIES = (
@@ -22,19 +23,8 @@ MOCK_LIBRARIES = (
 MOCKER_FIXTURES = frozenset(
     {"mocker", "class_mocker", "module_mocker", "package_mocker", "session_mocker"}
 )
-_ENVIRON = frozenset({"os.environ", "os.environb"})
-
-# The ``[tool.isolint]`` keys that decide integration-test status, documented by every ISO3 rule.
-OPTIONS_DOC = """
-    ## Options
-    - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/e2e/**`, `**/*_integration.py`, `**/*_e2e.py`,
-      `**/test_*integration*.py`, `**/test_*e2e*.py`). A `conftest.py` under such a path counts
-      too, so its fixtures are checked.
-    - `integration-markers`: pytest markers that make a test an integration test (default
-      `integration`, `e2e`), on a test function, on a test class, or in a module's `pytestmark`.
-"""
-
+# Process environment: patching it sets a test up rather than faking a service.
+ENVIRONMENT = frozenset({"os.environ", "os.environb", "sys.argv", "sys.path"})
 
 def mock_library(module: str | None) -> str | None:
     """The mocking library that ``module`` (an absolute dotted name) belongs to, if any."""
@@ -44,6 +34,11 @@ def mock_library(module: str | None) -> str | None:
         if module == library or module.startswith(library + "."):
             return library
     return None
+
+
+def _string(node: cst.SimpleString) -> str | None:
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def function_params(node: cst.FunctionDef | cst.Lambda) -> list[str]:
@@ -95,11 +90,24 @@ class IntegrationTestRule(Rule):
         local = self.local_imports.qualified_name(expr)
         return local if local is not None else self.context.imports.qualified_name(expr)
 
-    def is_environ(self, expr: cst.BaseExpression) -> bool:
-        """``os.environ`` (or the string ``"os.environ"``): environment setup, not a fake."""
-        if isinstance(expr, cst.SimpleString):
-            return expr.evaluated_value in _ENVIRON
-        return self.qualified_name(expr) in _ENVIRON
+    def targets_environment(self, args: Sequence[cst.Arg]) -> bool:
+        """The target of a patch is process environment (``os.environ``, ``sys.argv``...).
+
+        Seen as a first argument (``os.environ`` or ``"os.environ"``) or as an object and an
+        attribute name (``os, "environ"``): environment setup, not a fake of a service.
+        """
+        positional = [arg.value for arg in args if arg.keyword is None and not arg.star]
+        if not positional:
+            return False
+        first = positional[0]
+        if isinstance(first, cst.SimpleString):
+            return _string(first) in ENVIRONMENT
+        if self.qualified_name(first) in ENVIRONMENT:
+            return True
+        if len(positional) < 2 or not isinstance(positional[1], cst.SimpleString):
+            return False
+        owner = self.qualified_name(first)
+        return owner is not None and f"{owner}.{_string(positional[1])}" in ENVIRONMENT
 
     def is_marker(self, expr: cst.BaseExpression) -> bool:
         """``pytest.mark.integration`` (or with arguments, or an alias of one)."""
@@ -187,15 +195,3 @@ class IntegrationTestRule(Rule):
             if self.in_integration(item.enclosing):
                 self.report(item.node, scope=item.scope, **dict(item.fields))
 
-
-__all__ = [
-    "MOCKER_FIXTURES",
-    "MOCK_LIBRARIES",
-    "OPTIONS_DOC",
-    "IntegrationTestRule",
-    "Pending",
-    "dotted_name",
-    "function_params",
-    "mock_library",
-    "snippet",
-]

@@ -1,0 +1,251 @@
+"""ISO301: an integration test that imports a mocking library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, RuleContext, dotted_name
+from rules._integration import IntegrationTestRule, mock_library
+
+
+@dataclass(frozen=True)
+class _MockImport:
+    """A statement importing a mocking library, and the local names it binds to it."""
+
+    node: cst.Import | cst.ImportFrom
+    library: str
+    names: tuple[str, ...]
+    enclosing: tuple[cst.CSTNode, ...]
+    scope: str
+
+
+class MockLibraryImport(IntegrationTestRule):
+    """
+    ## What it does
+    Finds imports of a mocking library (`unittest.mock`, `mock`, `asynctest`, `pytest_mock`,
+    `flexmock`, `doublex`, `mockito`), in any spelling, in integration tests: files under the
+    `integration-tests` paths, modules whose `pytestmark` carries an integration marker, and
+    tests marked with one. In a file where only some tests are marked, the import is reported
+    when a name it binds is used inside a marked test.
+
+    ## Why is this bad?
+    An integration test exists to exercise the real collaborators together: the database, the
+    websocket layer, the code that keeps one user's session apart from another's. A mocking
+    library in such a test means something real is being replaced, and the test goes on
+    passing while the user isolation it claims to cover is never run. Cross-user leaks live
+    exactly in the seams a mock papers over.
+
+    Use the real service or its fixture, a test container, or a fake at the network boundary
+    (a local HTTP or websocket server); or, if the test is a unit test, move it to `tests/unit`.
+
+    ## Known problems
+    An import used only for type annotations (`from pytest_mock import MockerFixture`) is
+    reported too: in an integration test it is a sign of a `mocker` fixture nearby.
+
+    ## Options
+    - `integration-tests`: gitignore-style globs of integration-test files (default
+      `**/integration/**`, `**/e2e/**`, `**/*_integration.py`, `**/*_e2e.py`,
+      `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
+    - `integration-markers`: pytest markers that make a test an integration test (default
+      `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
+    """
+
+    code: ClassVar[str] = "ISO301"
+    name: ClassVar[str] = "mock-library-import"
+    summary: ClassVar[str] = "Integration test imports a mocking library"
+    message: ClassVar[str] = (
+        "Integration test imports the mocking library `{library}`: with mocks it passes while "
+        "the real service (database, websocket, user isolation) is never exercised; use the "
+        "real service or fixture, a test container or a fake at the network boundary, or move "
+        "the test to tests/unit"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from unittest.mock import patch
+
+            def test_messages_stay_per_user(client):
+                with patch("app.ws.manager.broadcast"):
+                    client.send("hello")
+            """,
+            path="tests/integration/test_ws.py",
+        ),
+        Example(
+            code="""
+            import mock as m
+
+            def test_checkout(browser):
+                browser.open("/checkout", session=m.MagicMock())
+            """,
+            path="tests/e2e/test_checkout.py",
+        ),
+        Example(
+            code="""
+            import pytest
+            from unittest import mock
+
+            pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+            def test_history(db):
+                assert db.history("alice") == mock.ANY
+            """,
+            path="tests/test_history.py",
+        ),
+        Example(
+            code="""
+            import pytest
+            from unittest.mock import MagicMock
+
+            def test_format():
+                assert str(1) == "1"
+
+            @pytest.mark.integration
+            def test_sessions(db):
+                db.cache = MagicMock()
+            """,
+            path="tests/test_sessions.py",
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from unittest.mock import patch
+
+            def test_messages_stay_per_user(client):
+                with patch("app.ws.manager.broadcast"):
+                    client.send("hello")
+            """,
+            path="tests/unit/test_ws.py",
+        ),
+        Example(
+            code="""
+            import pytest
+            from unittest.mock import MagicMock
+
+            def test_format():
+                assert str(MagicMock()) != ""
+
+            @pytest.mark.integration
+            def test_sessions(db):
+                assert db.session("alice") is not db.session("bob")
+            """,
+            path="tests/test_sessions.py",
+        ),
+        Example(
+            code='''
+            import unittest
+            from tests.mock_server import MockServer
+
+            def test_ws(ws_server: MockServer):
+                """No MagicMock here: a real local websocket server."""
+                assert ws_server.connect("alice")
+            ''',
+            path="tests/integration/test_ws.py",
+        ),
+        Example(
+            code="""
+            from unittest.mock import patch
+
+            def refresh(cache):
+                with patch.dict(cache, {}):
+                    return dict(cache)
+            """,
+            path="app/cache.py",
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._imports: list[_MockImport] = []
+        # local name -> attribute path a use must continue with (``unittest`` -> ``("mock",)``)
+        self._tracked: dict[str, tuple[str, ...]] = {}
+        self._uses: list[tuple[str, tuple[cst.CSTNode, ...]]] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        super().visit_Import(node)
+        if not self.in_tests:
+            return
+        library = None
+        names: list[str] = []
+        for alias in node.names:
+            target = dotted_name(alias.name)
+            found = mock_library(target)
+            if found is None or target is None:
+                continue
+            library = library or found
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local, path = alias.asname.name.value, ()
+            else:
+                local, *rest = target.split(".")
+                path = tuple(rest)
+            names.append(local)
+            self._tracked[local] = path
+        if library is not None:
+            self._record(node, library, names)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        super().visit_ImportFrom(node)
+        if not self.in_tests:
+            return
+        base = self.context.imports.from_module(node)
+        if base is None:
+            return
+        library = mock_library(base)
+        names: list[str] = []
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if not isinstance(alias.name, cst.Name):
+                    continue
+                found = library or mock_library(f"{base}.{alias.name.value}")
+                if found is None:
+                    continue
+                library = found
+                local = alias.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                names.append(local)
+                self._tracked[local] = ()
+        if library is not None:
+            self._record(node, library, names)
+
+    def _record(self, node: cst.Import | cst.ImportFrom, library: str, names: list[str]) -> None:
+        self._imports.append(
+            _MockImport(node, library, tuple(names), self.enclosing(), self.context.scope_name())
+        )
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if not self._tracked or self.whole_module:
+            return
+        path = self._tracked.get(node.value)
+        if path is None or not self._is_use(node, path):
+            return
+        self._uses.append((node.value, self.enclosing()))
+
+    def _is_use(self, node: cst.Name, path: tuple[str, ...]) -> bool:
+        """A load of the imported name (not an attribute, keyword or definition named like it)."""
+        ancestors = self.context.ancestors
+        parent = ancestors[-1] if ancestors else None
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            return False
+        if isinstance(parent, (cst.Arg, cst.Param, cst.ImportAlias, cst.FunctionDef, cst.ClassDef)):
+            return isinstance(parent, cst.Arg) and parent.value is node
+        current: cst.CSTNode = node
+        for index, attr in enumerate(path):
+            holder = ancestors[-1 - index] if index < len(ancestors) else None
+            if not (
+                isinstance(holder, cst.Attribute)
+                and holder.value is current
+                and holder.attr.value == attr
+            ):
+                return False
+            current = holder
+        return True
+
+    def leave_Module(self, node: cst.Module) -> None:
+        used = {name for name, enclosing in self._uses if self.in_integration(enclosing)}
+        for item in self._imports:
+            if self.in_integration(item.enclosing) or used.intersection(item.names):
+                self.report(item.node, scope=item.scope, library=item.library)

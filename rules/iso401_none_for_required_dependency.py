@@ -1,0 +1,171 @@
+"""ISO401: the literal ``None`` passed for a parameter whose annotation does not admit None."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
+from rules._calls import (
+    NONE,
+    CallShape,
+    CallTrackingRule,
+    argument_key,
+    bind,
+    call_shape,
+    describe,
+    in_pytest_raises,
+    is_none,
+    resolve_call,
+)
+
+_NOTIFIER = """
+from typing import Optional
+
+
+class Emitter:
+    def send(self, user_id: str, event: dict) -> None: ...
+
+
+class Notifier:
+    def __init__(self, emitter: Emitter, user_id: str) -> None:
+        self.emitter = emitter
+        self.user_id = user_id
+
+    @classmethod
+    def create_for_user(cls, user_id: str, emitter: Emitter) -> "Notifier":
+        if emitter is None:
+            raise ValueError("Notifier requires valid emitter")
+        return cls(emitter, user_id)
+
+    @classmethod
+    def create_optional(cls, user_id: str, emitter: Optional[Emitter] = None) -> "Notifier":
+        return cls(emitter or Emitter(), user_id)
+"""
+
+
+class NoneForRequiredDependency(CallTrackingRule):
+    """
+    ## What it does
+    Resolves calls through the project index to the function, method or class they call, and
+    reports a literal `None` passed (by keyword or by position) for a parameter whose annotation
+    does not admit None (not `Optional[X]`, `X | None`, `Union[..., None]`, `Any`) and whose
+    default is not `None`.
+
+    ## Why is this bad?
+    Per-user factories take their dependencies (an emitter, a session, a user context) so that
+    every request gets its own. Handing them `None` either crashes at run time or, worse, takes a
+    silent fallback path in which events are never delivered to the right user or a shared
+    default object is used instead. A test that does it is green while production is not.
+
+    ## Known problems
+    Only calls whose callee resolves statically (imports, re-exports, `Class(...)`,
+    `Class.factory(...)`) are checked; unannotated parameters are never reported.
+    """
+
+    code: ClassVar[str] = "ISO401"
+    name: ClassVar[str] = "none-for-required-dependency"
+    summary: ClassVar[str] = "`None` passed for a parameter whose type does not admit None"
+    message: ClassVar[str] = ""
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def test_notifies():
+                notifier = Notifier.create_for_user("u1", emitter=None)
+            """,
+            path="tests/integration/test_notify.py",
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def build(user_id):
+                return Notifier(None, user_id)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app import notify
+
+            def build(user_id):
+                return notify.Notifier.create_for_user(user_id, None)
+            """,
+            files=(("app/notify.py", _NOTIFIER), ("app/__init__.py", "")),
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def build(user_id):
+                return Notifier.create_optional(user_id, emitter=None)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            import pytest
+            from app.notify import Notifier
+
+            def test_rejects_missing_emitter():
+                with pytest.raises(ValueError):
+                    Notifier.create_for_user("u1", emitter=None)
+            """,
+            path="tests/unit/test_notify.py",
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from thirdparty import Client
+
+            def build(Notifier):
+                Notifier.create_for_user("u1", None)
+                return Client(None)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not any(is_none(arg.value) for arg in node.args):
+            return
+        shape = call_shape(node, self.context)
+        if shape is None or self.locals.is_local(shape.callee.split(".")[0]):
+            return
+        if in_pytest_raises(self.context):
+            return
+        for arg in node.args:
+            if is_none(arg.value):
+                key = argument_key(node, arg)
+                if key is not None:
+                    self.add_candidate(arg.value, (*shape.as_payload(), key))
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            shape = CallShape.from_payload(candidate.payload)
+            key = candidate.payload[7]
+            assert isinstance(key, (str, int))
+            signature = resolve_call(index, shape)
+            if signature is None:
+                continue
+            param = bind(signature, shape).by_argument.get(key)
+            if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
+                continue
+            yield ProjectFinding(
+                candidate,
+                f"`{shape.callee}(...)` receives `None` for `{param.name}: {param.annotation}` "
+                f"of {describe(signature)}, which does not admit None: pass a real "
+                f"{param.annotation} (inject it, or build it with a per-request factory or a "
+                "test fixture); a missing dependency fails at run time or silently serves the "
+                "wrong user",
+            )

@@ -1,0 +1,253 @@
+"""ISO403: a local name bound only to ``None`` passed for a parameter that does not admit None."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, RuleContext
+from rules._calls import (
+    CallShape,
+    CallTrackingRule,
+    argument_key,
+    bind,
+    call_shape,
+    describe,
+    in_pytest_raises,
+    is_none,
+    resolve_call,
+)
+from rules.iso401_none_for_required_dependency import _NOTIFIER
+
+
+class _Frame:
+    """Bindings of one function, and the calls in it that pass a bare name."""
+
+    def __init__(self) -> None:
+        self.bindings: Counter[str] = Counter()
+        self.none_assigned: dict[str, int] = {}  # name -> index of the top-level statement
+        self.calls: list[tuple[cst.Call, cst.Arg, str, int, str]] = []
+        self.statement = 0
+
+
+class NoneVariableForDependency(CallTrackingRule):
+    """
+    ## What it does
+    Like ISO401, for a local variable whose only binding in the function is `name = None`
+    (straight-line code at the top level of the function body, before the call) and which is
+    then passed for a parameter whose annotation does not admit None.
+
+    ## Why is this bad?
+    `emitter = None` followed by `Notifier.create_for_user(user_id, emitter)` is the same missing
+    dependency as passing `None` directly, only harder to see in review: the per-user object is
+    built without what it needs, and the failure shows up for a real user later.
+
+    ## Known problems
+    No flow analysis: a name bound more than once anywhere in the function is never reported.
+    """
+
+    code: ClassVar[str] = "ISO403"
+    name: ClassVar[str] = "none-variable-for-dependency"
+    summary: ClassVar[str] = "A variable that is always `None` passed for a required dependency"
+    message: ClassVar[str] = ""
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def build(user_id):
+                emitter = None
+                return Notifier.create_for_user(user_id, emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def test_x():
+                emitter = None
+                user = "u1"
+                Notifier(emitter=emitter, user_id=user)
+            """,
+            path="tests/integration/test_x.py",
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app import notify
+
+            def build():
+                em: notify.Emitter | None = None
+                return notify.Notifier(em, "u1")
+            """,
+            files=(("app/notify.py", _NOTIFIER), ("app/__init__.py", "")),
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Emitter, Notifier
+
+            def build(user_id, ready):
+                emitter = None
+                if ready:
+                    emitter = Emitter()
+                return Notifier.create_for_user(user_id, emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def build(user_id):
+                emitter = None
+                return Notifier.create_optional(user_id, emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app.notify import Notifier
+
+            def build(user_id, emitter=None):
+                return Notifier.create_for_user(user_id, emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self.frames: list[tuple[cst.FunctionDef, _Frame]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        frame = _Frame()
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            frame.bindings[param.name.value] += 1
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                frame.bindings[extra.name.value] += 1
+        self.frames.append((node, frame))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(node)
+        if not self.frames or self.frames[-1][0] is not node:
+            return
+        _, frame = self.frames.pop()
+        for call, arg, name, statement, scope in frame.calls:
+            assigned_at = frame.none_assigned.get(name)
+            if assigned_at is None or frame.bindings[name] != 1 or assigned_at >= statement:
+                continue
+            shape = call_shape(call, self.context)
+            key = argument_key(call, arg)
+            if shape is not None and key is not None:
+                self.add_candidate(arg.value, (*shape.as_payload(), key, name), scope=scope)
+
+    def _frame(self) -> _Frame | None:
+        function = self.context.enclosing_function()
+        if self.frames and function is self.frames[-1][0]:
+            return self.frames[-1][1]
+        return None
+
+    def _count(self, target: cst.BaseExpression) -> None:
+        frame = self._frame()
+        if frame is None:
+            return
+        if isinstance(target, cst.Name):
+            frame.bindings[target.value] += 1
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._count(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._count(target.value)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        frame = self._frame()
+        function = self.context.enclosing_function()
+        if frame is None or not isinstance(function, cst.FunctionDef):
+            return
+        if self.context.parent is not function.body:
+            return
+        frame.statement += 1
+        for small in node.body:
+            value = None
+            targets: list[cst.BaseExpression] = []
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                value, targets = small.value, [small.targets[0].target]
+            elif isinstance(small, cst.AnnAssign):
+                value, targets = small.value, [small.target]
+            if value is not None and is_none(value) and isinstance(targets[0], cst.Name):
+                frame.none_assigned.setdefault(targets[0].value, frame.statement)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        super().visit_AssignTarget(node)
+        self._count(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        super().visit_AnnAssign(node)
+        if node.value is not None:
+            self._count(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._count(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        super().visit_For(node)
+        self._count(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        super().visit_WithItem(node)
+        if node.asname is not None:
+            self._count(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        super().visit_NamedExpr(node)
+        self._count(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._count(item.name)
+            self._count(item.name)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self._count(item.name)
+            self._count(item.name)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self._frame()
+        if frame is None or in_pytest_raises(self.context):
+            return
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and not arg.star:
+                frame.calls.append(
+                    (node, arg, arg.value.value, frame.statement, self.context.scope_name())
+                )
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            shape = CallShape.from_payload(candidate.payload)
+            key, variable = candidate.payload[7], candidate.payload[8]
+            assert isinstance(key, (str, int))
+            signature = resolve_call(index, shape)
+            if signature is None:
+                continue
+            param = bind(signature, shape).by_argument.get(key)
+            if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
+                continue
+            yield ProjectFinding(
+                candidate,
+                f"`{variable}` is always `None` here and is passed to `{shape.callee}(...)` for "
+                f"`{param.name}: {param.annotation}` of {describe(signature)}, which does not "
+                f"admit None: build or inject a real {param.annotation} before the call",
+            )
