@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from linter.context import MODULE_SCOPE, RuleContext
 from linter.diagnostics import Candidate, Category, Edit, Fix, Severity, Span
-from linter.imports import ImportTable, dotted_name
 from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from linter.rule import Example, ProjectFinding, Rule
 
@@ -15,22 +15,22 @@ __all__ = [
     "Category",
     "ClassFacts",
     "ClassRef",
-    "FunctionFacts",
-    "FunctionRef",
-    "ModuleFacts",
-    "ModuleRef",
-    "ParamFacts",
-    "Signature",
-    "VariableRef",
     "Edit",
     "Example",
     "Fix",
+    "FunctionFacts",
+    "FunctionRef",
     "ImportTable",
+    "ModuleFacts",
+    "ModuleRef",
+    "ParamFacts",
     "ProjectFinding",
     "ProjectIndex",
     "Rule",
     "RuleContext",
     "Severity",
+    "Signature",
     "Span",
+    "VariableRef",
     "dotted_name",
 ]

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-
-from linter.globs import Globs
 
 from linter.config import Settings
 from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult, Span
 from linter.discovery import SourceFile
 from linter.facts import ModuleFacts
+from linter.globs import Globs
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
 from linter.runner import LintOptions, candidate_spans, in_big_stack, lint_many
-from linter.walk import Walker
 from linter.selection import codes_matching
+from linter.walk import Walker
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _locate(
             data = (root / path).read_bytes()
         except OSError:
             continue
-        spans = in_big_stack(lambda: candidate_spans(data, path, locators, walker))
+        spans = in_big_stack(partial(candidate_spans, data, path, locators, walker))
         for locator, span in zip(locators, spans):
             if span is not None:
                 located[(path, locator)] = span
@@ -96,10 +96,7 @@ def _locate(
 
 
 def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:
-    return [
-        (Globs([glob]), codes)
-        for glob, codes in settings.per_file_ignores
-    ]
+    return [(Globs([glob]), codes) for glob, codes in settings.per_file_ignores]
 
 
 def finish(

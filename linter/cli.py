@@ -68,7 +68,9 @@ def main() -> None:
     show_default=True,
     help="Report format.",
 )
-@click.option("--select", help="Comma-separated rule codes or prefixes to enable (e.g. ISO1,ISO201).")
+@click.option(
+    "--select", help="Comma-separated rule codes or prefixes to enable (e.g. ISO1,ISO201)."
+)
 @click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", help="Comma-separated rule codes or prefixes to disable.")
 @click.option(

@@ -141,8 +141,8 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "timeout": ("timeout", _positive_number, "a positive number of seconds"),
 }
 _SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
-    "canonical": ("canonical", _str_map, "a table of symbol = \"module\""),
-    "deprecated-modules": ("deprecated_modules", _str_map, "a table of module = \"replacement\""),
+    "canonical": ("canonical", _str_map, 'a table of symbol = "module"'),
+    "deprecated-modules": ("deprecated_modules", _str_map, 'a table of module = "replacement"'),
 }
 
 
@@ -153,7 +153,10 @@ def _unknown_key(display: str, table: str, key: str, known: Mapping[str, object]
 
 
 def _convert_table(
-    display: str, table: str, raw: Mapping[str, object], keys: Mapping[str, tuple[str, Converter, str]]
+    display: str,
+    table: str,
+    raw: Mapping[str, object],
+    keys: Mapping[str, tuple[str, Converter, str]],
 ) -> tuple[dict[str, object], list[str]]:
     values: dict[str, object] = {}
     problems: list[str] = []

@@ -111,11 +111,18 @@ class RuleContext:
         fix: Fix | None = None,
     ) -> None:
         self.reports.append(
-            Report(type(rule), node, message, scope if scope is not None else self.scope_name(), fix)
+            Report(
+                type(rule), node, message, scope if scope is not None else self.scope_name(), fix
+            )
         )
 
     def add_candidate(
-        self, rule: Rule, node: cst.CSTNode, payload: tuple[object, ...], *, scope: str | None = None
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        payload: tuple[object, ...],
+        *,
+        scope: str | None = None,
     ) -> None:
         self.candidates.append(
             PendingCandidate(

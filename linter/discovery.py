@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.globs import Globs
-
 from linter.errors import UsageError
+from linter.globs import Globs
 
 DEFAULT_EXCLUDED_DIRS = frozenset(
     {

@@ -23,7 +23,11 @@ def explain(rule: type[Rule]) -> str:
         f"{rule.summary}.",
         "",
         f"Family: {rule.category().value}. Default severity: {rule.severity.value}. "
-        + ("Enabled by default." if rule.default_enabled else "Off by default: enable it with `select`."),
+        + (
+            "Enabled by default."
+            if rule.default_enabled
+            else "Off by default: enable it with `select`."
+        ),
         "",
         rule.documentation(),
     ]
@@ -55,7 +59,9 @@ def rules_table(rules: Sequence[type[Rule]]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
     out = []
     for row in [header, *rows]:
-        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+        out.append(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
+        )
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 

@@ -11,11 +11,25 @@ from linter.imports import ImportBinding, dotted_name
 
 _MUTATING_METHODS = frozenset(
     {
-        "append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem",
-        "clear", "remove", "discard", "appendleft", "popleft", "extendleft",
+        "append",
+        "extend",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "pop",
+        "popitem",
+        "clear",
+        "remove",
+        "discard",
+        "appendleft",
+        "popleft",
+        "extendleft",
     }
 )
-_SETUP_METHODS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
+_SETUP_METHODS = frozenset(
+    {"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"}
+)
 _NONE_ADMITTING = frozenset({"Optional", "Any", "object", "None", "NoneType"})
 
 
@@ -124,8 +138,12 @@ def _param(param: cst.Param, kind: str, code_for: RuleContext) -> ParamFacts:
         kind=kind,
         has_default=default is not None,
         default_is_none=isinstance(default, cst.Name) and default.value == "None",
-        annotation=" ".join(code_for.code_for(annotation).split()) if annotation is not None else None,
-        annotation_admits_none=annotation_admits_none(annotation) if annotation is not None else None,
+        annotation=" ".join(code_for.code_for(annotation).split())
+        if annotation is not None
+        else None,
+        annotation_admits_none=annotation_admits_none(annotation)
+        if annotation is not None
+        else None,
     )
 
 
@@ -273,7 +291,9 @@ class FactCollector:
         for index, (_, node) in enumerate(scopes):
             if node is cls and index + 1 < len(scopes):
                 method = scopes[index + 1][1]
-                return isinstance(method, cst.FunctionDef) and method.name.value not in _SETUP_METHODS
+                return (
+                    isinstance(method, cst.FunctionDef) and method.name.value not in _SETUP_METHODS
+                )
         return False
 
     def _maybe_state(self, target: cst.BaseExpression) -> None:

@@ -23,8 +23,7 @@ def module_name(relpath: str, src_roots: Sequence[str]) -> tuple[str, bool]:
     if not parts:
         return "", False
     stem = parts[-1]
-    if stem.endswith(".py"):
-        stem = stem[:-3]
+    stem = stem.removesuffix(".py")
     is_package = stem == "__init__"
     dotted = parts[:-1] if is_package else [*parts[:-1], stem]
     return ".".join(p for p in dotted if p not in ("", "..")), is_package

@@ -32,7 +32,9 @@ def _error_location(error: FileError) -> str:
 
 def format_text(result: RunResult, context: ReportContext) -> str:
     """``path:line:col: CODE message`` per finding, the shape flake8/ruff print and editors parse."""
-    lines = [f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}" for d in result.diagnostics]
+    lines = [
+        f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}" for d in result.diagnostics
+    ]
     if context.show_known:
         lines.extend(
             f"{d.path}:{d.span.line}:{d.span.column}: {d.code} [known] {d.message}"

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
-from linter.globs import Globs
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
 from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, Span
 from linter.facts import FactCollector
+from linter.globs import Globs
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
 from linter.parsing import parse
@@ -192,7 +192,9 @@ def lint_path(path: Path, relpath: str, options: LintOptions, walker: Walker) ->
         return FileResult(relpath, errors=(FileError(relpath, "is a directory", kind="io"),))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return FileResult(relpath, errors=(FileError(relpath, f"cannot read: {reason}", kind="io"),))
+        return FileResult(
+            relpath, errors=(FileError(relpath, f"cannot read: {reason}", kind="io"),)
+        )
     return lint_guarded(data, relpath, options, walker)
 
 
@@ -202,7 +204,7 @@ def lint_guarded(data: bytes, relpath: str, options: LintOptions, walker: Walker
         return lint_source(data, relpath, options, walker)
     except RecursionError:
         error = FileError(relpath, "too deeply nested to analyse (RecursionError)", kind="syntax")
-    except Exception as exc:  # the one per-file catch-all: report, never crash the run
+    except Exception as exc:  # noqa: BLE001 - the one per-file catch-all: report, never crash the run
         error = FileError(relpath, f"internal error: {type(exc).__name__}: {exc}", kind="internal")
     return FileResult(relpath, errors=(error,))
 

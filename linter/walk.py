@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Protocol
 
 import libcst as cst
@@ -90,7 +91,7 @@ class Walker:
         """Child indices from the module down to a candidate's node (see ``follow``)."""
         chain = [*pending.ancestors, pending.node]
         indices: list[int] = []
-        for parent, child in zip(chain, chain[1:]):
+        for parent, child in pairwise(chain):
             nodes = [c for c in self.children(parent) if isinstance(c, cst.CSTNode)]
             index = next((i for i, c in enumerate(nodes) if c is child), None)
             if index is None:  # reported after the walk left the node: search for it
@@ -136,7 +137,11 @@ class Walker:
             item, leaving = stack.pop()
             if item is _ENTER_SCOPE:
                 owner = ancestors[-1]
-                name = owner.name.value if isinstance(owner, (cst.ClassDef, cst.FunctionDef)) else "<lambda>"
+                name = (
+                    owner.name.value
+                    if isinstance(owner, (cst.ClassDef, cst.FunctionDef))
+                    else "<lambda>"
+                )
                 scopes.append((name, owner))
                 continue
             if item is _EXIT_SCOPE:
@@ -156,7 +161,7 @@ class Walker:
                         continue
                     try:
                         handler(node)
-                    except Exception as exc:  # a broken rule must not take the file down with it
+                    except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
                         failed[rule.code] = FileError(
                             context.path,
                             f"internal error in rule {rule.code}: {type(exc).__name__}: {exc}",

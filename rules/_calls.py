@@ -144,8 +144,7 @@ class LocalNames:
     def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
         params = node.params
         names = {
-            p.name.value
-            for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+            p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
         }
         for extra in (params.star_arg, params.star_kwarg):
             if isinstance(extra, cst.Param):

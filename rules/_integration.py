@@ -26,6 +26,7 @@ MOCKER_FIXTURES = frozenset(
 # Process environment: patching it sets a test up rather than faking a service.
 ENVIRONMENT = frozenset({"os.environ", "os.environb", "sys.argv", "sys.path"})
 
+
 def mock_library(module: str | None) -> str | None:
     """The mocking library that ``module`` (an absolute dotted name) belongs to, if any."""
     if module is None:
@@ -60,7 +61,7 @@ class Pending:
     node: cst.CSTNode
     enclosing: tuple[cst.CSTNode, ...]
     scope: str
-    fields: tuple[tuple[str, object], ...]
+    message: str
 
 
 class IntegrationTestRule(Rule):
@@ -146,9 +147,8 @@ class IntegrationTestRule(Rule):
 
     def defer(self, node: cst.CSTNode, **fields: object) -> None:
         """Report ``node`` at the end of the module if it is inside an integration test."""
-        self.pending.append(
-            Pending(node, self.enclosing(), self.context.scope_name(), tuple(fields.items()))
-        )
+        message = self.message.format(**fields)
+        self.pending.append(Pending(node, self.enclosing(), self.context.scope_name(), message))
 
     # -- markers -----------------------------------------------------------------------------
 
@@ -193,5 +193,4 @@ class IntegrationTestRule(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         for item in self.pending:
             if self.in_integration(item.enclosing):
-                self.report(item.node, scope=item.scope, **dict(item.fields))
-
+                self.context.report(self, item.node, item.message, scope=item.scope)

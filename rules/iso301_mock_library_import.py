@@ -176,8 +176,9 @@ class MockLibraryImport(IntegrationTestRule):
             if found is None or target is None:
                 continue
             library = library or found
+            path: tuple[str, ...] = ()
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local, path = alias.asname.name.value, ()
+                local = alias.asname.name.value
             else:
                 local, *rest = target.split(".")
                 path = tuple(rest)

@@ -191,7 +191,7 @@ class MockObject(IntegrationTestRule):
             rest = qualified[len(library) + 1 :]
             if library == "mock" and rest.startswith("mock."):  # the backport's mock.mock module
                 rest = rest[len("mock.") :]
-            return rest in _FACTORIES[library] and not self._environ_dict(rest, node)
+            return rest in _FACTORIES[library] and not self._patches_environment(rest, node)
         chain: list[str] = []
         while isinstance(func, cst.Attribute):
             chain.append(func.attr.value)
@@ -200,8 +200,8 @@ class MockObject(IntegrationTestRule):
             return False
         if not self.fixture_in_scope(MOCKER_FIXTURES, func.value) or chain[-1] in _MOCKER_CLEANUP:
             return False
-        return not self._environ_dict(".".join(reversed(chain)), node)
+        return not self._patches_environment(".".join(reversed(chain)), node)
 
-    def _environ_dict(self, name: str, node: cst.Call) -> bool:
+    def _patches_environment(self, name: str, node: cst.Call) -> bool:
         """``patch.dict(os.environ, ...)``, ``patch("sys.argv", ...)``: setup, not a fake."""
         return name.startswith("patch") and self.targets_environment(node.args)

@@ -9,7 +9,6 @@ import libcst as cst
 
 from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
 from rules._calls import (
-    NONE,
     CallShape,
     CallTrackingRule,
     argument_key,

@@ -85,7 +85,9 @@ class NoneToUnresolvedFactory(CallTrackingRule):
         if not any(is_none(arg.value) for arg in node.args):
             return
         shape = call_shape(node, self.context)
-        if shape is None or not matches_factory(shape.callee, self.context.settings.factory_patterns):
+        if shape is None or not matches_factory(
+            shape.callee, self.context.settings.factory_patterns
+        ):
             return
         if in_pytest_raises(self.context):
             return

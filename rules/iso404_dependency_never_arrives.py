@@ -87,14 +87,14 @@ class DependencyNeverArrives(CallTrackingRule):
             files=(("app/notify.py", _NOTIFIER),),
         ),
         Example(
-            code='''
+            code="""
             class Notifier:
                 @classmethod
                 def create_for_user(cls, user_id): ...
 
             def build():
                 return Notifier.create_for_user(websocket_manager=None)
-            ''',
+            """,
         ),
         Example(
             code="""

@@ -1,0 +1,167 @@
+"""ISO106: a module-level instance of a class whose instances carry mutable state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Candidate, ClassRef, Example, ProjectFinding, ProjectIndex, Rule, dotted_name
+
+_MANAGER = """
+class ConnectionManager:
+    def __init__(self):
+        self.connections = {}
+
+    def connect(self, user_id, websocket):
+        self.connections[user_id] = websocket
+
+
+class Formatter:
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def format(self, text):
+        return self.prefix + text
+"""
+
+
+class ModuleLevelStatefulInstance(Rule):
+    """
+    ## What it does
+    Finds module-level assignments that instantiate a project class whose methods change the
+    instance after construction (assign to `self.*` outside `__init__`, or mutate a `self.*`
+    container), e.g. `manager = ConnectionManager()`. Third-party classes are reported only
+    when listed in `shared-state-classes`.
+
+    ## Why is this bad?
+    A module is imported once per process, so the instance is shared by every request of every
+    user the process serves. Whatever one user's request stores in it (a connection, a session,
+    a cached result) is visible to the next user's request: a singleton in all but name.
+
+    ## Options
+    `shared-state-classes`: qualified names of third-party classes to treat as stateful
+    (e.g. `["cachetools.TTLCache"]`).
+    """
+
+    code: ClassVar[str] = "ISO106"
+    name: ClassVar[str] = "module-level-stateful-instance"
+    summary: ClassVar[str] = "Module-level instance of a class with mutable per-instance state"
+    message: ClassVar[str] = (
+        "`{target}` is a process-wide instance of `{cls}`, which carries mutable state: every "
+        "user's requests share it; create it per request (a factory or framework dependency) or "
+        "keep per-user state in a `ContextVar`"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.ws import ConnectionManager
+
+            manager = ConnectionManager()
+            """,
+            files=(("app/ws.py", _MANAGER),),
+        ),
+        Example(
+            code="""
+            class Tracker:
+                def __init__(self):
+                    self.seen = []
+
+                def track(self, user_id):
+                    self.seen.append(user_id)
+
+            tracker = Tracker()
+            """,
+        ),
+        Example(
+            code="""
+            from cachetools import TTLCache
+
+            user_cache = TTLCache(maxsize=100, ttl=60)
+            """,
+            config=(("shared-state-classes", ["cachetools.TTLCache"]),),
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            import logging
+            import threading
+            from contextvars import ContextVar
+            from fastapi import APIRouter, FastAPI
+
+            logger = logging.getLogger(__name__)
+            router = APIRouter()
+            app = FastAPI()
+            current_user = ContextVar("current_user")
+            local = threading.local()
+            """,
+        ),
+        Example(
+            code="""
+            from app.ws import Formatter
+
+            formatter = Formatter(">")
+            """,
+            files=(("app/ws.py", _MANAGER),),
+        ),
+        Example(
+            code="""
+            from app.ws import ConnectionManager
+
+            def get_manager():
+                return ConnectionManager()
+            """,
+            files=(("app/ws.py", _MANAGER),),
+        ),
+    )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.context.at_module_level() and len(node.targets) == 1:
+            self._check(node, node.targets[0].target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self.context.at_module_level() and node.value is not None:
+            self._check(node, node.target, node.value)
+
+    def _check(
+        self, node: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
+        if self.context.info.is_test or not isinstance(value, cst.Call):
+            return
+        if not isinstance(target, cst.Name) or target.value == "__all__":
+            return
+        if any(
+            isinstance(a, cst.If) and "TYPE_CHECKING" in self.context.code_for(a.test)
+            for a in self.context.ancestors
+        ):
+            return
+        callee = dotted_name(value.func)
+        if callee is None:
+            return
+        qualified = self.context.imports.qualified_name(value.func)
+        if qualified is not None and qualified in self.context.settings.shared_state_classes:
+            self.report(node, target=target.value, cls=qualified)
+            return
+        self.add_candidate(node, (self.context.info.module_name, callee, target.value))
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            module, callee, target = candidate.payload
+            assert isinstance(module, str) and isinstance(callee, str)
+            resolved = index.resolve_dotted(module, callee)
+            if not isinstance(resolved, ClassRef):
+                continue
+            stateful = [
+                c for c in (resolved, *index.base_classes(resolved)) if c.cls.has_mutable_state
+            ]
+            if not stateful:
+                continue
+            yield ProjectFinding(
+                candidate,
+                cls.message.format(target=target, cls=resolved.qualname),
+            )

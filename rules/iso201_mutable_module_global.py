@@ -1,0 +1,346 @@
+"""ISO201: a module-level mutable container that functions of the module mutate at run time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import MODULE_SCOPE, Example, Rule, RuleContext
+from rules._containers import (
+    is_mutable_container,
+    mutated_containers,
+    subscript_root,
+    target_elements,
+)
+
+_Function = cst.FunctionDef | cst.Lambda
+# Positions where a Name does not refer to (use) a value: definitions, keywords, attribute names.
+_NON_REFERENCE_PARENTS = (cst.Param, cst.Arg, cst.NameItem, cst.ImportAlias, cst.AsName)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """A run-time mutation of ``name``, inside ``functions`` (outermost first)."""
+
+    name: str
+    functions: tuple[_Function, ...]
+    scope: str
+    top_function: str | None
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _bound_names(node: cst.CSTNode) -> Iterator[str]:
+    """Names that ``node`` binds in the scope it belongs to."""
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+        targets.append(node.target)
+    elif isinstance(node, cst.Del):
+        targets.append(node.target)
+    elif isinstance(node, cst.AsName):
+        targets.append(node.name)
+    elif isinstance(node, cst.ImportAlias) and node.asname is None:
+        head = node.name
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        targets.append(head)
+    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        targets.append(node.name)
+    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        targets.append(node.name)
+    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        targets.append(node.rest)
+    for target in targets:
+        for element in target_elements(target):
+            if isinstance(element, cst.Name):
+                yield element.value
+
+
+def _declaration(function: _Function, name: str) -> str | None:
+    """``global``, ``nonlocal`` or ``local`` for how ``function`` treats ``name``; None if free.
+
+    A lazy scan of one function, run only for functions that mutate a module-level container.
+    """
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return "local"
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param) and star.name.value == name:
+            return "local"
+    local = False
+    pending: list[cst.CSTNode] = [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            if any(item.name.value == name for item in node.names):
+                return "global" if isinstance(node, cst.Global) else "nonlocal"
+            continue
+        local = local or name in _bound_names(node)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue  # a nested scope: only its own name is bound here
+        if isinstance(node, cst.CompFor):
+            # Comprehension variables are local to the comprehension.
+            pending.extend(child for child in node.children if child is not node.target)
+            continue
+        pending.extend(node.children)
+    return "local" if local else None
+
+
+def _module_bindings(
+    targets: list[cst.BaseExpression], value: cst.BaseExpression
+) -> Iterator[tuple[cst.Name, cst.BaseExpression]]:
+    """(name, value it receives) pairs, element-wise for ``a, b = [], {}``."""
+    for target in targets:
+        if isinstance(target, cst.Name):
+            yield target, value
+        elif (
+            isinstance(target, (cst.Tuple, cst.List))
+            and isinstance(value, (cst.Tuple, cst.List))
+            and len(target.elements) == len(value.elements)
+        ):
+            for t, v in zip(target.elements, value.elements):
+                if not isinstance(t, cst.StarredElement) and not isinstance(v, cst.StarredElement):
+                    yield from _module_bindings([t.value], v.value)
+
+
+class MutableModuleGlobal(Rule):
+    """
+    ## What it does
+    Finds module-level names bound to a mutable container (a list, dict or set literal or
+    comprehension, or `list()`, `dict()`, `set()`, `defaultdict()`, `OrderedDict()`, `deque()`,
+    `Counter()`, `ChainMap()`, `WeakValueDictionary()`... under any import spelling) that a
+    function or method of the same module mutates: a mutating method call (`.append`, `.update`,
+    `.setdefault`, `.pop`, `.clear`...), item assignment or deletion (`X[k] = v`, `del X[k]`) or
+    augmented assignment (`X[k] += 1`, or `X += [...]` through `global X`).
+
+    Containers that functions only read (lookup tables), that are only filled at import time
+    (module-level statements, or a decorator registry whose decorator is applied only at module
+    or class level), `__all__` and other dunder names are not reported.
+
+    ## Why is this bad?
+    A module is imported once per process, so its globals are shared by every request every
+    worker thread serves. A dict that a view fills with one user's session, cart or
+    permissions is still there when the next user's request reads it: one user's data reaches
+    another user, and concurrent requests race on it. Keep per-user state in a `ContextVar`, on
+    a per-request object, or in an injected dependency whose lifetime you control.
+
+    ## Known problems
+    Only mutations inside the same module are seen: a container mutated by another module that
+    imports it, or passed to a helper that mutates it, or reached through a local alias, is not
+    reported. A registry function used as a decorator only by *other* modules looks like a
+    run-time mutation and is reported.
+    """
+
+    code: ClassVar[str] = "ISO201"
+    name: ClassVar[str] = "mutable-module-global"
+    summary: ClassVar[str] = "Module-level mutable container mutated at run time"
+    message: ClassVar[str] = (
+        "Module-level container `{name}` is mutated at run time in `{function}()`: every request "
+        "in the process shares it, so one user's data reaches another user; keep the state in "
+        "a `ContextVar` or a per-request object, or inject it as a dependency"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        _SESSIONS = {}
+
+        def register_session(user_id, token):
+            _SESSIONS[user_id] = token
+        """,
+        """
+        from collections import defaultdict as dd
+
+        _CARTS = dd(list)
+
+        class CartService:
+            def add(self, user_id, item):
+                _CARTS[user_id].append(item)
+        """,
+        """
+        _AUDIT: list[str] = []
+
+        def record(event):
+            global _AUDIT
+            _AUDIT += [event]
+
+        def forget(index):
+            del _AUDIT[index]
+        """,
+        """
+        import collections
+
+        RECENT = collections.deque(maxlen=100)
+
+        def route(path):
+            def handler(request):
+                RECENT.appendleft(request.user)
+                return path
+            return handler
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        __all__ = ["handler"]
+        __all__ += ["other"]
+
+        STATUS_TEXT = {200: "OK", 404: "Not Found"}
+
+        def handler(code):
+            return STATUS_TEXT.get(code, "Unknown")
+
+        def other():
+            return list(STATUS_TEXT)
+        """,
+        """
+        _HANDLERS = {}
+
+        def register(fn):
+            _HANDLERS[fn.__name__] = fn
+            return fn
+
+        @register
+        def create_user(request):
+            return _HANDLERS
+
+        class Views:
+            @register
+            def delete_user(self, request):
+                return None
+        """,
+        """
+        _ITEMS = []
+        _ITEMS.append("default")
+
+        def collect(_ITEMS):
+            _ITEMS.append("x")
+
+        def build():
+            _ITEMS = []
+            _ITEMS.append("y")
+            return _ITEMS
+        """,
+        """
+        import threading
+        from contextvars import ContextVar
+
+        _current_user = ContextVar("current_user")
+        _local = threading.local()
+        ALLOWED = frozenset({"admin", "staff"})
+        ORDER = ("a", "b")
+
+        def login(user):
+            _current_user.set(user)
+            _local.user = user
+            _local.__dict__.update(user=user)
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._bindings: dict[str, cst.CSTNode] = {}
+        self._sites: list[_Site] = []
+        self._import_time_uses: Counter[str] = Counter()
+        self._runtime_uses: Counter[str] = Counter()
+
+    # Module-level bindings.
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.context.at_module_level():
+            targets = [t.target for t in node.targets]
+            self._add_bindings(node, _module_bindings(targets, node.value))
+        self._add_sites(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self.context.at_module_level() and node.value is not None:
+            self._add_bindings(node, _module_bindings([node.target], node.value))
+
+    def _add_bindings(
+        self,
+        node: cst.Assign | cst.AnnAssign,
+        pairs: Iterator[tuple[cst.Name, cst.BaseExpression]],
+    ) -> None:
+        for name, value in pairs:
+            if _is_dunder(name.value) or name.value in self._bindings:
+                continue
+            if is_mutable_container(value, self.context.imports):
+                self._bindings[name.value] = node
+
+    # Run-time mutations.
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._add_sites(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add_sites(node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._add_sites(node)
+
+    def _add_sites(self, node: cst.CSTNode) -> None:
+        scopes = self.context.scopes
+        functions = tuple(s for _, s in scopes if isinstance(s, (cst.FunctionDef, cst.Lambda)))
+        if not functions:
+            return  # module or class body: runs at import time
+        for expr in mutated_containers(node):
+            root = subscript_root(expr)
+            if isinstance(root, cst.Name):
+                top = scopes[0]
+                self._sites.append(
+                    _Site(
+                        root.value,
+                        functions,
+                        self.context.scope_name(),
+                        top[0] if isinstance(top[1], cst.FunctionDef) else None,
+                    )
+                )
+
+    # How module-level functions are used (to recognise import-time registries).
+
+    def visit_Name(self, node: cst.Name) -> None:
+        parent = self.context.parent
+        if isinstance(parent, _NON_REFERENCE_PARENTS):
+            return
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            return
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node:
+            return
+        import_time = self.context.enclosing_function() is None and (
+            (isinstance(parent, cst.Decorator) and parent.decorator is node)
+            or (isinstance(parent, cst.Call) and parent.func is node)
+        )
+        (self._import_time_uses if import_time else self._runtime_uses)[node.value] += 1
+
+    def _import_time_only(self, function: str | None) -> bool:
+        """True if every use of module-level ``function`` in this module runs at import time."""
+        return (
+            function is not None
+            and self._import_time_uses[function] > 0
+            and self._runtime_uses[function] == 0
+        )
+
+    def _mutates_global(self, site: _Site) -> bool:
+        for function in reversed(site.functions):
+            declaration = _declaration(function, site.name)
+            if declaration is not None:
+                return declaration == "global"
+        return True
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if not self._bindings:
+            return
+        reported: set[str] = set()
+        for site in self._sites:
+            node = self._bindings.get(site.name)
+            if node is None or site.name in reported:
+                continue
+            if self._import_time_only(site.top_function) or not self._mutates_global(site):
+                continue
+            reported.add(site.name)
+            self.report(node, scope=MODULE_SCOPE, name=site.name, function=site.scope)
+
