@@ -13,7 +13,7 @@ from linter.check import CheckRequest, run_check
 from linter.config import LoadedConfig, load_config
 from linter.diagnostics import ExitCode, RunResult
 from linter.discovery import discover
-from linter.docs import explain, rules_table
+from linter.docs import explain, markdown_rules_table, rules_table
 from linter.errors import IsolintError, UsageError
 from linter.reporters import ReportContext, reporters
 from linter.rule import Rule
@@ -146,9 +146,11 @@ def _check(
 
 
 @main.command("rules")
-def list_rules() -> None:
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (the README's).")
+def list_rules(markdown: bool) -> None:
     """List every rule: code, name, family, default severity and summary."""
-    click.echo(rules_table(load_rules()), nl=False)
+    rules = load_rules()
+    click.echo(markdown_rules_table(rules) if markdown else rules_table(rules), nl=False)
 
 
 @main.command("explain")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -36,30 +36,31 @@ def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
-def _bound_names(node: cst.CSTNode) -> Iterator[str]:
-    """Names that ``node`` binds in the scope it belongs to."""
-    targets: list[cst.BaseExpression] = []
-    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
-        targets.append(node.target)
-    elif isinstance(node, cst.Del):
-        targets.append(node.target)
-    elif isinstance(node, cst.AsName):
-        targets.append(node.name)
-    elif isinstance(node, cst.ImportAlias) and node.asname is None:
-        head = node.name
+def _binding_target(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The target that ``node`` binds in the scope it belongs to, if it binds one."""
+    if isinstance(
+        node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr, cst.Del)
+    ):
+        return node.target
+    if isinstance(node, cst.AsName):
+        return node.name
+    if isinstance(node, cst.ImportAlias) and node.asname is None:
+        head: cst.BaseExpression = node.name
         while isinstance(head, cst.Attribute):
             head = head.value
-        targets.append(head)
-    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        targets.append(node.name)
-    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
-        targets.append(node.name)
-    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
-        targets.append(node.rest)
-    for target in targets:
-        for element in target_elements(target):
-            if isinstance(element, cst.Name):
-                yield element.value
+        return head
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.MatchAs, cst.MatchStar)):
+        return node.name
+    if isinstance(node, cst.MatchMapping):
+        return node.rest
+    return None
+
+
+def _binds(node: cst.CSTNode, name: str) -> bool:
+    target = _binding_target(node)
+    if target is None:
+        return False
+    return any(isinstance(e, cst.Name) and e.value == name for e in target_elements(target))
 
 
 def _declaration(function: _Function, name: str) -> str | None:
@@ -82,7 +83,7 @@ def _declaration(function: _Function, name: str) -> str | None:
             if any(item.name.value == name for item in node.names):
                 return "global" if isinstance(node, cst.Global) else "nonlocal"
             continue
-        local = local or name in _bound_names(node)
+        local = local or _binds(node, name)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue  # a nested scope: only its own name is bound here
         if isinstance(node, cst.CompFor):
@@ -94,7 +95,7 @@ def _declaration(function: _Function, name: str) -> str | None:
 
 
 def _module_bindings(
-    targets: list[cst.BaseExpression], value: cst.BaseExpression
+    targets: Sequence[cst.BaseExpression], value: cst.BaseExpression
 ) -> Iterator[tuple[cst.Name, cst.BaseExpression]]:
     """(name, value it receives) pairs, element-wise for ``a, b = [], {}``."""
     for target in targets:

@@ -1,0 +1,406 @@
+"""Pure detectors of singleton idioms over LibCST nodes, shared by the ISO1 rules and ISO202."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from linter.api import ImportTable, dotted_name
+
+# Standard-library metaclasses a project metaclass commonly derives from (besides ``type``).
+_KNOWN_METACLASSES = frozenset(
+    {"builtins.type", "abc.ABCMeta", "enum.EnumMeta", "enum.EnumType", "typing._ProtocolMeta"}
+)
+_METACLASS_SUFFIXES = ("Meta", "Metaclass", "MetaClass")
+_IMPLICIT_CLASSMETHODS = frozenset({"__init_subclass__", "__class_getitem__"})
+
+Statement = cst.BaseStatement | cst.BaseSmallStatement
+
+
+# --- walking a function body without entering nested scopes ----------------------------------
+
+
+def _suite_items(suite: cst.BaseSuite) -> Sequence[Statement]:
+    body: Sequence[Statement] = suite.body  # IndentedBlock: statements; one-liner: small ones
+    return body
+
+
+def _child_suites(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
+    """The suites directly nested in a compound statement (``elif`` chains included)."""
+    if isinstance(statement, cst.Match):
+        for case in statement.cases:
+            yield case.body
+        return
+    yield statement.body
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        for handler in statement.handlers:
+            yield handler.body
+        if statement.finalbody is not None:
+            yield statement.finalbody.body
+    orelse = getattr(statement, "orelse", None)
+    while isinstance(orelse, cst.If):
+        yield orelse.body
+        orelse = orelse.orelse
+    if isinstance(orelse, cst.Else):
+        yield orelse.body
+
+
+def iter_small_statements(suite: cst.BaseSuite) -> Iterator[cst.BaseSmallStatement]:
+    """Every simple statement of ``suite`` in source order, skipping nested defs and classes."""
+    stack: list[Statement] = list(reversed(_suite_items(suite)))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, cst.SimpleStatementLine):
+            yield from item.body
+        elif isinstance(item, cst.BaseSmallStatement):
+            yield item
+        elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        elif isinstance(item, cst.BaseCompoundStatement):
+            nested: list[Statement] = []
+            for child in _child_suites(item):
+                nested.extend(_suite_items(child))
+            stack.extend(reversed(nested))
+
+
+def assignments(
+    small: cst.BaseSmallStatement,
+) -> Iterator[tuple[cst.BaseAssignTargetExpression | cst.BaseExpression, cst.BaseExpression]]:
+    """``(target, value)`` for each target an ``=`` or annotated assignment binds."""
+    if isinstance(small, cst.Assign):
+        for target in small.targets:
+            yield target.target, small.value
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        yield small.target, small.value
+
+
+# --- classes and methods ----------------------------------------------------------------------
+
+
+def class_methods(node: cst.ClassDef) -> Iterator[cst.FunctionDef]:
+    """The functions defined directly in a class body."""
+    for statement in _suite_items(node.body):
+        if isinstance(statement, cst.FunctionDef):
+            yield statement
+
+
+def first_param(func: cst.FunctionDef) -> str | None:
+    params = (*func.params.posonly_params, *func.params.params)
+    return params[0].name.value if params else None
+
+
+def has_decorator(func: cst.FunctionDef, name: str) -> bool:
+    """True if ``func`` is decorated with the builtin (unqualified) decorator ``name``."""
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == name for d in func.decorators
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """How a method refers to its class and its instance.
+
+    ``class_refs`` are the plain names that denote the class inside the method (the class's own
+    name, plus ``cls`` for class methods and ``__new__``); ``self_name`` names the instance.
+    """
+
+    node: cst.FunctionDef
+    kind: str  # "new" | "class" | "static" | "instance"
+    class_refs: frozenset[str]
+    self_name: str | None
+
+    @classmethod
+    def of(cls, func: cst.FunctionDef, class_name: str) -> Method:
+        first = first_param(func)
+        own = frozenset({class_name})
+        if func.name.value == "__new__":
+            kind = "new"
+        elif has_decorator(func, "staticmethod"):
+            return cls(func, "static", own, None)
+        elif has_decorator(func, "classmethod") or func.name.value in _IMPLICIT_CLASSMETHODS:
+            kind = "class"
+        else:
+            return cls(func, "instance", own, first)
+        return cls(func, kind, own | {first} if first else own, None)
+
+    def is_class_ref(self, expr: cst.BaseExpression) -> bool:
+        """``Cls``, ``cls``, ``type(self)`` or ``self.__class__``."""
+        if isinstance(expr, cst.Name):
+            return expr.value in self.class_refs
+        if self.self_name is None:
+            return False
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value == "__class__" and is_name(expr.value, self.self_name)
+        if isinstance(expr, cst.Call) and len(expr.args) == 1:
+            return is_name(expr.func, "type") and is_name(expr.args[0].value, self.self_name)
+        return False
+
+    def class_attribute(self, expr: cst.BaseExpression) -> str | None:
+        """``attr`` for ``cls.attr`` or ``cls.attr[key]`` (any class reference), else None."""
+        while isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if isinstance(expr, cst.Attribute) and self.is_class_ref(expr.value):
+            return expr.attr.value
+        return None
+
+
+def looks_like_metaclass(node: cst.ClassDef, imports: ImportTable) -> bool:
+    """True if a base is ``type``, a standard metaclass, or a name ending in ``Meta``."""
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        if is_name(base.value, "type") and "type" not in imports.bindings:
+            return True
+        if imports.qualified_name(base.value) in _KNOWN_METACLASSES:
+            return True
+        name = dotted_name(base.value)
+        if name is not None and name.rsplit(".", 1)[-1].endswith(_METACLASS_SUFFIXES):
+            return True
+    return False
+
+
+# --- small expression predicates ----------------------------------------------------------------
+
+
+def is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return is_name(expr, "None")
+
+
+def creates_object(expr: cst.BaseExpression) -> bool:
+    """A call (possibly awaited) or a container display: something that makes a new object."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    return isinstance(
+        expr, (cst.Call, cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+    )
+
+
+def unset_polarity(test: cst.BaseExpression, name: str) -> bool | None:
+    """Whether ``test`` being true means ``name`` is unset (True) or set (False).
+
+    Understands ``name``, ``not name``, ``name is None``, ``name is not None``, ``== None``,
+    ``"name" not in globals()`` and ``and``/``or`` combinations; None if ``test`` does not check
+    ``name``.
+    """
+    if isinstance(test, cst.Name):
+        return False if test.value == name else None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = unset_polarity(test.expression, name)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left = unset_polarity(test.left, name)
+        return left if left is not None else unset_polarity(test.right, name)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, comparison = test.left, test.comparisons[0]
+        right, operator = comparison.comparator, comparison.operator
+        if (is_name(left, name) and _is_none(right)) or (_is_none(left) and is_name(right, name)):
+            if isinstance(operator, (cst.Is, cst.Equal)):
+                return True
+            if isinstance(operator, (cst.IsNot, cst.NotEqual)):
+                return False
+        if (
+            isinstance(left, cst.SimpleString)
+            and left.evaluated_value == name
+            and isinstance(right, cst.Call)
+            and is_name(right.func, "globals")
+        ):
+            if isinstance(operator, cst.NotIn):
+                return True
+            if isinstance(operator, cst.In):
+                return False
+    return None
+
+
+# --- ISO103: the lazy module-level getter --------------------------------------------------------
+
+
+def declared_globals(func: cst.FunctionDef) -> frozenset[str]:
+    """Names a ``global`` statement of ``func`` itself (not of nested functions) declares."""
+    names: set[str] = set()
+    for small in iter_small_statements(func.body):
+        if isinstance(small, cst.Global):
+            names.update(item.name.value for item in small.names)
+    return frozenset(names)
+
+
+def lazy_initialized_globals(func: cst.FunctionDef) -> frozenset[str]:
+    """The module globals ``func`` lazily creates: empty unless ``func`` is a lazy getter.
+
+    A name is returned when ``func`` declares it ``global`` and binds a new object to it (a call,
+    possibly awaited, or a container display) only on a path where a declared global is known to
+    be unset, e.g. ``if _x is None: _x = Manager()``, ``if not _x``, the double-checked form under
+    a lock, an early ``if _x is not None: return _x``, ``_x = _x or Manager()``,
+    ``return _x or (_x := Manager())``, ``try: return _x`` / ``except NameError: _x = ...``.
+    A global used as the guard flag of such an initialisation (``if not _ready: ...;
+    _ready = True``) is returned too. Plain rebinding (``_x = value``, ``_count += 1``) is not.
+    """
+    names = declared_globals(func)
+    if not names:
+        return frozenset()
+    scan = _LazyScan(names)
+    scan.block(_suite_items(func.body), frozenset())
+    return frozenset(scan.found | (scan.guards & scan.assigned))
+
+
+class _LazyScan:
+    """One pass over a function body tracking which declared globals are known to be unset."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self.found: set[str] = set()
+        self.guards: set[str] = set()
+        self.assigned: set[str] = set()
+
+    def branches(self, test: cst.BaseExpression) -> tuple[frozenset[str], frozenset[str]]:
+        """Names known unset when ``test`` is true, and when it is false."""
+        when_true: set[str] = set()
+        when_false: set[str] = set()
+        for name in self.names:
+            polarity = unset_polarity(test, name)
+            if polarity is True:
+                when_true.add(name)
+            elif polarity is False:
+                when_false.add(name)
+        return frozenset(when_true), frozenset(when_false)
+
+    def block(self, items: Sequence[Statement], unset: frozenset[str]) -> None:
+        for item in items:
+            if isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    self.small(small, unset)
+            elif isinstance(item, cst.BaseSmallStatement):
+                self.small(item, unset)
+            elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            elif isinstance(item, (cst.If, cst.While)):
+                unset = self.conditional(item, unset)
+            elif isinstance(item, (cst.Try, cst.TryStar)):
+                self.block(_suite_items(item.body), unset)
+                read = self.names & _names_in(item.body)
+                for handler in item.handlers:
+                    extra = read if _catches_name_error(handler) else frozenset()
+                    self.block(_suite_items(handler.body), unset | extra)
+                if item.orelse is not None:
+                    self.block(_suite_items(item.orelse.body), unset)
+                if item.finalbody is not None:
+                    self.block(_suite_items(item.finalbody.body), unset)
+            elif isinstance(item, cst.BaseCompoundStatement):
+                for suite in _child_suites(item):
+                    self.block(_suite_items(suite), unset)
+
+    def conditional(self, item: cst.If | cst.While, unset: frozenset[str]) -> frozenset[str]:
+        """Scan an ``if``/``elif``/``else`` chain or a ``while``; return what is unset after it."""
+        self.expression(item.test, unset)
+        when_true, when_false = self.branches(item.test)
+        self.block(_suite_items(item.body), unset | when_true)
+        orelse = item.orelse
+        if isinstance(orelse, cst.If):
+            self.conditional(orelse, unset | when_false)
+        elif isinstance(orelse, cst.Else):
+            self.block(_suite_items(orelse.body), unset | when_false)
+        if isinstance(item, cst.If) and orelse is None and _exits(item.body):
+            return unset | when_false  # `if _x is not None: return _x` guards what follows
+        return unset
+
+    def small(self, small: cst.BaseSmallStatement, unset: frozenset[str]) -> None:
+        for target, value in assignments(small):
+            if isinstance(target, cst.Name) and target.value in self.names:
+                name = target.value
+                self.assigned.add(name)
+                if unset and creates_object(value):
+                    self.found.add(name)
+                    self.guards.update(unset)
+                elif self.lazy_value(value, name):
+                    self.found.add(name)
+        if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+            self.assigned.add(small.target.value)
+        value = getattr(small, "value", None)
+        if isinstance(value, cst.BaseExpression):
+            self.expression(value, unset)
+
+    def lazy_value(self, value: cst.BaseExpression, name: str) -> bool:
+        """``name or New()`` / ``name if name is not None else New()`` (and the mirror form)."""
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            return unset_polarity(value.left, name) is False and creates_object(value.right)
+        if isinstance(value, cst.IfExp):
+            polarity = unset_polarity(value.test, name)
+            if polarity is False:
+                return is_name(value.body, name) and creates_object(value.orelse)
+            if polarity is True:
+                return creates_object(value.body) and is_name(value.orelse, name)
+        return False
+
+    def expression(self, expr: cst.CSTNode, unset: frozenset[str]) -> None:
+        """Find walrus initialisations, following ``or``/``and``/``if else`` short-circuits."""
+        if isinstance(expr, cst.Lambda):
+            return
+        if isinstance(expr, cst.NamedExpr) and isinstance(expr.target, cst.Name):
+            name = expr.target.value
+            if name in self.names:
+                self.assigned.add(name)
+                if unset and creates_object(expr.value):
+                    self.found.add(name)
+                    self.guards.update(unset)
+            self.expression(expr.value, unset)
+            return
+        if isinstance(expr, cst.BooleanOperation):
+            self.expression(expr.left, unset)
+            when_true, when_false = self.branches(expr.left)
+            is_or = isinstance(expr.operator, cst.Or)
+            self.expression(expr.right, unset | (when_false if is_or else when_true))
+            return
+        if isinstance(expr, cst.IfExp):
+            self.expression(expr.test, unset)
+            when_true, when_false = self.branches(expr.test)
+            self.expression(expr.body, unset | when_true)
+            self.expression(expr.orelse, unset | when_false)
+            return
+        for child in _children(expr):
+            self.expression(child, unset)
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from (v for v in value if isinstance(v, cst.CSTNode))
+
+
+def _names_in(node: cst.CSTNode) -> frozenset[str]:
+    """Every plain name used under ``node`` (nested scopes included: it is only a filter)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        else:
+            stack.extend(_children(current))
+    return frozenset(found)
+
+
+def _catches_name_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return False
+    options = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(is_name(option, "NameError") for option in options)
+
+
+def _exits(suite: cst.BaseSuite) -> bool:
+    """True if the suite ends in ``return`` or ``raise``."""
+    items = _suite_items(suite)
+    if not items:
+        return False
+    last = items[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, (cst.Return, cst.Raise))

@@ -1,0 +1,201 @@
+"""ISO101: a class that caches its own instance, so every caller gets the same object."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, Rule
+from rules._singleton_patterns import (
+    Method,
+    assignments,
+    class_methods,
+    is_name,
+    iter_small_statements,
+    looks_like_metaclass,
+)
+
+
+class SelfCachingSingleton(Rule):
+    """
+    ## What it does
+    Finds classes that keep their own instance on the class and hand it out again: a `__new__`
+    that returns `cls._instance` (or `cls.__instance`, or `cls._instances[cls]`), and methods
+    such as `get_instance()` / `instance()` that store a new instance of the class on the class
+    (`cls._instance = cls()`), with or without a lock and double-checked locking.
+
+    ## Why is this bad?
+    The cached object lives as long as the process and is shared by every request it serves.
+    Whatever one user's request stores on it (the current user, a database session, a tenant,
+    a half-built result) is what the next user's request reads: one user's data reaches another
+    user. Tests suffer the same way, as state leaks from one test into the next.
+
+    ## Known problems
+    Only the class's own name, `cls`, `type(self)` and `self.__class__` are recognised as
+    references to the class; an instance stored through an alias, or built by a factory
+    classmethod (`cls._instance = cls.from_env()`), is not reported. Metaclasses are left to
+    ISO102.
+
+    ## Options
+    None.
+    """
+
+    code: ClassVar[str] = "ISO101"
+    name: ClassVar[str] = "self-caching-singleton"
+    summary: ClassVar[str] = "Class caches its own instance and returns it to every caller"
+    message: ClassVar[str] = (
+        "Class `{cls}` caches its own instance in `{attribute}` (in `{method}`): every request "
+        "in the process gets the same object, so state one user's request leaves on it is read "
+        "by the next user's; create an instance per request and pass it in (dependency "
+        "injection), or keep per-request state in a `ContextVar`"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class Database:
+            _instance = None
+
+            def __new__(cls, *args, **kwargs):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                return cls._instance
+        """,
+        """
+        import threading
+
+        class Cart:
+            _instance = None
+            _lock = threading.Lock()
+
+            @classmethod
+            def get_instance(cls):
+                if cls._instance is None:
+                    with cls._lock:
+                        if cls._instance is None:
+                            cls._instance = cls()
+                return cls._instance
+        """,
+        """
+        class UserContext:
+            __instance = None
+
+            @staticmethod
+            def instance():
+                if UserContext.__instance is None:
+                    UserContext.__instance = UserContext()
+                return UserContext.__instance
+        """,
+        """
+        class Singleton:
+            _instances = {}
+
+            def __new__(cls, *args, **kwargs):
+                if cls not in cls._instances:
+                    cls._instances[cls] = super().__new__(cls)
+                return cls._instances[cls]
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import time
+
+        class Report:
+            _instance = None  # legacy attribute, never handed out
+
+            def __new__(cls, *args, **kwargs):
+                report = super().__new__(cls)
+                report.created_at = time.monotonic()
+                return report
+        """,
+        """
+        class Cart:
+            _created = 0
+
+            @classmethod
+            def create(cls, user_id):
+                cls._created += 1
+                return cls(user_id)
+
+            def __init__(self, user_id):
+                self.user_id = user_id
+                self.items = []
+        """,
+        """
+        class Plugin:
+            registry = {}
+
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                Plugin.registry[cls.__name__] = cls
+
+            def __init__(self):
+                self._instance = self.__class__.__name__
+        """,
+    )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if looks_like_metaclass(node, self.context.imports):
+            return
+        class_name = node.name.value
+        for func in class_methods(node):
+            attribute = _cached_attribute(Method.of(func, class_name))
+            if attribute is not None:
+                self.report(node.name, cls=class_name, attribute=attribute, method=func.name.value)
+                return
+
+
+def _cached_attribute(method: Method) -> str | None:
+    """The class attribute ``method`` caches an instance of the class in, if any."""
+    instances: set[str] = set()  # local names bound to a fresh instance of the class
+    for small in iter_small_statements(method.node.body):
+        for target, value in assignments(small):
+            if not _is_instance(value, method, instances):
+                continue
+            if isinstance(target, cst.Name):
+                instances.add(target.value)
+            elif (attribute := method.class_attribute(target)) is not None:
+                return attribute
+        if isinstance(small, cst.Return) and small.value is not None:
+            if method.kind == "new" and (attribute := method.class_attribute(small.value)):
+                return attribute
+            if (attribute := _stored_by_call(small.value, method, instances)) is not None:
+                return attribute
+        if isinstance(small, cst.Expr):
+            if (attribute := _stored_by_call(small.value, method, instances)) is not None:
+                return attribute
+    return None
+
+
+def _is_instance(value: cst.BaseExpression, method: Method, instances: set[str]) -> bool:
+    """``cls(...)``, ``super().__new__(cls)``, ``self`` in an instance method, or a local of those."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Name):
+        return value.value in instances or value.value == method.self_name
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "__new__":
+        return True
+    return method.is_class_ref(func)
+
+
+def _stored_by_call(expr: cst.BaseExpression, method: Method, instances: set[str]) -> str | None:
+    """``setattr(cls, "attr", instance)`` or ``cls.attr.setdefault(key, instance)``."""
+    if not isinstance(expr, cst.Call):
+        return None
+    args = [arg.value for arg in expr.args]
+    func = expr.func
+    if is_name(func, "setattr") and len(args) == 3:
+        owner, attribute, value = args
+        if (
+            method.is_class_ref(owner)
+            and isinstance(attribute, cst.SimpleString)
+            and _is_instance(value, method, instances)
+        ):
+            evaluated = attribute.evaluated_value
+            return evaluated if isinstance(evaluated, str) else None
+    if isinstance(func, cst.Attribute) and func.attr.value == "setdefault" and len(args) == 2:
+        if _is_instance(args[1], method, instances):
+            return method.class_attribute(func.value)
+    return None

@@ -1,0 +1,62 @@
+"""Fixture projects: golden JSON output, cross-checked against ``# expect: CODE`` markers.
+
+Regenerate the goldens with ``ISOLINT_REGEN=1 python -m pytest tests/test_fixtures.py``; the
+marker check still has to pass, so a blind regeneration cannot hide a regression.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO, run_isolint
+
+EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+PROJECTS = sorted(p.parent for p in FIXTURES.glob("*/expected.json"))
+
+
+def _normalise(doc: dict[str, object]) -> dict[str, object]:
+    doc = dict(doc)
+    doc.pop("version", None)
+    return doc
+
+
+def _markers(project: Path) -> Counter[tuple[str, int, str]]:
+    found: Counter[tuple[str, int, str]] = Counter()
+    for path in sorted(project.rglob("*.py")):
+        rel = path.relative_to(project).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            match = EXPECT.search(line)
+            if match:
+                for code in match.group(1).replace(" ", "").split(","):
+                    if code:
+                        found[(rel, number, code)] += 1
+    return found
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_golden_output(project: Path) -> None:
+    out = run_isolint("check", "--format", "json", str(project.relative_to(REPO)), cwd=REPO)
+    assert out.returncode in (0, 1), out.stderr
+    actual = json.loads(out.stdout)
+    golden = project / "expected.json"
+    if os.environ.get("ISOLINT_REGEN"):
+        golden.write_text(json.dumps(_normalise(actual), indent=2) + "\n", encoding="utf-8")
+    assert _normalise(actual) == json.loads(golden.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_markers_match_findings(project: Path) -> None:
+    out = run_isolint("check", "--format", "json", str(project.relative_to(REPO)), cwd=REPO)
+    actual = json.loads(out.stdout)
+    reported = Counter((d["path"], d["line"], d["code"]) for d in actual["diagnostics"])
+    expected = _markers(project)
+    assert reported == expected, (
+        f"missing: {sorted((expected - reported).elements())}\n"
+        f"unexpected: {sorted((reported - expected).elements())}"
+    )
