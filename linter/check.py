@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,6 +23,10 @@ from linter.selection import codes_matching
 from linter.walk import Walker
 
 
+_MIN_FILES_PER_JOB = 8
+_MAX_CHUNK = 64
+
+
 @dataclass(frozen=True)
 class CheckRequest:
     """Everything a run needs, decided by the CLI (or a test) beforehand."""
@@ -28,13 +35,67 @@ class CheckRequest:
     settings: Settings
     rules: tuple[type[Rule], ...]
     files: tuple[SourceFile, ...]
+    jobs: int = 1
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def lint_files(request: CheckRequest) -> list[FileResult]:
-    """The per-file pass over every file (in-process)."""
+    """The per-file pass over every file: in-process for one job, else a process pool."""
     options = LintOptions.create(request.settings, request.rules)
     items = [(str(f.path), f.relpath) for f in request.files]
-    return lint_many(items, options)
+    jobs = min(request.jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
+    if jobs <= 1:
+        return lint_many(items, options)
+    size = max(1, min(_MAX_CHUNK, len(items) // (jobs * 4) or 1))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    results: list[FileResult] = []
+    crashed: list[tuple[str, str]] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(lint_many, chunk, options): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            try:
+                results.extend(future.result())
+            except BrokenProcessPool:
+                crashed.extend(futures[future])
+    results.extend(_relint_one_by_one(crashed, options, jobs))
+    return sorted(results, key=lambda r: r.path)
+
+
+def _relint_one_by_one(
+    items: Sequence[tuple[str, str]], options: LintOptions, jobs: int
+) -> list[FileResult]:
+    """After a worker died (a native crash), isolate the culprit: one file per task."""
+    out: list[FileResult] = []
+    pending = list(items)
+    while pending:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(lint_many, [item], options): item for item in pending}
+            pending = []
+            broken = False
+            for future in as_completed(futures):
+                item = futures[future]
+                try:
+                    out.extend(future.result())
+                except BrokenProcessPool:
+                    if broken:
+                        pending.append(item)  # collateral damage of another file's crash
+                        continue
+                    broken = True
+                    out.append(
+                        FileResult(
+                            item[1],
+                            errors=(
+                                FileError(item[1], "the parser crashed on this file", kind="crash"),
+                            ),
+                        )
+                    )
+    return out
 
 
 def global_phase(

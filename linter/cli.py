@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from linter import __version__
-from linter.check import CheckRequest, run_check
+from linter.check import CheckRequest, default_jobs, run_check
 from linter.config import LoadedConfig, load_config
 from linter.diagnostics import ExitCode, RunResult
 from linter.discovery import discover
@@ -81,6 +81,13 @@ def main() -> None:
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the report only: no summary on stderr.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: available CPUs; 1 runs in-process).",
+)
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback.")
 def check(
     paths: tuple[Path, ...],
@@ -91,11 +98,12 @@ def check(
     config_file: Path | None,
     exit_zero: bool,
     quiet: bool,
+    jobs: int | None,
     debug: bool,
 ) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
     try:
-        result = _check(paths, select, extend_select, ignore, config_file)
+        result = _check(paths, select, extend_select, ignore, config_file, jobs or default_jobs())
     except IsolintError as exc:
         click.echo(f"isolint: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -119,6 +127,7 @@ def _check(
     extend_select: str | None,
     ignore: str | None,
     config_file: Path | None,
+    jobs: int,
 ) -> RunResult:
     all_rules = load_rules()
     targets = paths or (Path("."),)
@@ -141,7 +150,7 @@ def _check(
         settings.ignore + cli_ignore,
     )
     files = discover(targets, loaded.root, settings.extend_exclude)
-    request = CheckRequest(loaded.root, settings, enabled, tuple(files))
+    request = CheckRequest(loaded.root, settings, enabled, tuple(files), jobs)
     return run_check(request)
 
 

@@ -37,6 +37,7 @@ class PendingCandidate:
     payload: tuple[object, ...]
     scope: str
     ancestors: tuple[cst.CSTNode, ...]
+    current: cst.CSTNode
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class RuleContext:
         self.settings = settings
         self.imports = imports
         self.ancestors: list[cst.CSTNode] = []
+        self.current: cst.CSTNode | None = None
         self.scopes: list[tuple[str, cst.CSTNode]] = []
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []
@@ -131,5 +133,6 @@ class RuleContext:
                 payload,
                 scope if scope is not None else self.scope_name(),
                 tuple(self.ancestors),
+                self.current if self.current is not None else self.module,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from linter.rule import Example, Rule
@@ -12,7 +13,7 @@ def _example_block(example: Example) -> str:
     for path, code in example.files:
         lines.append(f"# (with {path}: {code.strip().splitlines()[0] if code.strip() else ''} ...)")
     header = "\n".join(lines)
-    return f"```python\n{header}\n{example.code.strip()}\n```"
+    return f"```python\n{header}\n{textwrap.dedent(example.code).strip()}\n```"
 
 
 def explain(rule: type[Rule]) -> str:

@@ -47,6 +47,7 @@ _SKIPPED_FIELDS = frozenset(
 )
 # Fields walked last, in this order, so that decorators, bases and parameters come before bodies.
 _BODY_FIELDS = ("body", "handlers", "orelse", "finalbody")
+_SCOPE_TYPES = frozenset({cst.ClassDef, cst.FunctionDef, cst.Lambda})
 _ENTER_SCOPE = object()
 _EXIT_SCOPE = object()
 
@@ -56,6 +57,7 @@ class Walker:
 
     def __init__(self) -> None:
         self._fields: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+        self._node_types: dict[type, bool] = {}
 
     def _child_fields(self, node_type: type[cst.CSTNode]) -> tuple[str, ...]:
         cached = self._fields.get(node_type)
@@ -71,49 +73,64 @@ class Walker:
             self._fields[node_type] = cached
         return cached
 
+    def _is_node(self, value: object) -> bool:
+        # isinstance() against LibCST's abstract base classes is slow; cache per concrete type
+        value_type = type(value)
+        known = self._node_types.get(value_type)
+        if known is None:
+            known = isinstance(value, cst.CSTNode)
+            self._node_types[value_type] = known
+        return known
+
     def children(self, node: cst.CSTNode) -> list[object]:
         """Child nodes in lexical order, with scope markers around class and function bodies."""
         out: list[object] = []
-        is_scope = isinstance(node, (cst.ClassDef, cst.FunctionDef, cst.Lambda))
+        is_scope = type(node) in _SCOPE_TYPES
+        is_node = self._is_node
         for name in self._child_fields(type(node)):
             value = getattr(node, name)
             if is_scope and name == "body":
                 out.append(_ENTER_SCOPE)
-            if isinstance(value, cst.CSTNode):
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                out.extend(v for v in value if is_node(v))
+            elif value is not None and is_node(value):
                 out.append(value)
-            elif isinstance(value, (list, tuple)):
-                out.extend(v for v in value if isinstance(v, cst.CSTNode))
             if is_scope and name == "body":
                 out.append(_EXIT_SCOPE)
         return out
 
+    def _nodes(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        return [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
+
     def locator(self, pending: PendingCandidate) -> tuple[int, ...]:
         """Child indices from the module down to a candidate's node (see ``follow``)."""
-        chain = [*pending.ancestors, pending.node]
+        chain = [*pending.ancestors, pending.current]
         indices: list[int] = []
         for parent, child in pairwise(chain):
-            nodes = [c for c in self.children(parent) if isinstance(c, cst.CSTNode)]
-            index = next((i for i, c in enumerate(nodes) if c is child), None)
-            if index is None:  # reported after the walk left the node: search for it
-                return self._search(chain[0], pending.node)
+            index = next((i for i, c in enumerate(self._nodes(parent)) if c is child), None)
+            if index is None:
+                return self._search(chain[0], pending.node) or ()
             indices.append(index)
-        return tuple(indices)
+        inner = self._search(pending.current, pending.node)
+        if inner is None:  # reported after the walk left the node: search the whole tree
+            return self._search(chain[0], pending.node) or ()
+        return (*indices, *inner)
 
-    def _search(self, root: cst.CSTNode, target: cst.CSTNode) -> tuple[int, ...]:
+    def _search(self, root: cst.CSTNode, target: cst.CSTNode) -> tuple[int, ...] | None:
         stack: list[tuple[cst.CSTNode, tuple[int, ...]]] = [(root, ())]
         while stack:
             node, path = stack.pop()
             if node is target:
                 return path
-            nodes = [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
-            stack.extend((child, (*path, i)) for i, child in enumerate(nodes))
-        return ()
+            stack.extend((child, (*path, i)) for i, child in enumerate(self._nodes(node)))
+        return None
 
     def follow(self, module: cst.Module, locator: tuple[int, ...]) -> cst.CSTNode | None:
         """The node a locator leads to in a fresh parse of the same source, or None."""
         node: cst.CSTNode = module
         for index in locator:
-            nodes = [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
+            nodes = self._nodes(node)
             if index >= len(nodes):
                 return None
             node = nodes[index]
@@ -156,6 +173,7 @@ class Walker:
             else:
                 handlers = visits.get(type_name)
             if handlers:
+                context.current = node
                 for rule, handler in handlers:
                     if rule.code in failed:
                         continue

@@ -194,8 +194,8 @@ def unset_polarity(test: cst.BaseExpression, name: str) -> bool | None:
         inner = unset_polarity(test.expression, name)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left = unset_polarity(test.left, name)
-        return left if left is not None else unset_polarity(test.right, name)
+        first = unset_polarity(test.left, name)
+        return first if first is not None else unset_polarity(test.right, name)
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         left, comparison = test.left, test.comparisons[0]
         right, operator = comparison.comparator, comparison.operator
@@ -320,9 +320,9 @@ class _LazyScan:
                     self.found.add(name)
         if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
             self.assigned.add(small.target.value)
-        value = getattr(small, "value", None)
-        if isinstance(value, cst.BaseExpression):
-            self.expression(value, unset)
+        checked = getattr(small, "value", None)
+        if isinstance(checked, cst.BaseExpression):
+            self.expression(checked, unset)
 
     def lazy_value(self, value: cst.BaseExpression, name: str) -> bool:
         """``name or New()`` / ``name if name is not None else New()`` (and the mirror form)."""

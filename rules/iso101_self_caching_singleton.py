@@ -160,9 +160,10 @@ def _cached_attribute(method: Method) -> str | None:
                 return attribute
             if (attribute := _stored_by_call(small.value, method, instances)) is not None:
                 return attribute
-        if isinstance(small, cst.Expr):
-            if (attribute := _stored_by_call(small.value, method, instances)) is not None:
-                return attribute
+        if isinstance(small, cst.Expr) and (
+            (attribute := _stored_by_call(small.value, method, instances)) is not None
+        ):
+            return attribute
     return None
 
 
@@ -195,7 +196,11 @@ def _stored_by_call(expr: cst.BaseExpression, method: Method, instances: set[str
         ):
             evaluated = attribute.evaluated_value
             return evaluated if isinstance(evaluated, str) else None
-    if isinstance(func, cst.Attribute) and func.attr.value == "setdefault" and len(args) == 2:
-        if _is_instance(args[1], method, instances):
-            return method.class_attribute(func.value)
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "setdefault"
+        and len(args) == 2
+        and _is_instance(args[1], method, instances)
+    ):
+        return method.class_attribute(func.value)
     return None

@@ -288,6 +288,8 @@ class MutableModuleGlobal(Rule):
         functions = tuple(s for _, s in scopes if isinstance(s, (cst.FunctionDef, cst.Lambda)))
         if not functions:
             return  # module or class body: runs at import time
+        if any(name == "__init_subclass__" for name, _ in scopes):
+            return  # runs when a subclass is defined, i.e. at import time (plugin registries)
         for expr in mutated_containers(node):
             root = subscript_root(expr)
             if isinstance(root, cst.Name):
@@ -344,4 +346,3 @@ class MutableModuleGlobal(Rule):
                 continue
             reported.add(site.name)
             self.report(node, scope=MODULE_SCOPE, name=site.name, function=site.scope)
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar
@@ -79,10 +79,11 @@ def _returns_when_set(statement: cst.BaseStatement, name: str) -> bool:
     return False
 
 
-def _guards(parent: cst.CSTNode, child: cst.CSTNode, name: str) -> bool:
-    """True if ``child`` of ``parent`` only runs while global ``name`` is unset."""
+def _guards(parent: cst.CSTNode, child: cst.CSTNode, name: str, names: Collection[str]) -> bool:
+    """True if ``child`` of ``parent`` only runs while global ``name`` (or one of ``names``,
+    the function's other globals: ``if _path is None: _ctx = ...; _path = ...``) is unset."""
     if isinstance(parent, cst.If):
-        return child is parent.body and _tests_unset(parent.test, name)
+        return child is parent.body and any(_tests_unset(parent.test, n) for n in names)
     if isinstance(parent, cst.ExceptHandler):
         return child is parent.body and _catches_name_error(parent)
     if isinstance(parent, cst.BooleanOperation):
@@ -98,14 +99,16 @@ def _guards(parent: cst.CSTNode, child: cst.CSTNode, name: str) -> bool:
     return False
 
 
-def _is_lazy_assignment(path: Sequence[cst.CSTNode], function: cst.FunctionDef, name: str) -> bool:
+def _is_lazy_assignment(
+    path: Sequence[cst.CSTNode], function: cst.FunctionDef, name: str, names: Collection[str]
+) -> bool:
     """True if the assignment at the end of ``path`` (function body first) only runs while unset.
 
     The lazy-getter shape ISO103 recognises: under ``if X is None:`` / ``if not X:``, in an
     ``except NameError:`` handler, after ``if X is not None: return X``, or a walrus in
     ``X or (X := ...)``.
     """
-    if any(_guards(parent, child, name) for parent, child in pairwise(path)):
+    if any(_guards(parent, child, name, names) for parent, child in pairwise(path)):
         return True
     body = function.body
     if isinstance(body, cst.IndentedBlock) and len(path) > 1:
@@ -113,7 +116,7 @@ def _is_lazy_assignment(path: Sequence[cst.CSTNode], function: cst.FunctionDef, 
         for earlier in body.body:
             if earlier is statement:
                 break
-            if _returns_when_set(earlier, name):
+            if any(_returns_when_set(earlier, n) for n in names):
                 return True
     return False
 
@@ -287,7 +290,7 @@ class GlobalRebinding(Rule):
                 ancestors = self.context.ancestors
                 start = max(i for i, a in enumerate(ancestors) if a is function)
                 path = [*ancestors[start + 1 :], node]
-                lazy = _is_lazy_assignment(path, function, element.value)
+                lazy = _is_lazy_assignment(path, function, element.value, declared)
             self._rebindings.setdefault((id(function), element.value), []).append(
                 _Rebinding(lazy=lazy, augmented=kind == "augmented")
             )
@@ -333,6 +336,8 @@ class GlobalRebinding(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         for function_id, declared in self._declared.items():
             for name, declaration in declared.items():
+                if name.startswith("__") and name.endswith("__"):
+                    continue  # `__doc__`, `__all__`: module metadata, not user state
                 rebindings = self._rebindings.get((function_id, name), [])
                 # `X += [...]` on a module-level container mutates it in place: ISO201's case.
                 in_place = name in self._containers

@@ -364,7 +364,9 @@ def test_monkeypatch_code_is_reported_with_target_and_alternative() -> None:
         monkeypatch.delattr("app.registry.cache")
     """
     found = diagnostics(code, "tests/test_login_e2e.py")
-    assert sorted((d.code, d.span.line) for d in found) == [("ISO303", line) for line in (4, 5, 6, 7)]
+    assert sorted((d.code, d.span.line) for d in found) == [
+        ("ISO303", line) for line in (4, 5, 6, 7)
+    ]
     first = min(found, key=lambda d: d.span.line)
     assert "`monkeypatch.setattr` replaces `registry.login`" in first.message
     assert "test container" in first.message and "tests/unit" in first.message

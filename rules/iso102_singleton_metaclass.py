@@ -1,0 +1,235 @@
+"""ISO102: a metaclass whose ``__call__`` caches instances, and the classes that use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, Rule, RuleContext
+from rules._singleton_patterns import (
+    assignments,
+    class_methods,
+    is_name,
+    iter_small_statements,
+    looks_like_metaclass,
+)
+
+
+@dataclass(frozen=True)
+class _CachingMetaclass:
+    node: cst.ClassDef
+    scope: str
+    store: str
+    looks_like_metaclass: bool
+
+
+@dataclass(frozen=True)
+class _MetaclassUse:
+    node: cst.ClassDef
+    scope: str
+    metaclass: str
+
+
+class SingletonMetaclass(Rule):
+    """
+    ## What it does
+    Finds metaclasses whose `__call__` keeps the instance it creates (in an `_instances` dict,
+    an attribute such as `cls._instance`, or a module-level dict) and returns it on later calls,
+    and every class of the same module declared with `metaclass=` that metaclass.
+
+    ## Why is this bad?
+    Every `SomeService()` call then returns one object per class for the life of the process:
+    constructing it looks like making a fresh object, but each request, and so each user, gets
+    the same one. Whatever one user's request stores on it is read by the next user's request.
+
+    ## Known problems
+    Only classes of the same module that name the metaclass directly are reported; classes
+    that import it from another module, or inherit it through a base class, are not. A class is
+    treated as a metaclass if it derives from `type`, a standard metaclass or a class whose name
+    ends in `Meta`, or is used as `metaclass=` in its module.
+
+    ## Options
+    None.
+    """
+
+    code: ClassVar[str] = "ISO102"
+    name: ClassVar[str] = "singleton-metaclass"
+    summary: ClassVar[str] = "Metaclass `__call__` caches instances, making its classes singletons"
+    message: ClassVar[str] = (
+        "`{cls}` {what}: its classes return one cached instance per class ({store}) to every "
+        "caller, so state one user's request leaves on it is read by the next user's; drop the "
+        "caching metaclass and create instances per request (dependency injection), or keep "
+        "per-request state in a `ContextVar`"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class SingletonMeta(type):
+            _instances = {}
+
+            def __call__(cls, *args, **kwargs):
+                if cls not in cls._instances:
+                    cls._instances[cls] = super().__call__(*args, **kwargs)
+                return cls._instances[cls]
+
+        class SessionStore(metaclass=SingletonMeta):
+            pass
+        """,
+        """
+        import threading
+
+        class Singleton(type):
+            _lock = threading.Lock()
+
+            def __call__(cls, *args, **kwargs):
+                if not hasattr(cls, "_instance"):
+                    with Singleton._lock:
+                        if not hasattr(cls, "_instance"):
+                            cls._instance = super().__call__(*args, **kwargs)
+                return cls._instance
+        """,
+        """
+        from abc import ABCMeta
+
+        _instances = {}
+
+        class CachedMeta(ABCMeta):
+            def __call__(cls, *args, **kwargs):
+                instance = _instances.get(cls)
+                if instance is None:
+                    instance = super().__call__(*args, **kwargs)
+                    _instances[cls] = instance
+                return instance
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class ValidatingMeta(type):
+            def __call__(cls, *args, **kwargs):
+                instance = super().__call__(*args, **kwargs)
+                instance.validate()
+                return instance
+
+        class Order(metaclass=ValidatingMeta):
+            def validate(self):
+                pass
+        """,
+        """
+        class TrackedMeta(type):
+            def __call__(cls, *args, **kwargs):
+                instance = super().__call__(*args, **kwargs)
+                cls._created = getattr(cls, "_created", 0) + 1
+                instance.serial = cls._created
+                return instance
+        """,
+        """
+        registry = {}
+
+        class RegistryMeta(type):
+            def __new__(mcs, name, bases, namespace):
+                new_class = super().__new__(mcs, name, bases, namespace)
+                registry[name] = new_class
+                return new_class
+
+        class Handler(metaclass=RegistryMeta):
+            pass
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._caching: list[_CachingMetaclass] = []
+        self._uses: list[_MetaclassUse] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        scope = self.context.scope_name()
+        for base in node.bases:
+            keyword = base.keyword
+            if (
+                keyword is not None
+                and keyword.value == "metaclass"
+                and isinstance(base.value, cst.Name)
+            ):
+                self._uses.append(_MetaclassUse(node, scope, base.value.value))
+        for func in class_methods(node):
+            if func.name.value == "__call__" and (store := _cached_store(func)):
+                meta = looks_like_metaclass(node, self.context.imports)
+                self._caching.append(_CachingMetaclass(node, scope, store, meta))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        used = {use.metaclass for use in self._uses}
+        reported: set[str] = set()
+        for meta in self._caching:
+            name = meta.node.name.value
+            if meta.looks_like_metaclass or name in used:
+                reported.add(name)
+                what = "is a metaclass whose `__call__` caches instances"
+                self.report(meta.node.name, scope=meta.scope, cls=name, what=what, store=meta.store)
+        stores = {meta.node.name.value: meta.store for meta in self._caching}
+        for use in self._uses:
+            if use.metaclass in reported:
+                what = f"uses the instance-caching metaclass `{use.metaclass}`"
+                self.report(
+                    use.node.name,
+                    scope=use.scope,
+                    cls=use.node.name.value,
+                    what=what,
+                    store=stores[use.metaclass],
+                )
+
+
+def _cached_store(func: cst.FunctionDef) -> str | None:
+    """Source of where ``__call__`` keeps the instance it creates (``cls._instances[cls]``)."""
+    instances: set[str] = set()  # local names bound to the instance ``super().__call__`` made
+    for small in iter_small_statements(func.body):
+        for target, value in assignments(small):
+            if not _is_created(value, instances):
+                continue
+            if isinstance(target, cst.Name):
+                instances.add(target.value)
+            elif isinstance(target, (cst.Attribute, cst.Subscript)) and not _rooted_in(
+                target, instances
+            ):
+                return _code(target)
+        call = small.value if isinstance(small, (cst.Return, cst.Expr)) else None
+        if isinstance(call, cst.Call):
+            args = [arg.value for arg in call.args]
+            if (
+                is_name(call.func, "setattr")
+                and len(args) == 3
+                and _is_created(args[2], instances)
+                and not _rooted_in(args[0], instances)
+            ):
+                return f"setattr({_code(args[0])}, {_code(args[1])}, ...)"
+            func_expr = call.func
+            if (
+                isinstance(func_expr, cst.Attribute)
+                and func_expr.attr.value == "setdefault"
+                and len(args) == 2
+                and _is_created(args[1], instances)
+            ):
+                return _code(func_expr.value)
+    return None
+
+
+def _is_created(value: cst.BaseExpression | None, instances: set[str]) -> bool:
+    """``super().__call__(...)``, ``type.__call__(cls, ...)`` or a local bound to one."""
+    if isinstance(value, cst.Name):
+        return value.value in instances
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "__call__"
+    )
+
+
+def _rooted_in(expr: cst.BaseExpression, names: set[str]) -> bool:
+    """True if ``expr`` is an attribute/item of one of ``names`` (``instance.owner = ...``)."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in names
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module(body=()).code_for_node(node).split())

@@ -1,0 +1,174 @@
+"""ISO104: a Borg class whose instances all share one ``__dict__``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, Rule, RuleContext
+from rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
+
+
+class SharedStateBorg(Rule):
+    """
+    ## What it does
+    Finds classes whose instances share one attribute dictionary (the "Borg" or "monostate"
+    pattern): a method that sets `self.__dict__` (or `obj.__dict__` in `__new__`) to a class
+    attribute such as `cls._shared_state`, `self._shared_state` or `Borg._shared_state`, or to a
+    module-level dictionary.
+
+    ## Why is this bad?
+    Each `Borg()` call looks like a new object, but every attribute written on any instance is
+    written on all of them, for the life of the process. An attribute one user's request sets
+    (the current user, a tenant, a cart) is what the next user's request reads.
+
+    ## Known problems
+    Borgs that share state through `__getattr__`/`__setattr__` delegation rather than by
+    replacing `__dict__` are not reported.
+
+    ## Options
+    None.
+    """
+
+    code: ClassVar[str] = "ISO104"
+    name: ClassVar[str] = "shared-state-borg"
+    summary: ClassVar[str] = "Instances of a class share one `__dict__` (Borg pattern)"
+    message: ClassVar[str] = (
+        "Every instance of `{cls}` shares one `__dict__` (`{shared}`, set in `{method}`): an "
+        "attribute one user's request sets is read by the next user's; give each instance its "
+        "own state, created per request and passed in (dependency injection), or keep "
+        "per-request state in a `ContextVar`"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class Borg:
+            _shared_state = {}
+
+            def __init__(self):
+                self.__dict__ = self._shared_state
+        """,
+        """
+        class AppState:
+            __shared = {}
+
+            def __new__(cls, *args, **kwargs):
+                obj = super().__new__(cls)
+                obj.__dict__ = cls.__shared
+                return obj
+        """,
+        """
+        class RequestInfo:
+            _state = {}
+
+            def __init__(self, **values):
+                self.__dict__ = RequestInfo._state
+                self.__dict__.update(values)
+        """,
+        """
+        _shared = {}
+
+        class Registry:
+            def __init__(self):
+                self.__dict__ = _shared
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class Snapshot:
+            def __getstate__(self):
+                return self.__dict__.copy()
+
+            def __setstate__(self, state):
+                self.__dict__ = state
+        """,
+        """
+        class Settings:
+            _defaults = {"timeout": 5}
+
+            def __init__(self):
+                self.__dict__ = dict(self._defaults)
+        """,
+        """
+        class Options:
+            _defaults = {"retries": 3}
+
+            def __init__(self, **overrides):
+                self.__dict__.update(self._defaults)
+                self.__dict__.update(overrides)
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._module_names: set[str] = set()  # names bound at module level so far
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if not self.context.at_module_level():
+            return
+        for small in node.body:
+            for target, _ in assignments(small):
+                if isinstance(target, cst.Name):
+                    self._module_names.add(target.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        class_name = node.name.value
+        for func in class_methods(node):
+            method = Method.of(func, class_name)
+            for small in iter_small_statements(func.body):
+                shared = self._shared_dict(small, method)
+                if shared is not None:
+                    self.report(node.name, cls=class_name, shared=shared, method=func.name.value)
+                    return
+
+    def _shared_dict(self, small: cst.BaseSmallStatement, method: Method) -> str | None:
+        """Source of the shared mapping ``small`` installs as an instance ``__dict__``, if any."""
+        for target, value in assignments(small):
+            is_dict = isinstance(target, cst.Attribute) and target.attr.value == "__dict__"
+            if is_dict and self._is_shared(value, method):
+                return _code(value)
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            args = [arg.value for arg in small.value.args]
+            func = small.value.func
+            is_setattr = (isinstance(func, cst.Name) and func.value == "setattr") or (
+                isinstance(func, cst.Attribute) and func.attr.value == "__setattr__"
+            )
+            if is_setattr and len(args) == 3:
+                attribute, value = args[1], args[2]
+                if (
+                    isinstance(attribute, cst.SimpleString)
+                    and attribute.evaluated_value == "__dict__"
+                    and self._is_shared(value, method)
+                ):
+                    return _code(value)
+        return None
+
+    def _is_shared(self, value: cst.BaseExpression, method: Method) -> bool:
+        """A class attribute (``cls._state``, ``self._state``...) or a module-level name."""
+        if isinstance(value, cst.Name):
+            return value.value in self._module_names and value.value not in _locals(method.node)
+        if not isinstance(value, cst.Attribute) or value.attr.value == "__dict__":
+            return False
+        owner = value.value
+        if isinstance(owner, cst.Name) and owner.value == method.self_name:
+            return True
+        return method.is_class_ref(owner)
+
+
+def _locals(func: cst.FunctionDef) -> frozenset[str]:
+    """Parameters and plainly assigned names of ``func`` (they shadow module-level names)."""
+    params = func.params
+    every = (*params.posonly_params, *params.params, *params.kwonly_params)
+    names = {param.name.value for param in every}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    for small in iter_small_statements(func.body):
+        for target, _ in assignments(small):
+            if isinstance(target, cst.Name):
+                names.add(target.value)
+    return frozenset(names)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module(body=()).code_for_node(node).split())

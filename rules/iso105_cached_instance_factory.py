@@ -1,0 +1,247 @@
+"""ISO105: a zero-argument ``lru_cache``/``cache`` function that returns a new class instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, Rule, RuleContext, Severity
+from rules._singleton_patterns import assignments, iter_small_statements
+
+_CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+# Value classes whose instances cannot carry one user's state to another.
+_IMMUTABLE_CLASSES = frozenset(
+    {
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+        "pathlib.WindowsPath",
+        "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "uuid.UUID",
+        "zoneinfo.ZoneInfo",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv6Address",
+        "ipaddress.IPv4Network",
+        "ipaddress.IPv6Network",
+        "string.Template",
+        "types.MappingProxyType",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _CachedFactory:
+    node: cst.FunctionDef
+    scope: str
+    decorator: str
+    callees: tuple[tuple[str, bool], ...]  # (callee name, is a plain name)
+
+
+class CachedInstanceFactory(Rule):
+    """
+    ## What it does
+    Finds functions that take no arguments, are decorated with `functools.lru_cache` or
+    `functools.cache` (in any import spelling, with or without arguments), and return a new
+    instance of a class: `return Client(...)`, where the callee starts with an uppercase letter
+    or is a class of the same module, directly or through a local variable. Module-level
+    functions and static methods are checked.
+
+    ## Why is this bad?
+    With no arguments there is only one cache key: the first call creates the object and every
+    later call, from every request of every user, returns that same object for the life of the
+    process. It is a singleton in disguise. If the object holds any per-request state (a
+    session, the current user, a cache filled from one user's data), the next user sees it.
+
+    ## Known problems
+    This is a warning because a cached, read-only settings object is a common and often safe
+    idiom. The rule cannot tell an immutable object (a frozen dataclass) from a mutable one; it
+    skips well-known immutable value types such as `pathlib.Path` and `decimal.Decimal`, and
+    it does not report calls of lowercase functions (`return load_settings()`).
+
+    ## Options
+    None.
+    """
+
+    code: ClassVar[str] = "ISO105"
+    name: ClassVar[str] = "cached-instance-factory"
+    summary: ClassVar[str] = (
+        "Zero-argument cached function returns one shared instance of a class to every caller"
+    )
+    message: ClassVar[str] = (
+        "`{function}` takes no arguments and is decorated with `@{decorator}`, so the `{cls}` it "
+        "returns is created once and shared by every caller: state one user's request leaves on "
+        "it is read by the next user's; create it per request and pass it in (dependency "
+        "injection), or make it immutable and say so"
+    )
+    severity: ClassVar[Severity] = Severity.WARNING
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from functools import lru_cache
+
+        @lru_cache
+        def get_cart_service():
+            return CartService()
+        """,
+        """
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def get_db():
+            session = Session(autoflush=False)
+            session.begin()
+            return session
+        """,
+        """
+        import functools as ft
+
+        class Registry:
+            @staticmethod
+            @ft.lru_cache(maxsize=1)
+            def default():
+                return Registry()
+        """,
+        """
+        from functools import cache
+
+        class tenant_context:
+            def __init__(self):
+                self.tenant = None
+
+        @cache
+        def current_tenant():
+            return tenant_context()
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from functools import lru_cache
+
+        @lru_cache(maxsize=1024)
+        def get_user(user_id):
+            return User(user_id)
+        """,
+        """
+        import functools
+        import os
+
+        @functools.cache
+        def app_name():
+            return os.environ.get("APP_NAME", "shop")
+        """,
+        """
+        from functools import lru_cache
+
+        @lru_cache
+        def get_settings():
+            return load_settings()
+        """,
+        """
+        from functools import cache
+        from pathlib import Path
+
+        @cache
+        def project_root():
+            return Path(__file__).resolve().parent
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._class_names: set[str] = set()
+        self._factories: list[_CachedFactory] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_names.add(node.name.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        scopes = self.context.scopes
+        if scopes and not isinstance(scopes[-1][1], cst.ClassDef):
+            return  # a nested function is created anew per call of its parent
+        if not node.decorators or _has_params(node):
+            return
+        decorator = self._cache_decorator(node)
+        if decorator is None:
+            return
+        callees = self._returned_callees(node)
+        if callees:
+            self._factories.append(
+                _CachedFactory(node, self.context.scope_name(), decorator, callees)
+            )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for factory in self._factories:
+            for callee, plain in factory.callees:
+                if callee.lstrip("_")[:1].isupper() or (plain and callee in self._class_names):
+                    self.report(
+                        factory.node.name,
+                        scope=factory.scope,
+                        function=factory.node.name.value,
+                        decorator=factory.decorator,
+                        cls=callee,
+                    )
+                    break
+
+    def _cache_decorator(self, node: cst.FunctionDef) -> str | None:
+        """The cache decorator's source, e.g. ``lru_cache(maxsize=1)``, if ``node`` has one."""
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            func = expr.func if isinstance(expr, cst.Call) else expr
+            if self.context.imports.qualified_name(func) not in _CACHE_DECORATORS:
+                continue
+            if isinstance(expr, cst.Call) and _disables_cache(expr):
+                return None
+            return " ".join(self.context.code_for(expr).split())
+        return None
+
+    def _returned_callees(self, node: cst.FunctionDef) -> tuple[tuple[str, bool], ...]:
+        """Names of the callables whose results the function returns (through local names)."""
+        bound: dict[str, cst.Call] = {}
+        found: list[tuple[str, bool]] = []
+        for small in iter_small_statements(node.body):
+            for target, value in assignments(small):
+                if isinstance(target, cst.Name):
+                    if isinstance(value, cst.Call):
+                        bound[target.value] = value
+                    else:
+                        bound.pop(target.value, None)
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            value = small.value
+            call = bound.get(value.value) if isinstance(value, cst.Name) else value
+            if not isinstance(call, cst.Call):
+                continue
+            callee = call.func
+            if self.context.imports.qualified_name(callee) in _IMMUTABLE_CLASSES:
+                continue
+            if isinstance(callee, cst.Name):
+                found.append((callee.value, True))
+            elif isinstance(callee, cst.Attribute):
+                found.append((callee.attr.value, False))
+        return tuple(found)
+
+
+def _has_params(node: cst.FunctionDef) -> bool:
+    params = node.params
+    return bool(
+        params.posonly_params
+        or params.params
+        or params.kwonly_params
+        or isinstance(params.star_arg, cst.Param)
+        or params.star_kwarg is not None
+    )
+
+
+def _disables_cache(call: cst.Call) -> bool:
+    """``lru_cache(maxsize=0)`` / ``lru_cache(0)`` caches nothing."""
+    for index, arg in enumerate(call.args):
+        is_maxsize = (arg.keyword is None and index == 0) or (
+            arg.keyword is not None and arg.keyword.value == "maxsize"
+        )
+        if is_maxsize and isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0:
+            return True
+    return False

@@ -1,0 +1,406 @@
+"""ISO203: a mutable container class attribute that the class's methods mutate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, ImportTable, Rule, RuleContext
+from rules._containers import (
+    is_mutable_container,
+    mutated_containers,
+    subscript_root,
+    target_elements,
+)
+
+# Class decorators that turn annotated class attributes into per-instance fields.
+_FIELD_DECORATORS = frozenset(
+    {
+        "attr.attrs",
+        "attr.define",
+        "attr.frozen",
+        "attr.mutable",
+        "attr.s",
+        "attrs.define",
+        "attrs.frozen",
+        "attrs.mutable",
+        "dataclasses.dataclass",
+        "pydantic.dataclasses.dataclass",
+    }
+)
+# Base classes whose class attributes are per-instance fields (ClassVar-annotated ones excepted).
+_MODEL_BASE_SUFFIXES = (".BaseModel", ".BaseSettings")
+_MODEL_BASES = frozenset({"sqlmodel.SQLModel"})
+# Base classes whose class bodies declare members or types, not shared state.
+_DECLARATIVE_BASES = frozenset(
+    f"{module}.{name}"
+    for module in ("enum", "typing", "typing_extensions")
+    for name in (
+        "Enum",
+        "Flag",
+        "IntEnum",
+        "IntFlag",
+        "StrEnum",
+        "NamedTuple",
+        "Protocol",
+        "TypedDict",
+    )
+)
+_CLASSVAR = frozenset({"typing.ClassVar", "typing_extensions.ClassVar"})
+# Methods whose first parameter is the class, without a decorator saying so.
+_IMPLICIT_CLASS_METHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+# Methods that run before any other method sees the instance.
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__"})
+
+
+@dataclass
+class _ClassState:
+    """What the walk has learned about one class so far."""
+
+    name: str
+    kind: str  # "plain", "fields" (dataclass, pydantic: ClassVars only) or "declarative" (skip)
+    attributes: dict[str, tuple[cst.CSTNode, str]] = field(default_factory=dict)
+    rebound_per_instance: set[str] = field(default_factory=set)
+    # attribute -> (mutated through the instance?, method scope), in source order
+    mutations: list[tuple[str, bool, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A function in a class body: its name and how its first parameter refers to the class."""
+
+    name: str
+    receiver: str | None
+    receiver_is_class: bool
+
+
+def _class_kind(node: cst.ClassDef, imports: ImportTable) -> str:
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if imports.qualified_name(expr) in _FIELD_DECORATORS:
+            return "fields"
+    kind = "plain"
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        expr = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+        qualified = imports.qualified_name(expr)
+        if qualified is None:
+            continue
+        if qualified in _DECLARATIVE_BASES:
+            return "declarative"
+        if qualified in _MODEL_BASES or qualified.endswith(_MODEL_BASE_SUFFIXES):
+            kind = "fields"
+    return kind
+
+
+def _method(function: cst.FunctionDef | cst.Lambda) -> _Method:
+    params = function.params
+    first = (*params.posonly_params, *params.params)
+    receiver = first[0].name.value if first else None
+    if isinstance(function, cst.Lambda):
+        return _Method("<lambda>", receiver, receiver_is_class=False)
+    name = function.name.value
+    decorators = {
+        d.decorator.value for d in function.decorators if isinstance(d.decorator, cst.Name)
+    }
+    if "staticmethod" in decorators:
+        return _Method(name, None, receiver_is_class=False)
+    is_class = "classmethod" in decorators or name in _IMPLICIT_CLASS_METHODS
+    return _Method(name, receiver, receiver_is_class=is_class)
+
+
+class MutableClassAttribute(Rule):
+    """
+    ## What it does
+    Finds class attributes bound in the class body to a mutable container (a list, dict or set
+    literal or comprehension, `dict()`, `defaultdict(list)`...) that the class's methods mutate
+    through `self.attr`, `cls.attr`, `type(self).attr` or `ClassName.attr`: a mutating method
+    call, item assignment or deletion, or augmented assignment.
+
+    Not reported: attributes each instance rebinds in `__init__` (`self.items = []`) before
+    mutating them through `self`; fields of dataclasses, attrs classes and pydantic models
+    (unless annotated `ClassVar`); members of Enum, TypedDict, NamedTuple and Protocol classes;
+    and class attributes that are only read (lookup tables) or only filled in the class body.
+
+    ## Why is this bad?
+    The class body runs once, so a container bound there is one object shared by every
+    instance the process creates. When each request builds its own instance — a service, a
+    form, a basket — and a method appends to `self.items`, the item lands in the class's list:
+    the next user's instance already holds the first user's data. Create the container per
+    instance in `__init__` (or with `field(default_factory=list)` in a dataclass).
+
+    ## Known problems
+    Only this class's own methods are considered; a subclass or another module mutating the
+    attribute, or a helper method called from `__init__` that rebinds it, is not seen.
+    """
+
+    code: ClassVar[str] = "ISO203"
+    name: ClassVar[str] = "mutable-class-attribute"
+    summary: ClassVar[str] = "Mutable class attribute mutated by the class's methods"
+    message: ClassVar[str] = (
+        "Class attribute `{owner}.{name}` is a mutable container mutated in `{function}()`: it is "
+        "one object shared by every instance, so one user's data reaches another user's "
+        "objects; create it per instance in `__init__` (or `field(default_factory=...)`)"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class ShoppingCart:
+            items = []
+
+            def add(self, item):
+                self.items.append(item)
+        """,
+        """
+        from collections import defaultdict
+
+        class RateLimiter:
+            hits: dict[str, int] = defaultdict(int)
+
+            @classmethod
+            def hit(cls, user_id):
+                cls.hits[user_id] += 1
+        """,
+        """
+        class SessionRegistry:
+            sessions = {}
+
+            def __init__(self, user):
+                self.user = user
+
+            def close(self, token):
+                del SessionRegistry.sessions[token]
+
+            def open(self, token):
+                type(self).sessions[token] = self.user
+        """,
+        """
+        from dataclasses import dataclass, field
+        from typing import ClassVar
+
+        @dataclass
+        class Job:
+            tags: list[str] = field(default_factory=list)
+            seen: ClassVar[set[str]] = set()
+
+            def mark(self):
+                self.seen.add(self.tags[0])
+        """,
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class ShoppingCart:
+            items = []
+
+            def __init__(self):
+                self.items = []
+
+            def add(self, item):
+                self.items.append(item)
+        """,
+        """
+        from dataclasses import dataclass, field
+
+        from pydantic import BaseModel
+
+        @dataclass
+        class Basket:
+            items: list[str] = field(default_factory=list)
+
+            def add(self, item):
+                self.items.append(item)
+
+        class Order(BaseModel):
+            lines: list[str] = []
+
+            def add(self, line):
+                self.lines.append(line)
+        """,
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = [255, 0, 0]
+
+            def darken(self):
+                self.value[0] -= 10
+
+        class Codes:
+            TEXT = {200: "OK"}
+            ALIASES = {}
+            ALIASES["ok"] = 200
+
+            def text(self, code):
+                return self.TEXT.get(code, "?")
+        """,
+        """
+        class Handler:
+            routes = []
+
+            @staticmethod
+            def add(routes, route):
+                routes.append(route)
+
+            def extend(self):
+                items = []
+                items.append(self.routes[0])
+                return items
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._classes: dict[int, _ClassState] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes[id(node)] = _ClassState(
+            node.name.value, _class_kind(node, self.context.imports)
+        )
+
+    def _body_class(self) -> _ClassState | None:
+        """The class whose body is the innermost scope (not one of its methods)."""
+        scopes = self.context.scopes
+        if scopes and isinstance(scopes[-1][1], cst.ClassDef):
+            return self._classes.get(id(scopes[-1][1]))
+        return None
+
+    def _method_class(self) -> tuple[_ClassState, _Method, str] | None:
+        """The innermost class, the method of it we are in, and the current scope name."""
+        scopes = self.context.scopes
+        for index in range(len(scopes) - 1, -1, -1):
+            owner = scopes[index][1]
+            if not isinstance(owner, cst.ClassDef):
+                continue
+            if index + 1 == len(scopes):
+                return None  # class body: runs once, at import time
+            function = scopes[index + 1][1]
+            state = self._classes.get(id(owner))
+            if state is None or not isinstance(function, (cst.FunctionDef, cst.Lambda)):
+                return None
+            return state, _method(function), self.context.scope_name()
+        return None
+
+    # Class-body attributes.
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        state = self._body_class()
+        if state is not None:
+            # Unannotated attributes are class attributes even in a dataclass or model.
+            if state.kind != "declarative" and is_mutable_container(
+                node.value, self.context.imports
+            ):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._add_attribute(state, target.target.value, node)
+            return
+        self._mutation(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        state = self._body_class()
+        if state is None:
+            self._instance_rebinding(node.target)
+            return
+        if (
+            isinstance(node.target, cst.Name)
+            and node.value is not None
+            and (state.kind == "plain" or (state.kind == "fields" and self._is_classvar(node)))
+            and is_mutable_container(node.value, self.context.imports)
+        ):
+            self._add_attribute(state, node.target.value, node)
+
+    def _add_attribute(self, state: _ClassState, name: str, node: cst.CSTNode) -> None:
+        if not (name.startswith("__") and name.endswith("__")):
+            state.attributes.setdefault(name, (node, self.context.scope_name()))
+
+    def _is_classvar(self, node: cst.AnnAssign) -> bool:
+        annotation = node.annotation.annotation
+        if isinstance(annotation, cst.Subscript):
+            annotation = annotation.value
+        return self.context.imports.qualified_name(annotation) in _CLASSVAR
+
+    # Methods.
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._instance_rebinding(node.target)
+
+    def _instance_rebinding(self, target: cst.BaseExpression) -> None:
+        """Record ``self.attr = ...`` in a constructor: the instance gets its own object."""
+        found = self._method_class()
+        if found is None:
+            return
+        state, method, _ = found
+        if method.name not in _CONSTRUCTORS or method.receiver is None:
+            return
+        for element in target_elements(target):
+            if (
+                isinstance(element, cst.Attribute)
+                and isinstance(element.value, cst.Name)
+                and element.value.value == method.receiver
+            ):
+                state.rebound_per_instance.add(element.attr.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._mutation(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._mutation(node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._mutation(node)
+
+    def _mutation(self, node: cst.CSTNode) -> None:
+        found = None
+        for expr in mutated_containers(node):
+            root = subscript_root(expr)
+            if not isinstance(root, cst.Attribute):
+                continue
+            found = found or self._method_class()
+            if found is None:
+                return
+            state, method, scope = found
+            if method.name == "__init_subclass__":
+                return  # runs when a subclass is defined: an import-time plugin registry
+            via = self._receiver(root.value, state, method)
+            if via is not None:
+                state.mutations.append((root.attr.value, via == "instance", scope))
+
+    @staticmethod
+    def _receiver(expr: cst.BaseExpression, state: _ClassState, method: _Method) -> str | None:
+        """``instance`` for ``self``, ``class`` for ``cls`` / ``ClassName`` / ``type(self)``."""
+        if isinstance(expr, cst.Name):
+            if expr.value == method.receiver:
+                return "class" if method.receiver_is_class else "instance"
+            return "class" if expr.value == state.name else None
+        if method.receiver is None or method.receiver_is_class:
+            return None
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Name)
+            and expr.func.value == "type"
+            and len(expr.args) == 1
+        ):
+            instance = expr.args[0].value
+        elif isinstance(expr, cst.Attribute) and expr.attr.value == "__class__":
+            instance = expr.value
+        else:
+            return None
+        is_self = isinstance(instance, cst.Name) and instance.value == method.receiver
+        return "class" if is_self else None
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        state = self._classes.pop(id(original_node), None)
+        if state is None or not state.attributes:
+            return
+        reported: set[str] = set()
+        for name, via_instance, function in state.mutations:
+            if name in reported or name not in state.attributes:
+                continue
+            if via_instance and name in state.rebound_per_instance:
+                continue
+            reported.add(name)
+            node, scope = state.attributes[name]
+            self.report(node, scope=scope, owner=scope, name=name, function=function)
