@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from linter.cache import Cache
 from linter.config import Settings
 from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult, Span
 from linter.discovery import SourceFile
@@ -18,7 +19,7 @@ from linter.facts import ModuleFacts
 from linter.globs import Globs
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
-from linter.runner import LintOptions, candidate_spans, in_big_stack, lint_many
+from linter.runner import LintOptions, candidate_spans, in_big_stack, lint_many, read_source
 from linter.selection import codes_matching
 from linter.walk import Walker
 
@@ -36,6 +37,8 @@ class CheckRequest:
     rules: tuple[type[Rule], ...]
     files: tuple[SourceFile, ...]
     jobs: int = 1
+    cache: Cache | None = None
+    context_files: tuple[SourceFile, ...] = ()
 
 
 def default_jobs() -> int:
@@ -46,16 +49,46 @@ def default_jobs() -> int:
 
 
 def lint_files(request: CheckRequest) -> list[FileResult]:
-    """The per-file pass over every file: in-process for one job, else a process pool."""
+    """The per-file pass: cached results where content is unchanged, the rest linted."""
     options = LintOptions.create(request.settings, request.rules)
-    items = [(str(f.path), f.relpath) for f in request.files]
-    jobs = min(request.jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
+    results: list[FileResult] = []
+    misses: list[tuple[str, bytes]] = []
+    keys: dict[str, str] = {}
+    for source in (*request.files, *request.context_files):
+        data = read_source(source.path, source.relpath)
+        if isinstance(data, FileResult):
+            results.append(data)
+            continue
+        if request.cache is not None:
+            key = request.cache.key(source.relpath, data)
+            cached = request.cache.get(key)
+            if cached is not None and cached.path == source.relpath:
+                results.append(cached)
+                continue
+            keys[source.relpath] = key
+        misses.append((source.relpath, data))
+    for result in _lint_sources(misses, options, request.jobs):
+        results.append(result)
+        if request.cache is not None and result.path in keys:
+            request.cache.put(keys[result.path], result)
+    targets = {f.relpath for f in request.files}
+    return sorted(
+        (r if r.path in targets else FileResult(r.path, facts=r.facts) for r in results),
+        key=lambda r: r.path,
+    )
+
+
+def _lint_sources(
+    items: Sequence[tuple[str, bytes]], options: LintOptions, requested_jobs: int
+) -> list[FileResult]:
+    """In-process for one job (or few files), else a process pool over chunks."""
+    jobs = min(requested_jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
     if jobs <= 1:
         return lint_many(items, options)
     size = max(1, min(_MAX_CHUNK, len(items) // (jobs * 4) or 1))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     results: list[FileResult] = []
-    crashed: list[tuple[str, str]] = []
+    crashed: list[tuple[str, bytes]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(lint_many, chunk, options): chunk for chunk in chunks}
         for future in as_completed(futures):
@@ -64,11 +97,11 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
             except BrokenProcessPool:
                 crashed.extend(futures[future])
     results.extend(_relint_one_by_one(crashed, options, jobs))
-    return sorted(results, key=lambda r: r.path)
+    return results
 
 
 def _relint_one_by_one(
-    items: Sequence[tuple[str, str]], options: LintOptions, jobs: int
+    items: Sequence[tuple[str, bytes]], options: LintOptions, jobs: int
 ) -> list[FileResult]:
     """After a worker died (a native crash), isolate the culprit: one file per task."""
     out: list[FileResult] = []
@@ -89,9 +122,9 @@ def _relint_one_by_one(
                     broken = True
                     out.append(
                         FileResult(
-                            item[1],
+                            item[0],
                             errors=(
-                                FileError(item[1], "the parser crashed on this file", kind="crash"),
+                                FileError(item[0], "the parser crashed on this file", kind="crash"),
                             ),
                         )
                     )

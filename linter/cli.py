@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from linter import __version__
+from linter.cache import CACHE_DIR_NAME, Cache
+from linter.cache import clear as clear_cache
 from linter.check import CheckRequest, default_jobs, run_check
 from linter.config import LoadedConfig, load_config
 from linter.diagnostics import ExitCode, RunResult
-from linter.discovery import discover
+from linter.discovery import SourceFile, discover
 from linter.docs import explain, markdown_rules_table, rules_table
 from linter.errors import IsolintError, UsageError
 from linter.reporters import ReportContext, reporters
@@ -88,6 +91,12 @@ def main() -> None:
     default=None,
     help="Worker processes (default: available CPUs; 1 runs in-process).",
 )
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Cache directory (default: .isolint_cache at the project root).",
+)
 @click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback.")
 def check(
     paths: tuple[Path, ...],
@@ -99,11 +108,14 @@ def check(
     exit_zero: bool,
     quiet: bool,
     jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
     debug: bool,
 ) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
     try:
-        result = _check(paths, select, extend_select, ignore, config_file, jobs or default_jobs())
+        options = RunOptions(jobs or default_jobs(), not no_cache, cache_dir)
+        result = _check(paths, select, extend_select, ignore, config_file, options)
     except IsolintError as exc:
         click.echo(f"isolint: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -127,7 +139,7 @@ def _check(
     extend_select: str | None,
     ignore: str | None,
     config_file: Path | None,
-    jobs: int,
+    options: RunOptions,
 ) -> RunResult:
     all_rules = load_rules()
     targets = paths or (Path("."),)
@@ -150,8 +162,56 @@ def _check(
         settings.ignore + cli_ignore,
     )
     files = discover(targets, loaded.root, settings.extend_exclude)
-    request = CheckRequest(loaded.root, settings, enabled, tuple(files), jobs)
+    context: tuple[SourceFile, ...] = ()
+    if loaded.path is not None:
+        # The project index always sees the whole project (cached), whatever paths are linted.
+        linted = {f.relpath for f in files}
+        everything = discover([loaded.root], loaded.root, settings.extend_exclude)
+        context = tuple(f for f in everything if f.relpath not in linted)
+    cache = None
+    if options.use_cache:
+        directory = options.cache_dir or _configured_cache_dir(loaded)
+        cache = Cache.open(directory, f"{settings!r}|{','.join(r.code for r in enabled)}")
+    request = CheckRequest(
+        loaded.root, settings, enabled, tuple(files), options.jobs, cache, context
+    )
     return run_check(request)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, as opposed to what to find."""
+
+    jobs: int
+    use_cache: bool
+    cache_dir: Path | None
+
+
+def _configured_cache_dir(loaded: LoadedConfig) -> Path:
+    configured = loaded.settings.cache_dir
+    if configured:
+        return (loaded.root / configured).resolve()
+    return loaded.root / CACHE_DIR_NAME
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Manage the result cache."""
+
+
+@cache_group.command("clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
+    """Delete the cache of the project containing PATH (default: the current directory)."""
+    try:
+        loaded = load_config(None, path or Path("."))
+    except IsolintError as exc:
+        click.echo(f"isolint: error: {exc}", err=True)
+        sys.exit(ExitCode.USAGE)
+    directory = cache_dir or _configured_cache_dir(loaded)
+    removed = clear_cache(directory)
+    click.echo(f"{'removed' if removed else 'no cache at'} {directory}", err=True)
 
 
 @main.command("rules")

@@ -120,6 +120,11 @@ def annotation_admits_none(annotation: cst.BaseExpression) -> bool:
                 isinstance(el.slice, cst.Index) and annotation_admits_none(el.slice.value)
                 for el in annotation.slice
             )
+        if last == "Literal":
+            return any(
+                isinstance(el.slice, cst.Index) and dotted_name(el.slice.value) == "None"
+                for el in annotation.slice
+            )
         if last == "Annotated" and annotation.slice:
             first = annotation.slice[0].slice
             return isinstance(first, cst.Index) and annotation_admits_none(first.value)

@@ -32,9 +32,9 @@ def resolve_relative(module: str, is_package: bool, level: int, name: str | None
     parts = module.split(".") if module else []
     if not is_package:
         parts = parts[:-1]
+    if level - 1 >= len(parts):
+        return None  # beyond the top-level package: Python refuses it too
     if level > 1:
-        if level - 1 > len(parts):
-            return None
         parts = parts[: len(parts) - (level - 1)]
     if name:
         parts.append(name)

@@ -103,11 +103,25 @@ class ProjectIndex:
                 return self.resolve_absolute(binding.target, seen)
         if name in facts.variables:
             return VariableRef(module, name)
-        for star in facts.star_imports:
+        for star in reversed(facts.star_imports):  # the last star import wins, as at run time
+            source = self._modules.get(star)
+            if source is None or not self._star_exports(source, name):
+                continue
             found = self.resolve_name(star, name, seen)
             if found is not None:
                 return found
         return None
+
+    @staticmethod
+    def _star_exports(source: ModuleFacts, name: str) -> bool:
+        """Does ``from source import *`` bind ``name``? (``__all__``, else no leading underscore)."""
+        if source.all_names is not None:
+            return name in source.all_names
+        return not name.startswith("_")
+
+    def _resolve_base(self, module: str, base: str) -> Target | None:
+        """A base class expression as recorded in facts: local dotted name or absolute import."""
+        return self.resolve_dotted(module, base) or self.resolve_absolute(base)
 
     def resolve_absolute(
         self, dotted: str, _seen: frozenset[tuple[str, str]] = frozenset()
@@ -116,7 +130,7 @@ class ProjectIndex:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
-            if head in self._modules:
+            if head in self._modules or self._is_namespace(head):
                 target: Target | None = ModuleRef(head)
                 for attr in parts[cut:]:
                     if target is None:
@@ -124,6 +138,11 @@ class ProjectIndex:
                     target = self.member(target, attr, _seen)
                 return target
         return None
+
+    def _is_namespace(self, name: str) -> bool:
+        """A package without ``__init__.py`` whose submodules are in the project."""
+        prefix = name + "."
+        return any(module.startswith(prefix) for module in self._modules)
 
     def resolve_dotted(self, module: str, dotted: str) -> Target | None:
         """What ``a.b.c`` written in ``module`` refers to."""
@@ -158,7 +177,7 @@ class ProjectIndex:
         if method is not None:
             return FunctionRef(owner.module, method, owner.cls)
         for base in owner.cls.bases:
-            resolved = self.resolve_dotted(owner.module, base)
+            resolved = self._resolve_base(owner.module, base)
             if isinstance(resolved, ClassRef):
                 found = self._method(resolved, name, _seen | {key})
                 if found is not None:
@@ -172,7 +191,7 @@ class ProjectIndex:
         while pending and len(out) < _MAX_HOPS:
             current = pending.pop(0)
             for base in current.cls.bases:
-                resolved = self.resolve_dotted(current.module, base)
+                resolved = self._resolve_base(current.module, base)
                 if isinstance(resolved, ClassRef) and resolved not in out and resolved != cls:
                     out.append(resolved)
                     pending.append(resolved)

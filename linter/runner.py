@@ -184,10 +184,10 @@ def candidate_spans(
     return spans
 
 
-def lint_path(path: Path, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
-    """Read and lint one file; OS and internal failures become file errors."""
+def read_source(path: Path, relpath: str) -> bytes | FileResult:
+    """A file's bytes, or a FileResult carrying the reason it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except IsADirectoryError:
         return FileResult(relpath, errors=(FileError(relpath, "is a directory", kind="io"),))
     except OSError as exc:
@@ -195,7 +195,6 @@ def lint_path(path: Path, relpath: str, options: LintOptions, walker: Walker) ->
         return FileResult(
             relpath, errors=(FileError(relpath, f"cannot read: {reason}", kind="io"),)
         )
-    return lint_guarded(data, relpath, options, walker)
 
 
 def lint_guarded(data: bytes, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
@@ -224,19 +223,14 @@ def in_big_stack(function: Callable[[], T]) -> T:
         sys.setrecursionlimit(previous_limit)
 
 
-def lint_many(items: Sequence[tuple[str, str]], options: LintOptions) -> list[FileResult]:
-    """Lint (absolute path, relative path) pairs in this process (used by each worker)."""
+def lint_many(items: Sequence[tuple[str, bytes]], options: LintOptions) -> list[FileResult]:
+    """Lint (relative path, source bytes) pairs in this process (what each worker runs)."""
 
     def work() -> list[FileResult]:
         walker = Walker()
-        return [lint_path(Path(abs_path), rel, options, walker) for abs_path, rel in items]
+        return [lint_guarded(data, rel, options, walker) for rel, data in items]
 
     return in_big_stack(work)
-
-
-def iter_chunks(items: Sequence[tuple[str, str]], size: int) -> Iterator[Sequence[tuple[str, str]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def relative_posix(path: Path, root: Path) -> str:
