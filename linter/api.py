@@ -7,7 +7,7 @@ from linter.diagnostics import Candidate, Category, Edit, Fix, Severity, Span
 from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
 from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
-from linter.rule import Example, ProjectFinding, Rule
+from linter.rule import Example, NodeEdit, NodeFix, ProjectFinding, Rule
 
 __all__ = [
     "MODULE_SCOPE",
@@ -23,6 +23,8 @@ __all__ = [
     "ImportTable",
     "ModuleFacts",
     "ModuleRef",
+    "NodeEdit",
+    "NodeFix",
     "ParamFacts",
     "ProjectFinding",
     "ProjectIndex",

@@ -13,7 +13,16 @@ from pathlib import Path
 
 from linter.cache import Cache
 from linter.config import Settings
-from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, RunResult, Span
+from linter.diagnostics import (
+    Candidate,
+    Diagnostic,
+    Edit,
+    FileError,
+    FileResult,
+    Fix,
+    RunResult,
+    Span,
+)
 from linter.discovery import SourceFile
 from linter.facts import ModuleFacts
 from linter.globs import Globs
@@ -132,11 +141,13 @@ def _relint_one_by_one(
 
 
 def global_phase(
-    results: Sequence[FileResult], rules: Sequence[type[Rule]], root: Path
-) -> list[Diagnostic]:
+    results: Sequence[FileResult], request: CheckRequest
+) -> tuple[list[Diagnostic], list[str]]:
     """Merge facts into the index and let project rules decide their candidates."""
+    rules, root = request.rules, request.root
     facts = [r.facts for r in results if isinstance(r.facts, ModuleFacts)]
-    index = ProjectIndex(facts)
+    index = ProjectIndex(facts, request.settings)
+    warnings = [w for rule in rules for w in rule.check_configuration(index)]
     by_code: dict[str, list[Candidate]] = defaultdict(list)
     for result in results:
         for candidate in result.candidates:
@@ -161,10 +172,17 @@ def global_phase(
                 severity=rule.severity,
                 message=finding.message,
                 fingerprint=candidate.fingerprint,
-                fix=finding.fix,
+                fix=(
+                    Fix(
+                        finding.fix_title or rule.fix_title or "Apply fix",
+                        (Edit(span, finding.replacement),),
+                    )
+                    if finding.replacement is not None
+                    else None
+                ),
             )
         )
-    return out
+    return out, warnings
 
 
 def _locate(
@@ -194,7 +212,10 @@ def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]
 
 
 def finish(
-    results: Sequence[FileResult], request: CheckRequest, extra: Iterable[Diagnostic] = ()
+    results: Sequence[FileResult],
+    request: CheckRequest,
+    extra: Iterable[Diagnostic] = (),
+    warnings: Sequence[str] = (),
 ) -> RunResult:
     """Apply per-file-ignores and collect everything into a sorted RunResult."""
     ignores = _per_file_ignored(request.settings)
@@ -214,9 +235,11 @@ def finish(
         diagnostics=tuple(sorted(kept, key=Diagnostic.sort_key)),
         errors=tuple(sorted(errors, key=FileError.sort_key)),
         suppressed=suppressed,
+        warnings=tuple(warnings),
     )
 
 
 def run_check(request: CheckRequest) -> RunResult:
     results = lint_files(request)
-    return finish(results, request, global_phase(results, request.rules, request.root))
+    diagnostics, warnings = global_phase(results, request)
+    return finish(results, request, diagnostics, warnings)

@@ -124,6 +124,8 @@ def check(
             raise
         click.echo(f"isolint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
+    for warning in result.warnings:
+        click.echo(f"isolint: warning: {warning}", err=True)
     rules = load_rules()
     report = reporters()[output_format](result, ReportContext(rules=rules))
     click.echo(report, nl=False)

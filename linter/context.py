@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from linter.config import Settings
-from linter.diagnostics import Fix
 from linter.imports import ImportTable
 
 if TYPE_CHECKING:
-    from linter.rule import Rule
+    from linter.rule import NodeFix, Rule
 
 MODULE_SCOPE = "<module>"
 
@@ -25,7 +24,7 @@ class Report:
     node: cst.CSTNode
     message: str
     scope: str
-    fix: Fix | None
+    fix: NodeFix | None
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class RuleContext:
         message: str,
         *,
         scope: str | None = None,
-        fix: Fix | None = None,
+        fix: NodeFix | None = None,
     ) -> None:
         self.reports.append(
             Report(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from linter.config import Settings
 from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
 
 _MAX_HOPS = 50
@@ -69,7 +70,8 @@ class ProjectIndex:
     classes and re-export chains; cycles are guarded and anything not provable is ``None``.
     """
 
-    def __init__(self, facts: Iterable[ModuleFacts]) -> None:
+    def __init__(self, facts: Iterable[ModuleFacts], settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings()
         by_module: dict[str, ModuleFacts] = {}
         for item in sorted(facts, key=lambda f: f.path):
             by_module.setdefault(item.module, item)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from linter.diagnostics import Candidate, Category, Fix, Severity, category_for
+from linter.diagnostics import Candidate, Category, Severity, category_for
 
 if TYPE_CHECKING:
     from linter.context import RuleContext
@@ -31,12 +31,34 @@ class Example:
 
 
 @dataclass(frozen=True)
+class NodeEdit:
+    """Replace the source of ``node`` with ``content``; ``whole_lines`` also takes its lines' ends
+    (use it with ``content=""`` to delete a statement's lines)."""
+
+    node: cst.CSTNode
+    content: str
+    whole_lines: bool = False
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    """A fix as rules write it, on nodes; the engine turns it into a positioned ``Fix``."""
+
+    title: str
+    edits: tuple[NodeEdit, ...]
+
+
+@dataclass(frozen=True)
 class ProjectFinding:
-    """A diagnostic decided in the global phase, from a candidate the per-file pass recorded."""
+    """A diagnostic decided in the global phase, from a candidate the per-file pass recorded.
+
+    ``replacement``, when set, is a fix: the candidate node's source is replaced with it.
+    """
 
     candidate: Candidate
     message: str
-    fix: Fix | None = None
+    replacement: str | None = None
+    fix_title: str | None = None
 
 
 class Rule:
@@ -78,7 +100,7 @@ class Rule:
         node: cst.CSTNode,
         *,
         scope: str | None = None,
-        fix: Fix | None = None,
+        fix: NodeFix | None = None,
         **fields: object,
     ) -> None:
         """Report ``node`` with this rule's message template filled from ``fields``."""
@@ -95,4 +117,9 @@ class Rule:
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         """Decide this rule's candidates against the merged project index (global phase)."""
+        return ()
+
+    @classmethod
+    def check_configuration(cls, index: ProjectIndex) -> Iterable[str]:
+        """Warnings about this rule's configuration (e.g. a configured module that is missing)."""
         return ()

@@ -18,13 +18,13 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
-from linter.diagnostics import Candidate, Diagnostic, FileError, FileResult, Span
+from linter.diagnostics import Candidate, Diagnostic, Edit, FileError, FileResult, Fix, Span
 from linter.facts import FactCollector
 from linter.globs import Globs
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
 from linter.parsing import parse
-from linter.rule import Rule
+from linter.rule import NodeFix, Rule
 from linter.walk import Visitor, Walker
 
 # LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
@@ -107,6 +107,18 @@ def _span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span
     )
 
 
+def _positioned_fix(positions: Mapping[cst.CSTNode, CodeRange], fix: NodeFix | None) -> Fix | None:
+    if fix is None:
+        return None
+    edits = []
+    for edit in fix.edits:
+        span = _span(positions, edit.node)
+        if edit.whole_lines:
+            span = Span(span.line, 1, span.end_line + 1, 1)
+        edits.append(Edit(span, edit.content))
+    return Fix(fix.title, tuple(edits))
+
+
 def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
     """Lint one file's bytes; never raises for problems in the file itself."""
     parsed = parse(data, relpath)
@@ -146,7 +158,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                 severity=rule.severity,
                 message=report.message,
                 fingerprint=identity(rule.code, report.scope, report.node),
-                fix=report.fix,
+                fix=_positioned_fix(positions, report.fix),
             )
         )
     for pending in context.candidates:

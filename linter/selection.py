@@ -43,7 +43,13 @@ def select_rules(
             enabled = _named_by(rule, select) and (
                 rule.default_enabled or _names_explicitly(rule, select)
             )
-        if not enabled and _names_explicitly(rule, extend_select) or not enabled and rule.default_enabled and _named_by(rule, extend_select):
+        if (
+            not enabled
+            and _names_explicitly(rule, extend_select)
+            or not enabled
+            and rule.default_enabled
+            and _named_by(rule, extend_select)
+        ):
             enabled = True
         if enabled and not _named_by(rule, ignore):
             chosen.append(rule)
