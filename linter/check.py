@@ -48,6 +48,13 @@ class CheckRequest:
     jobs: int = 1
     cache: Cache | None = None
     context_files: tuple[SourceFile, ...] = ()
+    overrides: tuple[tuple[str, bytes], ...] = ()  # (relpath, source) read from stdin
+
+    def source(self, file: SourceFile) -> bytes | FileResult:
+        for relpath, data in self.overrides:
+            if relpath == file.relpath:
+                return data
+        return read_source(file.path, file.relpath)
 
 
 def default_jobs() -> int:
@@ -63,12 +70,13 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     results: list[FileResult] = []
     misses: list[tuple[str, bytes]] = []
     keys: dict[str, str] = {}
+    stdin = {relpath for relpath, _ in request.overrides}
     for source in (*request.files, *request.context_files):
-        data = read_source(source.path, source.relpath)
+        data = request.source(source)
         if isinstance(data, FileResult):
             results.append(data)
             continue
-        if request.cache is not None:
+        if request.cache is not None and source.relpath not in stdin:
             key = request.cache.key(source.relpath, data)
             cached = request.cache.get(key)
             if cached is not None and cached.path == source.relpath:
@@ -144,7 +152,7 @@ def global_phase(
     results: Sequence[FileResult], request: CheckRequest
 ) -> tuple[list[Diagnostic], list[str]]:
     """Merge facts into the index and let project rules decide their candidates."""
-    rules, root = request.rules, request.root
+    rules = request.rules
     facts = [r.facts for r in results if isinstance(r.facts, ModuleFacts)]
     index = ProjectIndex(facts, request.settings)
     warnings = [w for rule in rules for w in rule.check_configuration(index)]
@@ -156,7 +164,7 @@ def global_phase(
     for rule in rules:
         for finding in rule.check_project(by_code.get(rule.code, []), index):
             findings.append((rule, finding))
-    spans = _locate(findings, root)
+    spans = _locate(findings, request)
     out: list[Diagnostic] = []
     for rule, finding in findings:
         candidate = finding.candidate
@@ -186,7 +194,7 @@ def global_phase(
 
 
 def _locate(
-    findings: Sequence[tuple[type[Rule], ProjectFinding]], root: Path
+    findings: Sequence[tuple[type[Rule], ProjectFinding]], request: CheckRequest
 ) -> dict[tuple[str, tuple[int, ...]], Span]:
     """Compute positions of findings whose file had none computed (one parse per such file)."""
     wanted: dict[str, list[tuple[int, ...]]] = defaultdict(list)
@@ -196,9 +204,8 @@ def _locate(
     walker = Walker()
     located: dict[tuple[str, tuple[int, ...]], Span] = {}
     for path, locators in wanted.items():
-        try:
-            data = (root / path).read_bytes()
-        except OSError:
+        data = request.source(SourceFile(request.root / path, path))
+        if isinstance(data, FileResult):
             continue
         spans = in_big_stack(partial(candidate_spans, data, path, locators, walker))
         for locator, span in zip(locators, spans):

@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from linter import __version__
-from linter.cache import CACHE_DIR_NAME, Cache
+from linter import __version__, baseline
 from linter.cache import clear as clear_cache
 from linter.check import CheckRequest, default_jobs, run_check
-from linter.config import LoadedConfig, load_config
-from linter.diagnostics import ExitCode, RunResult
-from linter.discovery import SourceFile, discover
+from linter.config import load_config
+from linter.diagnostics import Diagnostic, ExitCode, RunResult
 from linter.docs import explain, markdown_rules_table, rules_table
 from linter.errors import IsolintError, UsageError
+from linter.fixes import FixOutcome, fix_source, unified_diff, write_atomic
 from linter.reporters import ReportContext, reporters
-from linter.rule import Rule
-from linter.selection import select_rules, validate_codes
+from linter.session import Options, Prepared, configured_cache_dir, prepare
 from rules import load_rules
 
-
-def _codes(value: str | None, option: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
-    if not codes:
-        raise UsageError(f"{option}: expected a comma-separated list of rule codes")
-    return codes
+F = TypeVar("F", bound=Callable[..., Any])
+_FIX_ROUNDS = 4
 
 
-def _validate_config_codes(loaded: LoadedConfig, rules: Sequence[type[Rule]]) -> None:
-    where = str(loaded.path.name if loaded.path else "configuration")
-    settings = loaded.settings
-    validate_codes(settings.select or (), rules, f"{where}: [tool.isolint] select")
-    validate_codes(settings.extend_select, rules, f"{where}: [tool.isolint] extend-select")
-    validate_codes(settings.ignore, rules, f"{where}: [tool.isolint] ignore")
-    for glob, codes in settings.per_file_ignores:
-        validate_codes(codes, rules, f"{where}: [tool.isolint] per-file-ignores '{glob}'")
+def _fail(message: str) -> None:
+    click.echo(f"isolint: error: {message}", err=True)
+    sys.exit(ExitCode.USAGE)
 
 
 def _summary(result: RunResult) -> str:
@@ -55,6 +44,68 @@ def _summary(result: RunResult) -> str:
     return text
 
 
+def selection_options(function: F) -> F:
+    """Options shared by ``check`` and ``baseline``: what to lint and how."""
+    decorators = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option("--select", help="Comma-separated rule codes or prefixes (e.g. ISO1,ISO201)."),
+        click.option(
+            "--extend-select", help="Codes or prefixes to enable on top of the selection."
+        ),
+        click.option("--ignore", help="Comma-separated rule codes or prefixes to disable."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="Use this pyproject.toml (or isolint.toml) instead of discovering one.",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes (default: available CPUs; 1 runs in-process).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Cache directory (default: .isolint_cache at the project root).",
+        ),
+        click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options:
+    return Options(
+        paths=tuple(params["paths"]),
+        select=params["select"],
+        extend_select=params["extend_select"],
+        ignore=params["ignore"],
+        config_file=params["config_file"],
+        jobs=params["jobs"] or default_jobs(),
+        use_cache=not params["no_cache"],
+        cache_dir=params["cache_dir"],
+        stdin_filename=params.get("stdin_filename"),
+        stdin_data=stdin_data,
+    )
+
+
+def _guarded(debug: bool, action: Callable[[], Any]) -> Any:
+    """The top-level catch: user errors exit 2 with one line; bugs too, unless --debug."""
+    try:
+        return action()
+    except IsolintError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the CLI's one catch-all
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="isolint", message="%(prog)s %(version)s")
 def main() -> None:
@@ -62,7 +113,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@selection_options
 @click.option(
     "--format",
     "output_format",
@@ -72,128 +123,199 @@ def main() -> None:
     help="Report format.",
 )
 @click.option(
-    "--select", help="Comma-separated rule codes or prefixes to enable (e.g. ISO1,ISO201)."
-)
-@click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
-@click.option("--ignore", help="Comma-separated rule codes or prefixes to disable.")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=True),
-    help="Use this pyproject.toml (or isolint.toml) instead of discovering one.",
+    "-o",
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the report only: no summary on stderr.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes of fixable findings.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: available CPUs; 1 runs in-process).",
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report only findings not in this baseline.",
 )
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Cache directory (default: .isolint_cache at the project root).",
-)
-@click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback.")
-def check(
-    paths: tuple[Path, ...],
-    output_format: str,
-    select: str | None,
-    extend_select: str | None,
-    ignore: str | None,
-    config_file: Path | None,
-    exit_zero: bool,
-    quiet: bool,
-    jobs: int | None,
-    no_cache: bool,
-    cache_dir: Path | None,
-    debug: bool,
-) -> None:
+@click.option("--show-known", is_flag=True, help="With a baseline, also list the known findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@click.option("--stdin-filename", help="Lint source read from stdin ('-') as this path.")
+def check(**params: Any) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
-    try:
-        options = RunOptions(jobs or default_jobs(), not no_cache, cache_dir)
-        result = _check(paths, select, extend_select, ignore, config_file, options)
-    except IsolintError as exc:
-        click.echo(f"isolint: error: {exc}", err=True)
-        sys.exit(ExitCode.USAGE)
-    except Exception as exc:
-        if debug:
-            raise
-        click.echo(f"isolint: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(ExitCode.USAGE)
+    stdin_data = None
+    if params["stdin_filename"] is not None or any(str(p) == "-" for p in params["paths"]):
+        if params["stdin_filename"] is None:
+            _fail("--stdin-filename: required when reading source from stdin ('-')")
+        stdin_data = sys.stdin.buffer.read()
+    options = _options(params, stdin_data)
+    all_rules = load_rules()
+    prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
+    request = prepared.request
+    result: RunResult = _guarded(params["debug"], lambda: run_check(request))
+    if params["diff"]:
+        _print_diff(request, result)
+        return
+    if params["fix"]:
+        if stdin_data is not None:
+            _fix_stdin(request, result, stdin_data)
+            return
+        result = _guarded(params["debug"], lambda: _fix_loop(request, result))
+    baseline_path = params["baseline_file"] or (
+        prepared.loaded.root / prepared.loaded.settings.baseline
+        if prepared.loaded.settings.baseline
+        else None
+    )
+    comparison = None
+    if baseline_path is not None:
+        entries = _guarded(params["debug"], lambda: baseline.load(Path(baseline_path)))
+        comparison = baseline.compare(result.diagnostics, entries)
+        result = dataclasses.replace(
+            result,
+            diagnostics=comparison.new,
+            known=comparison.known,
+            fixed_in_baseline=tuple(e.fingerprint for e in comparison.fixed),
+        )
     for warning in result.warnings:
         click.echo(f"isolint: warning: {warning}", err=True)
-    rules = load_rules()
-    report = reporters()[output_format](result, ReportContext(rules=rules))
-    click.echo(report, nl=False)
-    if not quiet:
-        click.echo(_summary(result), err=True)
+    context = ReportContext(
+        rules=all_rules,
+        show_known=params["show_known"],
+        read_source=lambda path: _read_text(request, path),
+    )
+    if params["statistics"]:
+        report = _statistics(result)
+    else:
+        report = reporters()[params["output_format"]](result, context)
+    if params["output_file"] is not None:
+        write_atomic(Path(params["output_file"]), report.encode("utf-8"))
+    else:
+        click.echo(report, nl=False)
+    if not params["quiet"]:
+        summary = _summary(result)
+        if comparison is not None:
+            summary += (
+                f"; {len(comparison.new)} new, {len(comparison.fixed)} fixed, "
+                f"{len(comparison.known)} known"
+            )
+        if params["fix"]:
+            fixable = sum(1 for d in result.diagnostics if d.fix is not None)
+            summary += f"; fixed {result.fixes_applied}, {fixable} fixable remaining"
+        click.echo(summary, err=True)
     failed = bool(result.diagnostics or result.errors)
-    sys.exit(ExitCode.FINDINGS if failed and not exit_zero else ExitCode.CLEAN)
+    sys.exit(ExitCode.FINDINGS if failed and not params["exit_zero"] else ExitCode.CLEAN)
 
 
-def _check(
-    paths: tuple[Path, ...],
-    select: str | None,
-    extend_select: str | None,
-    ignore: str | None,
-    config_file: Path | None,
-    options: RunOptions,
-) -> RunResult:
+def _read_text(request: CheckRequest, relpath: str) -> str | None:
+    for path, data in request.overrides:
+        if path == relpath:
+            return data.decode("utf-8", errors="replace")
+    try:
+        return (request.root / relpath).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _statistics(result: RunResult) -> str:
+    counts = Counter((d.code, d.name) for d in result.diagnostics)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    return "".join(f"{count:>6}  {code}  {name}\n" for (code, name), count in rows)
+
+
+def _fixable_by_path(result: RunResult) -> dict[str, list[Diagnostic]]:
+    by_path: dict[str, list[Diagnostic]] = {}
+    for diagnostic in result.diagnostics:
+        if diagnostic.fix is not None:
+            by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    return by_path
+
+
+def _outcomes(request: CheckRequest, result: RunResult) -> list[FixOutcome]:
+    outcomes = []
+    for path, diagnostics in sorted(_fixable_by_path(result).items()):
+        try:
+            data = (request.root / path).read_bytes()
+        except OSError:
+            continue
+        outcomes.append(fix_source(path, data, diagnostics))
+    return outcomes
+
+
+def _fix_loop(request: CheckRequest, result: RunResult) -> RunResult:
+    """Apply fixes, re-lint, repeat until nothing fixable changes (bounded)."""
+    applied = 0
+    for _ in range(_FIX_ROUNDS):
+        progress = 0
+        for outcome in _outcomes(request, result):
+            if outcome.problem:
+                click.echo(f"isolint: warning: {outcome.path}: {outcome.problem}", err=True)
+            if outcome.fixed is None:
+                continue
+            if write_atomic(request.root / outcome.path, outcome.fixed, expected=outcome.original):
+                progress += outcome.applied
+            else:
+                click.echo(
+                    f"isolint: warning: {outcome.path}: changed on disk; not fixed", err=True
+                )
+        if not progress:
+            break
+        applied += progress
+        result = run_check(request)
+    return dataclasses.replace(result, fixes_applied=applied)
+
+
+def _print_diff(request: CheckRequest, result: RunResult) -> None:
+    outcomes = [o for o in _outcomes(request, result) if o.fixed is not None]
+    for outcome in outcomes:
+        click.echo(unified_diff(outcome), nl=False)
+    for outcome in _outcomes(request, result):
+        if outcome.problem:
+            click.echo(f"isolint: warning: {outcome.path}: {outcome.problem}", err=True)
+    count = sum(o.applied for o in outcomes)
+    click.echo(f"{count} fixable findings in {len(outcomes)} files (nothing written)", err=True)
+    sys.exit(ExitCode.FINDINGS if outcomes else ExitCode.CLEAN)
+
+
+def _fix_stdin(request: CheckRequest, result: RunResult, data: bytes) -> None:
+    relpath = request.overrides[0][0]
+    diagnostics = [d for d in result.diagnostics if d.path == relpath and d.fix is not None]
+    outcome = fix_source(relpath, data, diagnostics)
+    sys.stdout.buffer.write(outcome.fixed if outcome.fixed is not None else data)
+    sys.stdout.buffer.flush()
+    sys.exit(ExitCode.CLEAN)
+
+
+@main.command("baseline")
+@selection_options
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Baseline file (default: .isolint-baseline.json at the project root).",
+)
+@click.option("--prune", is_flag=True, help="Only drop entries that are fixed; never add any.")
+def baseline_command(**params: Any) -> None:
+    """Record the current findings of PATHS as known (or prune fixed ones)."""
+    options = _options(params)
     all_rules = load_rules()
-    targets = paths or (Path("."),)
-    for target in targets:
-        if not target.exists() and not target.is_symlink():
-            raise UsageError(f"path '{target}' does not exist")
-    loaded = load_config(config_file, targets[0])
-    _validate_config_codes(loaded, all_rules)
-    settings = loaded.settings
-    cli_select = _codes(select, "--select")
-    cli_extend = _codes(extend_select, "--extend-select") or ()
-    cli_ignore = _codes(ignore, "--ignore") or ()
-    validate_codes(cli_select or (), all_rules, "--select")
-    validate_codes(cli_extend, all_rules, "--extend-select")
-    validate_codes(cli_ignore, all_rules, "--ignore")
-    enabled = select_rules(
-        all_rules,
-        cli_select if cli_select is not None else settings.select,
-        settings.extend_select + cli_extend,
-        settings.ignore + cli_ignore,
+    prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
+    result: RunResult = _guarded(params["debug"], lambda: run_check(prepared.request))
+    loaded = prepared.loaded
+    target = params["baseline_file"] or loaded.root / (
+        loaded.settings.baseline or baseline.BASELINE_FILE
     )
-    files = discover(targets, loaded.root, settings.extend_exclude)
-    context: tuple[SourceFile, ...] = ()
-    if loaded.path is not None:
-        # The project index always sees the whole project (cached), whatever paths are linted.
-        linted = {f.relpath for f in files}
-        everything = discover([loaded.root], loaded.root, settings.extend_exclude)
-        context = tuple(f for f in everything if f.relpath not in linted)
-    cache = None
-    if options.use_cache:
-        directory = options.cache_dir or _configured_cache_dir(loaded)
-        cache = Cache.open(directory, f"{settings!r}|{','.join(r.code for r in enabled)}")
-    request = CheckRequest(
-        loaded.root, settings, enabled, tuple(files), options.jobs, cache, context
-    )
-    return run_check(request)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run, as opposed to what to find."""
-
-    jobs: int
-    use_cache: bool
-    cache_dir: Path | None
-
-
-def _configured_cache_dir(loaded: LoadedConfig) -> Path:
-    configured = loaded.settings.cache_dir
-    if configured:
-        return (loaded.root / configured).resolve()
-    return loaded.root / CACHE_DIR_NAME
+    if params["prune"]:
+        entries = _guarded(params["debug"], lambda: baseline.load(Path(target)))
+        kept = baseline.prune(entries, result.diagnostics)
+        baseline.save(Path(target), kept)
+        click.echo(
+            f"pruned {len(entries) - len(kept)} fixed entries; {len(kept)} remain in {target}",
+            err=True,
+        )
+        return
+    entries = [baseline.entry_for(d) for d in result.diagnostics]
+    baseline.save(Path(target), entries)
+    click.echo(f"wrote {len(entries)} findings to {target}", err=True)
 
 
 @main.group("cache")
@@ -209,9 +331,9 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
     try:
         loaded = load_config(None, path or Path("."))
     except IsolintError as exc:
-        click.echo(f"isolint: error: {exc}", err=True)
-        sys.exit(ExitCode.USAGE)
-    directory = cache_dir or _configured_cache_dir(loaded)
+        _fail(str(exc))
+        return
+    directory = cache_dir or configured_cache_dir(loaded)
     removed = clear_cache(directory)
     click.echo(f"{'removed' if removed else 'no cache at'} {directory}", err=True)
 
@@ -233,5 +355,7 @@ def explain_rule(code: str) -> None:
         if rule.code == wanted:
             click.echo(explain(rule), nl=False)
             return
-    click.echo(f"isolint: error: unknown rule code '{code}'", err=True)
-    sys.exit(ExitCode.USAGE)
+    _fail(f"unknown rule code '{code}'")
+
+
+__all__ = ["UsageError", "main"]

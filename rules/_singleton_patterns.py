@@ -14,6 +14,52 @@ _KNOWN_METACLASSES = frozenset(
     {"builtins.type", "abc.ABCMeta", "enum.EnumMeta", "enum.EnumType", "typing._ProtocolMeta"}
 )
 _METACLASS_SUFFIXES = ("Meta", "Metaclass", "MetaClass")
+# Builtins and library callables whose results are immutable values (or process-wide by design,
+# like loggers): sharing one of them cannot carry one user's state to another.
+_IMMUTABLE_BUILTINS = frozenset(
+    {
+        "bool",
+        "bytes",
+        "chr",
+        "complex",
+        "float",
+        "frozenset",
+        "hash",
+        "int",
+        "len",
+        "object",
+        "ord",
+        "range",
+        "repr",
+        "str",
+        "tuple",
+    }
+)
+IMMUTABLE_FACTORIES = frozenset(
+    {
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv4Network",
+        "ipaddress.IPv6Address",
+        "ipaddress.IPv6Network",
+        "logging.getLogger",
+        "os.environ.get",
+        "os.getenv",
+        "pathlib.Path",
+        "pathlib.PosixPath",
+        "pathlib.PurePath",
+        "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+        "pathlib.WindowsPath",
+        "re.compile",
+        "string.Template",
+        "struct.Struct",
+        "types.MappingProxyType",
+        "uuid.UUID",
+        "zoneinfo.ZoneInfo",
+    }
+)
 _IMPLICIT_CLASSMETHODS = frozenset({"__init_subclass__", "__class_getitem__"})
 
 Statement = cst.BaseStatement | cst.BaseSmallStatement
@@ -149,8 +195,6 @@ class Method:
 def looks_like_metaclass(node: cst.ClassDef, imports: ImportTable) -> bool:
     """True if a base is ``type``, a standard metaclass, or a name ending in ``Meta``."""
     for base in node.bases:
-        if base.keyword is not None:
-            continue
         if is_name(base.value, "type") and "type" not in imports.bindings:
             return True
         if imports.qualified_name(base.value) in _KNOWN_METACLASSES:
@@ -159,6 +203,20 @@ def looks_like_metaclass(node: cst.ClassDef, imports: ImportTable) -> bool:
         if name is not None and name.rsplit(".", 1)[-1].endswith(_METACLASS_SUFFIXES):
             return True
     return False
+
+
+def makes_immutable(expr: cst.BaseExpression, imports: ImportTable) -> bool:
+    """True if ``expr`` calls a builtin or library factory of immutable values (``re.compile``)."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    if isinstance(func, cst.Name) and func.value not in imports.bindings:
+        return func.value in _IMMUTABLE_BUILTINS
+    # a function-local `import re` is not in the (module-level) table: fall back to the spelling
+    qualified = imports.qualified_name(func) or dotted_name(func)
+    return qualified in IMMUTABLE_FACTORIES
 
 
 # --- small expression predicates ----------------------------------------------------------------
@@ -229,23 +287,57 @@ def declared_globals(func: cst.FunctionDef) -> frozenset[str]:
     return frozenset(names)
 
 
-def lazy_initialized_globals(func: cst.FunctionDef) -> frozenset[str]:
-    """The module globals ``func`` lazily creates: empty unless ``func`` is a lazy getter.
+@dataclasses.dataclass(frozen=True)
+class LazyInit:
+    """One lazy initialisation: ``statement`` binds the new object ``value`` to global ``name``.
 
-    A name is returned when ``func`` declares it ``global`` and binds a new object to it (a call,
-    possibly awaited, or a container display) only on a path where a declared global is known to
-    be unset, e.g. ``if _x is None: _x = Manager()``, ``if not _x``, the double-checked form under
-    a lock, an early ``if _x is not None: return _x``, ``_x = _x or Manager()``,
-    ``return _x or (_x := Manager())``, ``try: return _x`` / ``except NameError: _x = ...``.
-    A global used as the guard flag of such an initialisation (``if not _ready: ...;
-    _ready = True``) is returned too. Plain rebinding (``_x = value``, ``_count += 1``) is not.
+    ``statement`` is the ``Assign``/``AnnAssign`` or the ``NamedExpr``; ``guards`` are the
+    declared globals the binding is guarded on (``{"_x"}`` for ``if _x is None: _x = X()``).
     """
+
+    name: str
+    value: cst.BaseExpression
+    statement: cst.CSTNode
+    guards: frozenset[str]
+
+
+def lazy_initializations(func: cst.FunctionDef) -> tuple[LazyInit, ...]:
+    """Where ``func`` lazily creates module globals: empty unless ``func`` is a lazy getter.
+
+    A binding counts when ``func`` declares the name ``global`` and binds a new object to it (a
+    call, possibly awaited, or a container display) only on a path where a global is known to be
+    unset: ``if _x is None: _x = Manager()``, ``if not _x``, the double-checked form under a
+    lock, an early ``if _x is not None: return _x``, ``_x = _x or Manager()``,
+    ``return _x or (_x := Manager())``, ``try: return _x`` / ``except NameError: _x = ...``.
+    The guard may be another global if it is a flag set under its own guard
+    (``if not _ready: _x = X(); _ready = True``). Plain rebinding (``_x = value``,
+    ``_count += 1``, ``if _x is None: _x = 0``) is not a lazy initialisation.
+    """
+    return _lazy_scan(func)[0]
+
+
+def lazy_initialized_globals(func: cst.FunctionDef) -> frozenset[str]:
+    """The globals taking part in ``func``'s lazy initialisations (see ``lazy_initializations``).
+
+    The lazily created names, plus the globals used as their "already done" flags
+    (``_ready`` in ``if not _ready: _x = X(); _ready = True``). Empty if ``func`` is not a lazy
+    getter. ISO202 can use it to leave the lazy-getter shape to ISO103.
+    """
+    inits, flags = _lazy_scan(func)
+    guards = frozenset[str]().union(*(init.guards for init in inits))
+    return frozenset(init.name for init in inits) | (guards & flags)
+
+
+def _lazy_scan(func: cst.FunctionDef) -> tuple[tuple[LazyInit, ...], frozenset[str]]:
+    """The accepted lazy initialisations of ``func``, and the globals it binds while unset."""
     names = declared_globals(func)
     if not names:
-        return frozenset()
+        return (), frozenset()
     scan = _LazyScan(names)
     scan.block(_suite_items(func.body), frozenset())
-    return frozenset(scan.found | (scan.guards & scan.assigned))
+    flags = frozenset(scan.flags)
+    inits = tuple(init for init in scan.inits if init.name in init.guards or init.guards & flags)
+    return inits, flags
 
 
 class _LazyScan:
@@ -253,9 +345,23 @@ class _LazyScan:
 
     def __init__(self, names: frozenset[str]) -> None:
         self.names = names
-        self.found: set[str] = set()
-        self.guards: set[str] = set()
-        self.assigned: set[str] = set()
+        self.inits: list[LazyInit] = []
+        self.flags: set[str] = set()  # globals bound while known unset: "already done" flags
+
+    def bind(
+        self,
+        name: str,
+        value: cst.BaseExpression,
+        statement: cst.CSTNode,
+        unset: frozenset[str],
+    ) -> None:
+        """Record a binding of declared global ``name`` made while ``unset`` are unset."""
+        if name in unset:
+            self.flags.add(name)
+        if unset and creates_object(value):
+            self.inits.append(LazyInit(name, value, statement, unset))
+        elif (created := self.lazy_value(value, name)) is not None:
+            self.inits.append(LazyInit(name, created, statement, unset | {name}))
 
     def branches(self, test: cst.BaseExpression) -> tuple[frozenset[str], frozenset[str]]:
         """Names known unset when ``test`` is true, and when it is false."""
@@ -311,42 +417,32 @@ class _LazyScan:
     def small(self, small: cst.BaseSmallStatement, unset: frozenset[str]) -> None:
         for target, value in assignments(small):
             if isinstance(target, cst.Name) and target.value in self.names:
-                name = target.value
-                self.assigned.add(name)
-                if unset and creates_object(value):
-                    self.found.add(name)
-                    self.guards.update(unset)
-                elif self.lazy_value(value, name):
-                    self.found.add(name)
-        if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
-            self.assigned.add(small.target.value)
+                self.bind(target.value, value, small, unset)
         checked = getattr(small, "value", None)
         if isinstance(checked, cst.BaseExpression):
             self.expression(checked, unset)
 
-    def lazy_value(self, value: cst.BaseExpression, name: str) -> bool:
-        """``name or New()`` / ``name if name is not None else New()`` (and the mirror form)."""
+    def lazy_value(self, value: cst.BaseExpression, name: str) -> cst.BaseExpression | None:
+        """``New()`` in ``name or New()`` / ``name if name is not None else New()`` (or mirrored)."""
+        created: cst.BaseExpression | None = None
         if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
-            return unset_polarity(value.left, name) is False and creates_object(value.right)
-        if isinstance(value, cst.IfExp):
+            if unset_polarity(value.left, name) is False:
+                created = value.right
+        elif isinstance(value, cst.IfExp):
             polarity = unset_polarity(value.test, name)
-            if polarity is False:
-                return is_name(value.body, name) and creates_object(value.orelse)
-            if polarity is True:
-                return creates_object(value.body) and is_name(value.orelse, name)
-        return False
+            if polarity is False and is_name(value.body, name):
+                created = value.orelse
+            elif polarity is True and is_name(value.orelse, name):
+                created = value.body
+        return created if created is not None and creates_object(created) else None
 
     def expression(self, expr: cst.CSTNode, unset: frozenset[str]) -> None:
         """Find walrus initialisations, following ``or``/``and``/``if else`` short-circuits."""
         if isinstance(expr, cst.Lambda):
             return
         if isinstance(expr, cst.NamedExpr) and isinstance(expr.target, cst.Name):
-            name = expr.target.value
-            if name in self.names:
-                self.assigned.add(name)
-                if unset and creates_object(expr.value):
-                    self.found.add(name)
-                    self.guards.update(unset)
+            if expr.target.value in self.names:
+                self.bind(expr.target.value, expr.value, expr, unset)
             self.expression(expr.value, unset)
             return
         if isinstance(expr, cst.BooleanOperation):

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule
+from linter.api import Example, Rule, dotted_name
 from rules._singleton_patterns import (
     Method,
     assignments,
@@ -20,10 +20,11 @@ from rules._singleton_patterns import (
 class SelfCachingSingleton(Rule):
     """
     ## What it does
-    Finds classes that keep their own instance on the class and hand it out again: a `__new__`
-    that returns `cls._instance` (or `cls.__instance`, or `cls._instances[cls]`), and methods
-    such as `get_instance()` / `instance()` that store a new instance of the class on the class
-    (`cls._instance = cls()`), with or without a lock and double-checked locking.
+    Finds classes that keep their own instance on the class to hand it out again: a `__new__`
+    that stores the instance it creates in `cls._instance` (or `cls.__instance`, or
+    `cls._instances[cls]`) and returns it, and methods such as `get_instance()` / `instance()`
+    that store a new instance of the class on the class (`cls._instance = cls()`), with or
+    without a lock and double-checked locking.
 
     ## Why is this bad?
     The cached object lives as long as the process and is shared by every request it serves.
@@ -35,7 +36,7 @@ class SelfCachingSingleton(Rule):
     Only the class's own name, `cls`, `type(self)` and `self.__class__` are recognised as
     references to the class; an instance stored through an alias, or built by a factory
     classmethod (`cls._instance = cls.from_env()`), is not reported. Metaclasses are left to
-    ISO102.
+    ISO102, and enumerations (whose members are shared constants by design) are skipped.
 
     ## Options
     None.
@@ -134,7 +135,7 @@ class SelfCachingSingleton(Rule):
     )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if looks_like_metaclass(node, self.context.imports):
+        if looks_like_metaclass(node, self.context.imports) or self._is_enum(node):
             return
         class_name = node.name.value
         for func in class_methods(node):
@@ -142,6 +143,15 @@ class SelfCachingSingleton(Rule):
             if attribute is not None:
                 self.report(node.name, cls=class_name, attribute=attribute, method=func.name.value)
                 return
+
+    def _is_enum(self, node: cst.ClassDef) -> bool:
+        """Enum members are shared constants by design (``_value2member_map_`` aliases)."""
+        for base in node.bases:
+            qualified = self.context.imports.qualified_name(base.value) or ""
+            name = dotted_name(base.value) or ""
+            if qualified.startswith("enum.") or name.endswith(("Enum", "Flag")):
+                return True
+        return False
 
 
 def _cached_attribute(method: Method) -> str | None:
@@ -155,14 +165,8 @@ def _cached_attribute(method: Method) -> str | None:
                 instances.add(target.value)
             elif (attribute := method.class_attribute(target)) is not None:
                 return attribute
-        if isinstance(small, cst.Return) and small.value is not None:
-            if method.kind == "new" and (attribute := method.class_attribute(small.value)):
-                return attribute
-            if (attribute := _stored_by_call(small.value, method, instances)) is not None:
-                return attribute
-        if isinstance(small, cst.Expr) and (
-            (attribute := _stored_by_call(small.value, method, instances)) is not None
-        ):
+        call = small.value if isinstance(small, (cst.Return, cst.Expr)) else None
+        if call is not None and (attribute := _stored_by_call(call, method, instances)):
             return attribute
     return None
 

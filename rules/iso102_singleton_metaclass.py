@@ -144,14 +144,10 @@ class SingletonMetaclass(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scope = self.context.scope_name()
-        for base in node.bases:
-            keyword = base.keyword
-            if (
-                keyword is not None
-                and keyword.value == "metaclass"
-                and isinstance(base.value, cst.Name)
-            ):
-                self._uses.append(_MetaclassUse(node, scope, base.value.value))
+        for argument in node.keywords:
+            keyword, value = argument.keyword, argument.value
+            if keyword is not None and keyword.value == "metaclass" and isinstance(value, cst.Name):
+                self._uses.append(_MetaclassUse(node, scope, value.value))
         for func in class_methods(node):
             if func.name.value == "__call__" and (store := _cached_store(func)):
                 meta = looks_like_metaclass(node, self.context.imports)

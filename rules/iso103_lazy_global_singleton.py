@@ -7,7 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from linter.api import Example, Rule, RuleContext
-from rules._singleton_patterns import lazy_initialized_globals
+from rules._singleton_patterns import lazy_initializations, makes_immutable
 
 
 class LazyGlobalSingleton(Rule):
@@ -24,8 +24,11 @@ class LazyGlobalSingleton(Rule):
     (a session, credentials, a tenant, cached results) is what the next user's request sees.
 
     ## Known problems
-    A getter that caches a genuinely stateless, thread-safe client (a connection pool, an HTTP
-    client) is reported too; suppress it with a comment that says why it is safe to share.
+    Values built by well-known factories of immutable values (`re.compile`, `tuple(...)`,
+    `pathlib.Path`, `logging.getLogger`...) are not reported, but the rule cannot tell what
+    other calls return: a getter that caches a genuinely stateless, thread-safe client (a
+    connection pool, an HTTP client) or a computed string is reported too; suppress it with a
+    comment that says why it is safe to share.
 
     ## Options
     None.
@@ -139,7 +142,12 @@ class LazyGlobalSingleton(Rule):
         if not self._with_global or self._with_global[-1] is not node:
             return
         self._with_global.pop()
-        names = lazy_initialized_globals(node)
+        imports = self.context.imports
+        names = {
+            init.name
+            for init in lazy_initializations(node)
+            if not makes_immutable(init.value, imports)
+        }
         if names:
             listed = ", ".join(f"`{name}`" for name in sorted(names))
             self.report(node.name, function=node.name.value, names=listed)

@@ -8,30 +8,9 @@ from typing import ClassVar
 import libcst as cst
 
 from linter.api import Example, Rule, RuleContext, Severity
-from rules._singleton_patterns import assignments, iter_small_statements
+from rules._singleton_patterns import IMMUTABLE_FACTORIES, assignments, iter_small_statements
 
 _CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
-# Value classes whose instances cannot carry one user's state to another.
-_IMMUTABLE_CLASSES = frozenset(
-    {
-        "pathlib.Path",
-        "pathlib.PurePath",
-        "pathlib.PosixPath",
-        "pathlib.WindowsPath",
-        "pathlib.PurePosixPath",
-        "pathlib.PureWindowsPath",
-        "decimal.Decimal",
-        "fractions.Fraction",
-        "uuid.UUID",
-        "zoneinfo.ZoneInfo",
-        "ipaddress.IPv4Address",
-        "ipaddress.IPv6Address",
-        "ipaddress.IPv4Network",
-        "ipaddress.IPv6Network",
-        "string.Template",
-        "types.MappingProxyType",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -216,7 +195,7 @@ class CachedInstanceFactory(Rule):
             if not isinstance(call, cst.Call):
                 continue
             callee = call.func
-            if self.context.imports.qualified_name(callee) in _IMMUTABLE_CLASSES:
+            if self.context.imports.qualified_name(callee) in IMMUTABLE_FACTORIES:
                 continue
             if isinstance(callee, cst.Name):
                 found.append((callee.value, True))

@@ -18,8 +18,8 @@ from rules._containers import (
 )
 
 _Function = cst.FunctionDef | cst.Lambda
-# Positions where a Name does not refer to (use) a value: definitions, keywords, attribute names.
-_NON_REFERENCE_PARENTS = (cst.Param, cst.Arg, cst.NameItem, cst.ImportAlias, cst.AsName)
+# Parents whose Name children never refer to (use) a value: imports, `as` targets, `global`.
+_NON_REFERENCE_PARENTS = (cst.NameItem, cst.ImportAlias, cst.AsName)
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,9 @@ class MutableModuleGlobal(Rule):
     augmented assignment (`X[k] += 1`, or `X += [...]` through `global X`).
 
     Containers that functions only read (lookup tables), that are only filled at import time
-    (module-level statements, or a decorator registry whose decorator is applied only at module
-    or class level), `__all__` and other dunder names are not reported.
+    (module-level statements; a registry function that the module only applies as a decorator
+    or calls at module or class level; `__init_subclass__`), `__all__` and other dunder names
+    are not reported.
 
     ## Why is this bad?
     A module is imported once per process, so its globals are shared by every request every
@@ -248,6 +249,7 @@ class MutableModuleGlobal(Rule):
         self._sites: list[_Site] = []
         self._import_time_uses: Counter[str] = Counter()
         self._runtime_uses: Counter[str] = Counter()
+        self._declarations: dict[tuple[int, str], str | None] = {}
 
     # Module-level bindings.
 
@@ -311,7 +313,9 @@ class MutableModuleGlobal(Rule):
             return
         if isinstance(parent, cst.Attribute) and parent.attr is node:
             return
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node:
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param)) and parent.name is node:
+            return
+        if isinstance(parent, cst.Arg) and parent.keyword is node:
             return
         import_time = self.context.enclosing_function() is None and (
             (isinstance(parent, cst.Decorator) and parent.decorator is node)
@@ -329,7 +333,10 @@ class MutableModuleGlobal(Rule):
 
     def _mutates_global(self, site: _Site) -> bool:
         for function in reversed(site.functions):
-            declaration = _declaration(function, site.name)
+            key = (id(function), site.name)
+            if key not in self._declarations:
+                self._declarations[key] = _declaration(function, site.name)
+            declaration = self._declarations[key]
             if declaration is not None:
                 return declaration == "global"
         return True

@@ -60,7 +60,9 @@ class _ClassState:
     """What the walk has learned about one class so far."""
 
     name: str
-    kind: str  # "plain", "fields" (dataclass, pydantic: ClassVars only) or "declarative" (skip)
+    # "plain"; "dataclass" (annotated attributes are fields); "model" (pydantic: every attribute
+    # but a ClassVar is a field, annotated or not, as in pydantic v1); "declarative" (skipped).
+    kind: str
     attributes: dict[str, tuple[cst.CSTNode, str]] = field(default_factory=dict)
     rebound_per_instance: set[str] = field(default_factory=set)
     # attribute -> (mutated through the instance?, method scope), in source order
@@ -82,7 +84,7 @@ def _class_kind(node: cst.ClassDef, imports: ImportTable) -> str:
         if isinstance(expr, cst.Call):
             expr = expr.func
         if imports.qualified_name(expr) in _FIELD_DECORATORS:
-            return "fields"
+            return "dataclass"
     kind = "plain"
     for base in node.bases:
         if base.keyword is not None:
@@ -94,7 +96,7 @@ def _class_kind(node: cst.ClassDef, imports: ImportTable) -> str:
         if qualified in _DECLARATIVE_BASES:
             return "declarative"
         if qualified in _MODEL_BASES or qualified.endswith(_MODEL_BASE_SUFFIXES):
-            kind = "fields"
+            kind = "model"
     return kind
 
 
@@ -125,7 +127,8 @@ class MutableClassAttribute(Rule):
     Not reported: attributes each instance rebinds in `__init__` (`self.items = []`) before
     mutating them through `self`; fields of dataclasses, attrs classes and pydantic models
     (unless annotated `ClassVar`); members of Enum, TypedDict, NamedTuple and Protocol classes;
-    and class attributes that are only read (lookup tables) or only filled in the class body.
+    class attributes that are only read (lookup tables) or only filled in the class body; and
+    registries filled by `__init_subclass__`, which runs when a subclass is defined.
 
     ## Why is this bad?
     The class body runs once, so a container bound there is one object shared by every
@@ -289,8 +292,8 @@ class MutableClassAttribute(Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         state = self._body_class()
         if state is not None:
-            # Unannotated attributes are class attributes even in a dataclass or model.
-            if state.kind != "declarative" and is_mutable_container(
+            # An unannotated attribute of a dataclass is a class attribute, not a field.
+            if state.kind in ("plain", "dataclass") and is_mutable_container(
                 node.value, self.context.imports
             ):
                 for target in node.targets:
@@ -307,7 +310,7 @@ class MutableClassAttribute(Rule):
         if (
             isinstance(node.target, cst.Name)
             and node.value is not None
-            and (state.kind == "plain" or (state.kind == "fields" and self._is_classvar(node)))
+            and (state.kind == "plain" or (state.kind != "declarative" and self._is_classvar(node)))
             and is_mutable_container(node.value, self.context.imports)
         ):
             self._add_attribute(state, node.target.value, node)

@@ -1,0 +1,138 @@
+"""Apply fixes: non-overlapping edits, re-parsed before writing, written atomically."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from linter.diagnostics import Diagnostic, Edit, Span
+from linter.parsing import decode
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What fixing one file's text produced."""
+
+    path: str
+    original: bytes
+    fixed: bytes | None
+    applied: int
+    problem: str | None = None
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+def _offset(starts: list[int], text: str, line: int, column: int) -> int:
+    if line - 1 >= len(starts):
+        return len(text)
+    return min(starts[line - 1] + column - 1, len(text))
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return (a.line, a.column) < (b.end_line, b.end_column) and (b.line, b.column) < (
+        a.end_line,
+        a.end_column,
+    )
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (1-based spans, end exclusive) to ``text``."""
+    starts = _line_starts(text)
+    out = text
+    for edit in sorted(edits, key=lambda e: (e.span.line, e.span.column), reverse=True):
+        begin = _offset(starts, text, edit.span.line, edit.span.column)
+        end = _offset(starts, text, edit.span.end_line, edit.span.end_column)
+        out = out[:begin] + edit.content + out[end:]
+    return out
+
+
+def fix_source(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> FixOutcome:
+    """The fixed bytes of one file, or why no fix was applied. Never raises for bad input."""
+    decoded = decode(data, path)
+    if not isinstance(decoded, tuple):
+        return FixOutcome(path, data, None, 0, decoded.message)
+    text, encoding = decoded
+    chosen: list[Edit] = []
+    applied = 0
+    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+        fix = diagnostic.fix
+        if fix is None:
+            continue
+        if any(_overlaps(e.span, c.span) for e in fix.edits for c in chosen):
+            continue  # the next round, after re-linting, picks it up
+        chosen.extend(fix.edits)
+        applied += 1
+    if not applied:
+        return FixOutcome(path, data, None, 0)
+    new_text = apply_edits(text, chosen)
+    try:
+        cst.parse_module(new_text)
+    except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return FixOutcome(
+            path, data, None, 0, f"fix dropped: it would produce invalid code ({reason})"
+        )
+    try:
+        fixed = new_text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return FixOutcome(
+            path, data, None, 0, f"fix dropped: cannot encode the result as {encoding}"
+        )
+    if fixed == data:
+        return FixOutcome(path, data, None, 0)
+    return FixOutcome(path, data, fixed, applied)
+
+
+def unified_diff(outcome: FixOutcome) -> str:
+    assert outcome.fixed is not None
+    before = outcome.original.decode("utf-8", errors="replace").splitlines(keepends=True)
+    after = outcome.fixed.decode("utf-8", errors="replace").splitlines(keepends=True)
+    return "".join(
+        difflib.unified_diff(
+            before, after, fromfile=f"a/{outcome.path}", tofile=f"b/{outcome.path}"
+        )
+    )
+
+
+def write_atomic(target: Path, data: bytes, expected: bytes | None = None) -> bool:
+    """Replace ``target`` with ``data`` via a flushed temp file in the same directory.
+
+    With ``expected``, the file is only replaced if it still holds exactly those bytes (it was
+    not edited since it was read); the mode of an existing file is preserved.
+    """
+    if expected is not None:
+        try:
+            if target.read_bytes() != expected:
+                return False
+        except OSError:
+            return False
+    try:
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True

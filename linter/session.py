@@ -1,0 +1,120 @@
+"""Turn command-line options into a CheckRequest: config, rule selection, discovery, cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from linter.cache import CACHE_DIR_NAME, Cache
+from linter.check import CheckRequest
+from linter.config import LoadedConfig, load_config
+from linter.discovery import SourceFile, discover
+from linter.errors import UsageError
+from linter.rule import Rule
+from linter.runner import relative_posix
+from linter.selection import select_rules, validate_codes
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for on the command line (None: not given)."""
+
+    paths: tuple[Path, ...] = ()
+    select: str | None = None
+    extend_select: str | None = None
+    ignore: str | None = None
+    config_file: Path | None = None
+    jobs: int = 1
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    stdin_filename: str | None = None
+    stdin_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A ready request plus the configuration it came from."""
+
+    request: CheckRequest
+    loaded: LoadedConfig
+
+
+def parse_codes(value: str | None, option: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    if not codes:
+        raise UsageError(f"{option}: expected a comma-separated list of rule codes")
+    return codes
+
+
+def _validate_config_codes(loaded: LoadedConfig, rules: Sequence[type[Rule]]) -> None:
+    where = loaded.path.name if loaded.path else "configuration"
+    settings = loaded.settings
+    validate_codes(settings.select or (), rules, f"{where}: [tool.isolint] select")
+    validate_codes(settings.extend_select, rules, f"{where}: [tool.isolint] extend-select")
+    validate_codes(settings.ignore, rules, f"{where}: [tool.isolint] ignore")
+    for glob, codes in settings.per_file_ignores:
+        validate_codes(codes, rules, f"{where}: [tool.isolint] per-file-ignores '{glob}'")
+
+
+def configured_cache_dir(loaded: LoadedConfig) -> Path:
+    configured = loaded.settings.cache_dir
+    if configured:
+        return (loaded.root / configured).resolve()
+    return loaded.root / CACHE_DIR_NAME
+
+
+def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
+    """Validate everything up front (exit 2 material), then discover the files."""
+    stdin = options.stdin_filename is not None
+    targets = tuple(p for p in options.paths if str(p) != "-") or (() if stdin else (Path("."),))
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"path '{target}' does not exist")
+    first = Path(options.stdin_filename or ".") if stdin and not targets else targets[0]
+    loaded = load_config(options.config_file, first if first.exists() else Path("."))
+    _validate_config_codes(loaded, all_rules)
+    settings = loaded.settings
+    cli_select = parse_codes(options.select, "--select")
+    cli_extend = parse_codes(options.extend_select, "--extend-select") or ()
+    cli_ignore = parse_codes(options.ignore, "--ignore") or ()
+    validate_codes(cli_select or (), all_rules, "--select")
+    validate_codes(cli_extend, all_rules, "--extend-select")
+    validate_codes(cli_ignore, all_rules, "--ignore")
+    enabled = select_rules(
+        all_rules,
+        cli_select if cli_select is not None else settings.select,
+        settings.extend_select + cli_extend,
+        settings.ignore + cli_ignore,
+    )
+    files = discover(targets, loaded.root, settings.extend_exclude) if targets else []
+    overrides: tuple[tuple[str, bytes], ...] = ()
+    if stdin:
+        assert options.stdin_filename is not None
+        relpath = relative_posix(Path(options.stdin_filename).absolute(), loaded.root)
+        overrides = ((relpath, options.stdin_data or b""),)
+        files = [f for f in files if f.relpath != relpath]
+        files.append(SourceFile(loaded.root / relpath, relpath))
+    context: tuple[SourceFile, ...] = ()
+    if loaded.path is not None:
+        # The project index always sees the whole project (cached), whatever paths are linted.
+        linted = {f.relpath for f in files}
+        everything = discover([loaded.root], loaded.root, settings.extend_exclude)
+        context = tuple(f for f in everything if f.relpath not in linted)
+    cache = None
+    if options.use_cache:
+        directory = options.cache_dir or configured_cache_dir(loaded)
+        cache = Cache.open(directory, f"{settings!r}|{','.join(r.code for r in enabled)}")
+    request = CheckRequest(
+        loaded.root,
+        settings,
+        enabled,
+        tuple(files),
+        options.jobs,
+        cache,
+        context,
+        overrides,
+    )
+    return Prepared(request, loaded)
