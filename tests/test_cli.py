@@ -85,8 +85,18 @@ def test_json_has_exactly_the_documented_fields(isolint: Run, make_project: Make
     assert set(doc["summary"]) == {"files", "diagnostics", "by_code"}
     (diag,) = doc["diagnostics"]
     assert set(diag) == {
-        "path", "line", "column", "end_line", "end_column", "code", "name",
-        "category", "severity", "message", "fingerprint", "fix",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "name",
+        "category",
+        "severity",
+        "message",
+        "fingerprint",
+        "fix",
     }
     assert diag["path"] == "app/svc.py"
     assert (diag["line"], diag["column"]) == (1, 28)

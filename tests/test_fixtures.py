@@ -30,7 +30,9 @@ def _markers(project: Path) -> Counter[tuple[str, int, str]]:
     found: Counter[tuple[str, int, str]] = Counter()
     for path in sorted(project.rglob("*.py")):
         rel = path.relative_to(project).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        for number, line in enumerate(
+            path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
             match = EXPECT.search(line)
             if match:
                 for code in match.group(1).replace(" ", "").split(","):
