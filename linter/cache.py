@@ -18,8 +18,22 @@ CACHE_DIR_NAME = ".isolint_cache"
 _MAGIC = b"ISOLINT-CACHE-1\n"
 
 
+def _code_digest() -> str:
+    """Hash of isolint's own source: any change to the engine or a rule invalidates the cache."""
+    digest = hashlib.sha256()
+    engine = Path(__file__).resolve().parent
+    for package in (engine, engine.parent / "rules"):
+        for source in sorted(package.glob("*.py")):
+            try:
+                digest.update(source.name.encode() + source.read_bytes())
+            except OSError:
+                continue
+    return digest.hexdigest()[:12]
+
+
 def _runtime_tag() -> str:
-    return f"{__version__}-py{sys.version_info.major}.{sys.version_info.minor}"
+    python = f"py{sys.version_info.major}.{sys.version_info.minor}"
+    return f"{__version__}-{python}-{_code_digest()}"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,14 +21,25 @@ from linter.diagnostics import (
     FileResult,
     Fix,
     RunResult,
+    Severity,
     Span,
 )
+
+UNUSED_SUPPRESSION = "ISO000"
 from linter.discovery import SourceFile
 from linter.facts import ModuleFacts
 from linter.globs import Globs
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
-from linter.runner import LintOptions, candidate_spans, in_big_stack, lint_many, read_source
+from linter.runner import (
+    LintOptions,
+    candidate_spans,
+    fingerprint,
+    in_big_stack,
+    lint_many,
+    read_source,
+)
+from linter.suppressions import ALL_CODES, FileSuppressions
 from linter.selection import codes_matching
 from linter.walk import Walker
 
@@ -224,18 +235,23 @@ def finish(
     extra: Iterable[Diagnostic] = (),
     warnings: Sequence[str] = (),
 ) -> RunResult:
-    """Apply per-file-ignores and collect everything into a sorted RunResult."""
+    """Apply suppression comments and per-file-ignores; collect a sorted RunResult."""
     ignores = _per_file_ignored(request.settings)
+    comments = {r.path: r.suppressions for r in results}
+    used: set[tuple[str, int, int]] = set()
     kept: list[Diagnostic] = []
     suppressed = 0
     for diagnostic in [d for r in results for d in r.diagnostics] + list(extra):
-        if any(
+        if _suppressed_by_comment(diagnostic, comments.get(diagnostic.path), used) or any(
             spec.match(diagnostic.path) and codes_matching([diagnostic.code], codes)
             for spec, codes in ignores
         ):
             suppressed += 1
             continue
         kept.append(diagnostic)
+    if any(rule.code == UNUSED_SUPPRESSION for rule in request.rules):
+        enabled = tuple(rule.code for rule in request.rules if rule.code != UNUSED_SUPPRESSION)
+        kept.extend(_unused_suppressions(results, used, enabled))
     errors: list[FileError] = [e for r in results for e in r.errors]
     return RunResult(
         files=len(results),
@@ -244,6 +260,61 @@ def finish(
         suppressed=suppressed,
         warnings=tuple(warnings),
     )
+
+
+def _suppressed_by_comment(
+    diagnostic: Diagnostic, found: FileSuppressions | None, used: set[tuple[str, int, int]]
+) -> bool:
+    if found is None:
+        return False
+    if found.ignore_file:
+        return True
+    lines = {diagnostic.span.line, diagnostic.statement_line or diagnostic.span.line}
+    for comment in found.comments:
+        if comment.line in lines and comment.covers(diagnostic.code):
+            used.add((diagnostic.path, comment.line, comment.column))
+            return True
+    return False
+
+
+def _unused_suppressions(
+    results: Sequence[FileResult], used: set[tuple[str, int, int]], enabled: Sequence[str]
+) -> list[Diagnostic]:
+    """ISO000 for each suppression that matched nothing (codes of disabled rules are not judged)."""
+    out: list[Diagnostic] = []
+    for result in results:
+        seen: Counter[str] = Counter()
+        for comment in result.suppressions.comments:
+            if (result.path, comment.line, comment.column) in used:
+                continue
+            judged = [
+                c for c in comment.codes if c == ALL_CODES or any(e.startswith(c) for e in enabled)
+            ]
+            if not judged:
+                continue
+            occurrence = seen[comment.text]
+            seen[comment.text] += 1
+            names = "all codes" if ALL_CODES in judged else ", ".join(judged)
+            out.append(
+                Diagnostic(
+                    path=result.path,
+                    span=Span(
+                        comment.line,
+                        comment.column,
+                        comment.line,
+                        comment.column + len(comment.text),
+                    ),
+                    code=UNUSED_SUPPRESSION,
+                    name="unused-suppression",
+                    severity=Severity.WARNING,
+                    message=f"Unused suppression `{comment.text}`: nothing here is reported for "
+                    f"{names}; remove it so it cannot hide a future isolation bug",
+                    fingerprint=fingerprint(
+                        UNUSED_SUPPRESSION, result.path, "<module>", comment.text, occurrence
+                    ),
+                )
+            )
+    return out
 
 
 def run_check(request: CheckRequest) -> RunResult:

@@ -141,6 +141,11 @@ def main() -> None:
 @click.option("--show-known", is_flag=True, help="With a baseline, also list the known findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
 @click.option("--stdin-filename", help="Lint source read from stdin ('-') as this path.")
+@click.option(
+    "--report-unused-ignores",
+    is_flag=True,
+    help="Report suppression comments that suppress nothing (ISO000).",
+)
 def check(**params: Any) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
     stdin_data = None
@@ -148,6 +153,8 @@ def check(**params: Any) -> None:
         if params["stdin_filename"] is None:
             _fail("--stdin-filename: required when reading source from stdin ('-')")
         stdin_data = sys.stdin.buffer.read()
+    if params["report_unused_ignores"]:
+        params["extend_select"] = ",".join(filter(None, [params["extend_select"], "ISO000"]))
     options = _options(params, stdin_data)
     all_rules = load_rules()
     prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))

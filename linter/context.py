@@ -25,6 +25,7 @@ class Report:
     message: str
     scope: str
     fix: NodeFix | None
+    statement: cst.CSTNode | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from linter.suppressions import FileSuppressions
+
 
 class Severity(str, enum.Enum):
     """How a finding is reported; errors and warnings both fail a run."""
@@ -90,6 +92,7 @@ class Diagnostic:
     message: str
     fingerprint: str
     fix: Fix | None = None
+    statement_line: int | None = None  # first line of the reported statement (suppressions)
 
     @property
     def category(self) -> Category:
@@ -140,8 +143,7 @@ class FileResult:
     errors: tuple[FileError, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     facts: object | None = None
-    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
-    ignore_file: bool = False
+    suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
 from linter.parsing import parse
 from linter.rule import NodeFix, Rule
+from linter.suppressions import find_suppressions
 from linter.walk import Visitor, Walker
 
 # LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
@@ -107,6 +108,20 @@ def _span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span
     )
 
 
+def _statement_line(
+    positions: Mapping[cst.CSTNode, CodeRange], statement: cst.CSTNode | None, node: cst.CSTNode
+) -> int | None:
+    if statement is None or statement not in positions:
+        return None
+    outer, inner = positions[statement], positions[node]
+    if (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
+        inner.end.line,
+        inner.end.column,
+    ) <= (outer.end.line, outer.end.column):
+        return outer.start.line
+    return None
+
+
 def _positioned_fix(positions: Mapping[cst.CSTNode, CodeRange], fix: NodeFix | None) -> Fix | None:
     if fix is None:
         return None
@@ -159,6 +174,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                 message=report.message,
                 fingerprint=identity(rule.code, report.scope, report.node),
                 fix=_positioned_fix(positions, report.fix),
+                statement_line=_statement_line(positions, report.statement, report.node),
             )
         )
     for pending in context.candidates:
@@ -178,6 +194,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         errors=tuple(errors),
         candidates=tuple(candidates),
         facts=collector.facts(),
+        suppressions=find_suppressions(parsed.text),
     )
 
 

@@ -24,7 +24,8 @@ class SelfCachingSingleton(Rule):
     that stores the instance it creates in `cls._instance` (or `cls.__instance`, or
     `cls._instances[cls]`) and returns it, and methods such as `get_instance()` / `instance()`
     that store a new instance of the class on the class (`cls._instance = cls()`), with or
-    without a lock and double-checked locking.
+    without a lock and double-checked locking. A method that stores `self` on the class
+    (`type(self).current = self`) is reported too.
 
     ## Why is this bad?
     The cached object lives as long as the process and is shared by every request it serves.
