@@ -114,9 +114,22 @@ class RuleContext:
     ) -> None:
         self.reports.append(
             Report(
-                type(rule), node, message, scope if scope is not None else self.scope_name(), fix
+                type(rule),
+                node,
+                message,
+                scope if scope is not None else self.scope_name(),
+                fix,
+                self._statement(),
             )
         )
+
+    def _statement(self) -> cst.CSTNode | None:
+        """The innermost statement around the node being walked (checked against the report)."""
+        chain = [self.current, *reversed(self.ancestors)] if self.current is not None else []
+        for node in chain:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return node
+        return None
 
     def add_candidate(
         self,

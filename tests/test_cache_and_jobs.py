@@ -69,7 +69,9 @@ def test_cache_of_another_version_is_not_read(isolint: Run, tmp_path: Path) -> N
     cold = isolint("check", "--format", "json", ".", cwd=root)
     # Poison the entries of a different isolint version: a bogus finding for every file.
     current = next(p for p in (root / ".isolint_cache").iterdir() if p.is_dir())
-    foreign = Cache(root / ".isolint_cache", "0.0.0-py3.0-000000000000-" + current.name.rsplit("-", 1)[-1])
+    foreign = Cache(
+        root / ".isolint_cache", "0.0.0-py3.0-000000000000-" + current.name.rsplit("-", 1)[-1]
+    )
     bogus = Diagnostic(
         "services/registry.py", Span(1, 1, 1, 2), "ISO101", "x", Severity.ERROR, "bogus", "f"
     )
