@@ -91,7 +91,7 @@ def alias_asname(alias: cst.ImportAlias) -> str:
 
 
 def render_alias(name: str, asname: str) -> str:
-    return f"{name} as {asname}" if asname and asname != name else name
+    return f"{name} as {asname}" if asname else name
 
 
 def render_import_from(module: str, aliases: Sequence[tuple[str, str]]) -> str:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, ImportTable, Rule, RuleContext
+from linter.api import Example, ImportTable, Rule, RuleContext, dotted_name
 from rules._containers import (
     is_mutable_container,
     mutated_containers,
@@ -114,6 +114,19 @@ def _method(function: cst.FunctionDef | cst.Lambda) -> _Method:
         return _Method(name, None, receiver_is_class=False)
     is_class = "classmethod" in decorators or name in _IMPLICIT_CLASS_METHODS
     return _Method(name, receiver, receiver_is_class=is_class)
+
+
+_INSTANCE_STORES = frozenset({"_instance", "__instance", "_instances", "__instances"})
+
+
+def _is_metaclass(node: cst.ClassDef) -> bool:
+    """A class deriving from ``type`` (or a ``*Meta`` base): its attributes are per class."""
+    for base in node.bases:
+        name = dotted_name(base.value) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last == "type" or last.endswith("Meta") or last.endswith("Metaclass"):
+            return True
+    return False
 
 
 class MutableClassAttribute(Rule):
@@ -399,9 +412,12 @@ class MutableClassAttribute(Rule):
         if state is None or not state.attributes:
             return
         reported: set[str] = set()
+        metaclass = _is_metaclass(original_node)
         for name, via_instance, function in state.mutations:
             if name in reported or name not in state.attributes:
                 continue
+            if metaclass or name in _INSTANCE_STORES:
+                continue  # a singleton's own instance cache: ISO101/ISO102 report the class
             if via_instance and name in state.rebound_per_instance:
                 continue
             reported.add(name)

@@ -1,0 +1,308 @@
+"""ISO503: an import of a module listed in ``[tool.isolint.ssot] deprecated-modules``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import (
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    dotted_name,
+)
+from rules._ssot import (
+    alias_asname,
+    alias_name,
+    block_indent,
+    deprecated_match,
+    is_within,
+    module_expression,
+    reindent,
+    without_semicolon,
+)
+
+_SSOT = (
+    (
+        "ssot",
+        {
+            "deprecated-modules": {
+                "app.agents.execution_engine": "app.agents.user_execution_engine",
+                "app.legacy_ws": "",
+                "app.old_auth": "app.auth",
+            }
+        },
+    ),
+)
+_FILES = (
+    ("app/agents/execution_engine.py", "class ExecutionEngine:\n    pass\n"),
+    ("app/agents/user_execution_engine.py", "class ExecutionEngine:\n    pass\n"),
+    ("app/legacy_ws/__init__.py", "from app.legacy_ws.registry import MANAGERS\n"),
+    ("app/legacy_ws/registry.py", "MANAGERS = {}\n"),
+    ("app/old_auth.py", "def get_user(token):\n    return token\n"),
+    ("app/auth.py", "def current_user(request):\n    return request.user\n"),
+)
+
+# candidate kinds: ``from D import names``; ``import D [as x]``; ``from P import d`` (d is D)
+_FROM, _IMPORT, _MEMBER = "from", "import", "member"
+
+
+class DeprecatedModuleImport(Rule):
+    """
+    ## What it does
+    Finds imports of a module listed in `[tool.isolint.ssot] deprecated-modules`, or of one of
+    its submodules: `from old import Name`, `import old`, `import old as alias` and
+    `from package import old`. Modules inside the deprecated module itself are not reported.
+    The fix rewrites the import to the replacement module when that module defines or
+    re-exports every imported name (`import old as alias` when the replacement is in the
+    project); bare `import old`, star imports and deprecated modules without a replacement are
+    reported without a fix, with the reason in the message.
+
+    ## Why is this bad?
+    A deprecated module is the old implementation of a service that now lives elsewhere. The
+    two drift apart: a user-isolation fix (per-user state, a required user context) lands in the
+    replacement, and every caller still importing the old module keeps sharing state between
+    users. Deprecating a module only works if nothing keeps importing it.
+
+    ## Options
+    `[tool.isolint.ssot] deprecated-modules`: a table of `module = "replacement"`; an empty
+    replacement (`""`) marks a module deprecated with nothing to import instead.
+    """
+
+    code: ClassVar[str] = "ISO503"
+    name: ClassVar[str] = "deprecated-module-import"
+    summary: ClassVar[str] = "Import of a deprecated module"
+    message: ClassVar[str] = "`{module}` is deprecated: import {names} from `{replacement}` instead"
+    fix_title: ClassVar[str | None] = "Import from the replacement module"
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.agents.execution_engine import ExecutionEngine
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            import app.legacy_ws
+
+            def managers():
+                return app.legacy_ws.MANAGERS
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            def authenticate(token):
+                from app.old_auth import get_user
+
+                return get_user(token)
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.agents.user_execution_engine import ExecutionEngine
+            import app.auth as auth
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            from app.legacy_ws.registry import MANAGERS
+            from . import registry
+            """,
+            path="app/legacy_ws/handlers.py",
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            import app.agents.execution_engine_v2
+            from app.old_authz import check
+            from app.agents import user_execution_engine
+            """,
+            files=(
+                *_FILES,
+                ("app/agents/execution_engine_v2.py", ""),
+                ("app/old_authz.py", "def check():\n    pass\n"),
+            ),
+            config=_SSOT,
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._deprecated = context.settings.ssot.deprecated_modules
+        self._module = context.info.module_name
+
+    def _match(self, imported: str) -> tuple[str, str, str] | None:
+        """(entry, replacement, ``imported`` mapped onto it) unless this module is inside it."""
+        match = deprecated_match(imported, self._deprecated)
+        if match is None or is_within(self._module, match[0]):
+            return None
+        return match
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if not self._deprecated:
+            return
+        for alias in node.names:
+            imported = alias_name(alias)
+            match = self._match(imported) if imported is not None else None
+            if match is None or imported is None:
+                continue
+            entry, _, mapped = match
+            asname = alias_asname(alias)
+            fix_text = mapped if asname and mapped else ""
+            blocker = "" if asname else "bare"
+            self.add_candidate(
+                alias.name, (_IMPORT, entry, imported, mapped, (), fix_text, blocker)
+            )
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self._deprecated:
+            return
+        source = self.context.imports.from_module(node)
+        if source is None:
+            return
+        match = self._match(source)
+        if match is not None:
+            self._from_deprecated(node, source, match)
+        elif not isinstance(node.names, cst.ImportStar):
+            self._deprecated_member(node, source)
+
+    def _from_deprecated(
+        self, node: cst.ImportFrom, source: str, match: tuple[str, str, str]
+    ) -> None:
+        entry, _, mapped = match
+        if isinstance(node.names, cst.ImportStar):
+            payload = (_FROM, entry, source, mapped, ("*",), "", "star")
+            self.add_candidate(node, payload)
+            return
+        names = tuple(alias_name(a) or "" for a in node.names)
+        target: cst.CSTNode = node
+        fix_text = ""
+        if mapped:
+            target, fix_text = self._module_rewrite(node, source, mapped)
+        self.add_candidate(target, (_FROM, entry, source, mapped, names, fix_text, ""))
+
+    def _module_rewrite(
+        self, node: cst.ImportFrom, source: str, mapped: str
+    ) -> tuple[cst.CSTNode, str]:
+        """The node to replace and its new source: just the module name where possible, so
+        the names, parentheses and comments of the statement stay as they are."""
+        written = node.module
+        if written is not None and not node.relative:
+            return written, mapped
+        if written is not None:
+            base = source.removesuffix("." + (dotted_name(written) or ""))
+            if mapped.startswith(base + "."):
+                return written, mapped[len(base) + 1 :]  # stays relative to the same package
+        absolute = node.with_changes(relative=(), module=module_expression(mapped))
+        text = self.context.code_for(without_semicolon(absolute))
+        return node, reindent(text, block_indent(self.context))
+
+    def _deprecated_member(self, node: cst.ImportFrom, source: str) -> None:
+        """``from app import legacy``: the imported name is the deprecated module itself."""
+        assert not isinstance(node.names, cst.ImportStar)
+        for alias in node.names:
+            name = alias_name(alias)
+            match = self._match(f"{source}.{name}") if name is not None else None
+            if match is None or name is None:
+                continue
+            entry, _, mapped = match
+            local = alias_asname(alias) or name
+            if len(node.names) == 1 and mapped:
+                target: cst.CSTNode = node
+                fix_text, blocker = f"import {mapped} as {local}", ""
+            else:
+                target, fix_text, blocker = alias.name, "", "shared"
+            imported = f"{source}.{name}"
+            self.add_candidate(target, (_MEMBER, entry, imported, mapped, (), fix_text, blocker))
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            kind, _, imported, mapped, names, fix_text, blocker = candidate.payload
+            assert isinstance(kind, str) and isinstance(imported, str)
+            assert isinstance(mapped, str) and isinstance(names, tuple)
+            assert isinstance(fix_text, str) and isinstance(blocker, str)
+            message, fixable = _decide(kind, imported, mapped, names, blocker, index)
+            yield ProjectFinding(
+                candidate,
+                message,
+                replacement=fix_text if fixable and fix_text else None,
+                fix_title=f"Import from `{mapped}`" if fixable and fix_text else None,
+            )
+
+
+def _code_list(names: Iterable[object]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _decide(
+    kind: str,
+    imported: str,
+    mapped: str,
+    names: tuple[object, ...],
+    blocker: str,
+    index: ProjectIndex,
+) -> tuple[str, bool]:
+    """The finding's message, and whether its fix may be applied."""
+    if not mapped:
+        return (
+            f"`{imported}` is deprecated and has no replacement configured: stop using it "
+            "(move what you need to its canonical module and import it from there)",
+            False,
+        )
+    if kind == _FROM:
+        if blocker == "star":
+            return (
+                f"`{imported}` is deprecated: import the names you use from `{mapped}` "
+                "instead of `*`",
+                False,
+            )
+        missing = [n for n in names if index.resolve_absolute(f"{mapped}.{n}") is None]
+        if missing:
+            return (
+                f"`{imported}` is deprecated, but `{mapped}` does not define "
+                f"{_code_list(missing)}: move it there first, then import it from `{mapped}`",
+                False,
+            )
+        return (
+            DeprecatedModuleImport.message.format(
+                module=imported, names=_code_list(names), replacement=mapped
+            ),
+            True,
+        )
+    if index.resolve_absolute(mapped) is None:
+        return (
+            f"`{imported}` is deprecated, but its replacement `{mapped}` is not in the "
+            "project: create it first, then import it",
+            False,
+        )
+    if blocker == "bare":
+        return (
+            f"`{imported}` is deprecated: import `{mapped}` instead (not fixed automatically: "
+            f"the code refers to the module as `{imported}`, rename those uses too)",
+            False,
+        )
+    if blocker == "shared":
+        return (
+            f"`{imported}` is deprecated: import `{mapped}` instead (not fixed automatically: "
+            "the statement imports other names too)",
+            False,
+        )
+    return f"`{imported}` is deprecated: import `{mapped}` instead", True

@@ -1,0 +1,185 @@
+"""ISO504: one class name defined at module level in several modules of one package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, Severity
+from rules._ssot import top_package, under_type_checking
+
+_PROTOCOLS = ("typing.Protocol", "typing_extensions.Protocol", "Protocol")
+_MANAGER = """
+class WebSocketManager:
+    def __init__(self, user_id):
+        self.user_id = user_id
+"""
+
+
+class DuplicateClassDefinition(Rule):
+    """
+    ## What it does
+    Finds a class name defined at module level in two or more non-test modules of the same
+    top-level package, and reports every definition but the first (by path), naming the
+    others. Classes nested in functions or classes, classes under `if TYPE_CHECKING:` and
+    `Protocol` classes are not counted. Off by default: enable it with `select = ["ISO504"]`.
+
+    ## Why is this bad?
+    Two classes with one name in one code base are usually one service implemented twice (a
+    copy kept "for compatibility", a rewrite next to the original). The copies drift apart: a
+    user-isolation fix made in one (per-user state instead of shared state, a required user
+    context) is missing in the other, and whichever callers import the other copy keep leaking
+    data between users.
+
+    ## Known problems
+    Unrelated classes that share a common name (`Config`, `Settings`) are reported too; list
+    them in `duplicate-class-allowlist`.
+
+    ## Options
+    `duplicate-class-allowlist`: class names that may be defined in several modules
+    (e.g. `["Config", "Meta"]`).
+    """
+
+    code: ClassVar[str] = "ISO504"
+    name: ClassVar[str] = "duplicate-class-definition"
+    summary: ClassVar[str] = "Class defined in several modules of one package"
+    message: ClassVar[str] = (
+        "class `{cls}` is also defined in {others}: keep one implementation and import it "
+        "everywhere (or list `{cls}` in `duplicate-class-allowlist` if the classes are unrelated)"
+    )
+    severity: ClassVar[Severity] = Severity.WARNING
+    default_enabled: ClassVar[bool] = False
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            class WebSocketManager:
+                def __init__(self):
+                    self.connections = {}
+            """,
+            path="app/websocket/manager.py",
+            files=(("app/legacy/websocket.py", _MANAGER),),
+        ),
+        Example(
+            code="""
+            import sys
+
+            if sys.version_info >= (3, 11):
+                class UserSession:
+                    pass
+            """,
+            path="app/sessions.py",
+            files=(("app/auth/session.py", "class UserSession:\n    pass\n"),),
+        ),
+        Example(
+            code="""
+            from typing import Protocol
+
+            class EventSink(Protocol):
+                def send(self, event): ...
+
+            class WebSocketManager:
+                pass
+            """,
+            path="app/services/ws.py",
+            files=(
+                ("app/legacy/websocket.py", _MANAGER),
+                ("app/websocket/manager.py", _MANAGER),
+            ),
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            class WebSocketManager:
+                pass
+            """,
+            path="app/websocket/manager.py",
+            files=(
+                ("tests/test_manager.py", _MANAGER),
+                ("other/websocket.py", _MANAGER),
+                ("app/websocket/factory.py", "from app.websocket.manager import WebSocketManager\n"),
+            ),
+        ),
+        Example(
+            code="""
+            from typing import TYPE_CHECKING, Protocol
+            import typing
+
+            if TYPE_CHECKING:
+                class WebSocketManager:
+                    pass
+
+            class Sink(typing.Protocol):
+                pass
+
+            class Emitter(Protocol):
+                pass
+
+            def build():
+                class Sink:
+                    pass
+                return Sink
+            """,
+            path="app/routes.py",
+            files=(
+                ("app/websocket/manager.py", _MANAGER),
+                ("app/sinks.py", "class Sink:\n    pass\n\nclass Emitter:\n    pass\n"),
+            ),
+        ),
+        Example(
+            code="""
+            class Config:
+                env = "prod"
+            """,
+            path="app/settings.py",
+            files=(("app/db.py", "class Config:\n    url = ''\n"),),
+            config=(("duplicate-class-allowlist", ["Config"]),),
+        ),
+    )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        info = self.context.info
+        if info.is_test or not self.context.at_module_level() or not info.module_name:
+            return
+        name = node.name.value
+        if name in self.context.settings.duplicate_class_allowlist:
+            return
+        if under_type_checking(self.context) or self._is_protocol(node):
+            return
+        self.add_candidate(node.name, (top_package(info.module_name), name, info.path))
+
+    def _is_protocol(self, node: cst.ClassDef) -> bool:
+        imports = self.context.imports
+        for arg in node.bases:
+            if arg.keyword is not None:
+                continue
+            base = arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value
+            qualified = imports.qualified_name(base)
+            if qualified in _PROTOCOLS or (qualified is None and _written(base) in _PROTOCOLS):
+                return True
+        return False
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        groups: dict[tuple[str, str], dict[str, Candidate]] = {}
+        for candidate in candidates:
+            package, name, path = candidate.payload
+            assert isinstance(package, str) and isinstance(name, str) and isinstance(path, str)
+            groups.setdefault((package, name), {}).setdefault(path, candidate)
+        for (_, name), by_path in sorted(groups.items()):
+            paths = sorted(by_path)
+            for path in paths[1:]:
+                others = ", ".join(f"`{p}`" for p in paths if p != path)
+                yield ProjectFinding(by_path[path], cls.message.format(cls=name, others=others))
+
+
+def _written(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        return f"{expr.value.value}.{expr.attr.value}"
+    return None
