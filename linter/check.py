@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,6 +27,8 @@ UNUSED_SUPPRESSION = "ISO000"
 from linter.discovery import SourceFile
 from linter.facts import ModuleFacts
 from linter.globs import Globs
+from linter.pool import WorkerPool
+from linter.progress import progress_bar
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
 from linter.runner import (
@@ -45,7 +45,6 @@ from linter.walk import Walker
 
 
 _MIN_FILES_PER_JOB = 8
-_MAX_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ class CheckRequest:
     cache: Cache | None = None
     context_files: tuple[SourceFile, ...] = ()
     overrides: tuple[tuple[str, bytes], ...] = ()  # (relpath, source) read from stdin
+    progress: bool = False
 
     def source(self, file: SourceFile) -> bytes | FileResult:
         for relpath, data in self.overrides:
@@ -95,7 +95,7 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
                 continue
             keys[source.relpath] = key
         misses.append((source.relpath, data))
-    for result in _lint_sources(misses, options, request.jobs):
+    for result in _lint_sources(misses, request, options):
         results.append(result)
         if request.cache is not None and result.path in keys:
             request.cache.put(keys[result.path], result)
@@ -107,56 +107,17 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
 
 
 def _lint_sources(
-    items: Sequence[tuple[str, bytes]], options: LintOptions, requested_jobs: int
+    items: Sequence[tuple[str, bytes]], request: CheckRequest, options: LintOptions
 ) -> list[FileResult]:
-    """In-process for one job (or few files), else a process pool over chunks."""
-    jobs = min(requested_jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
-    if jobs <= 1:
+    """In-process for ``--jobs 1``; otherwise worker processes (time budget, crash isolation)."""
+    if not items:
+        return []
+    if request.jobs <= 1:
         return lint_many(items, options)
-    size = max(1, min(_MAX_CHUNK, len(items) // (jobs * 4) or 1))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    results: list[FileResult] = []
-    crashed: list[tuple[str, bytes]] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(lint_many, chunk, options): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            try:
-                results.extend(future.result())
-            except BrokenProcessPool:
-                crashed.extend(futures[future])
-    results.extend(_relint_one_by_one(crashed, options, jobs))
-    return results
-
-
-def _relint_one_by_one(
-    items: Sequence[tuple[str, bytes]], options: LintOptions, jobs: int
-) -> list[FileResult]:
-    """After a worker died (a native crash), isolate the culprit: one file per task."""
-    out: list[FileResult] = []
-    pending = list(items)
-    while pending:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(lint_many, [item], options): item for item in pending}
-            pending = []
-            broken = False
-            for future in as_completed(futures):
-                item = futures[future]
-                try:
-                    out.extend(future.result())
-                except BrokenProcessPool:
-                    if broken:
-                        pending.append(item)  # collateral damage of another file's crash
-                        continue
-                    broken = True
-                    out.append(
-                        FileResult(
-                            item[0],
-                            errors=(
-                                FileError(item[0], "the parser crashed on this file", kind="crash"),
-                            ),
-                        )
-                    )
-    return out
+    jobs = min(request.jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
+    pool = WorkerPool(options, jobs, request.settings.timeout)
+    with progress_bar(len(items), enabled=request.progress) as advance:
+        return pool.run(items, advance)
 
 
 def global_phase(

@@ -38,7 +38,8 @@ def _summary(result: RunResult) -> str:
     files = result.files_with_findings
     file_noun = "file" if files == 1 else "files"
     bad = len({e.path for e in result.errors})
-    text = f"{findings} {noun} in {files} {file_noun} ({bad} files could not be analysed)"
+    bad_noun = "file" if bad == 1 else "files"
+    text = f"{findings} {noun} in {files} {file_noun} ({bad} {bad_noun} could not be analysed)"
     if result.suppressed:
         text += f"; {result.suppressed} suppressed"
     return text
@@ -80,6 +81,7 @@ def selection_options(function: F) -> F:
 
 
 def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options:
+    quiet = bool(params.get("quiet"))
     return Options(
         paths=tuple(params["paths"]),
         select=params["select"],
@@ -91,6 +93,7 @@ def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options
         cache_dir=params["cache_dir"],
         stdin_filename=params.get("stdin_filename"),
         stdin_data=stdin_data,
+        progress=not quiet,
     )
 
 

@@ -30,6 +30,7 @@ class Options:
     cache_dir: Path | None = None
     stdin_filename: str | None = None
     stdin_data: bytes | None = None
+    progress: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,5 +117,6 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         cache,
         context,
         overrides,
+        options.progress,
     )
     return Prepared(request, loaded)

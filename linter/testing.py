@@ -36,7 +36,9 @@ def write_project(root: Path, example: Example) -> None:
 def run_project(root: Path, rules: Sequence[type[Rule]], select: Sequence[str]) -> RunResult:
     """Lint every file under ``root`` with the rules named by ``select``."""
     loaded = load_config(None, root)
-    enabled = select_rules(rules, tuple(select), loaded.settings.extend_select, loaded.settings.ignore)
+    enabled = select_rules(
+        rules, tuple(select), loaded.settings.extend_select, loaded.settings.ignore
+    )
     files = discover([root], loaded.root, loaded.settings.extend_exclude)
     return run_check(CheckRequest(loaded.root, loaded.settings, enabled, tuple(files)))
 

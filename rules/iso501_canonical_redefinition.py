@@ -199,9 +199,7 @@ class CanonicalRedefinition(Rule):
                 continue  # the canonical module re-exports this very definition
             if alias_of and target is not None and index.resolve_absolute(alias_of) == target:
                 continue  # bound to the canonical object itself
-            yield ProjectFinding(
-                candidate, cls.message.format(symbol=symbol, canonical=canonical)
-            )
+            yield ProjectFinding(candidate, cls.message.format(symbol=symbol, canonical=canonical))
 
     @classmethod
     def check_configuration(cls, index: ProjectIndex) -> Iterable[str]:

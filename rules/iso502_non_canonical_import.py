@@ -178,6 +178,7 @@ class NonCanonicalImport(Rule):
 
     # -- the fix ----------------------------------------------------------------------------
     def _fix(self, node: cst.ImportFrom, moves: Sequence[Move]) -> NodeFix | None:
+        assert not isinstance(node.names, cst.ImportStar)
         moving = [alias for alias, _ in moves]
         remaining = [alias for alias in node.names if all(alias is not m for m in moving)]
         groups: dict[str, list[cst.ImportAlias]] = {}
@@ -229,9 +230,7 @@ class NonCanonicalImport(Rule):
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
-                if not isinstance(small, cst.ImportFrom) or isinstance(
-                    small.names, cst.ImportStar
-                ):
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
                     continue
                 source = self.context.imports.from_module(small)
                 if (

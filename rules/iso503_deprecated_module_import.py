@@ -261,48 +261,38 @@ def _decide(
     index: ProjectIndex,
 ) -> tuple[str, bool]:
     """The finding's message, and whether its fix may be applied."""
+    head = f"`{imported}` is deprecated"
     if not mapped:
-        return (
-            f"`{imported}` is deprecated and has no replacement configured: stop using it "
-            "(move what you need to its canonical module and import it from there)",
-            False,
+        reason = (
+            " and has no replacement configured: stop using it (move what you need to its "
+            "canonical module and import it from there)"
         )
+        return head + reason, False
     if kind == _FROM:
         if blocker == "star":
-            return (
-                f"`{imported}` is deprecated: import the names you use from `{mapped}` "
-                "instead of `*`",
-                False,
-            )
+            return f"{head}: import the names you use from `{mapped}` instead of `*`", False
         missing = [n for n in names if index.resolve_absolute(f"{mapped}.{n}") is None]
         if missing:
-            return (
-                f"`{imported}` is deprecated, but `{mapped}` does not define "
-                f"{_code_list(missing)}: move it there first, then import it from `{mapped}`",
-                False,
+            reason = (
+                f", but `{mapped}` does not define {_code_list(missing)}: move it there first, "
+                f"then import it from `{mapped}`"
             )
-        return (
-            DeprecatedModuleImport.message.format(
-                module=imported, names=_code_list(names), replacement=mapped
-            ),
-            True,
+            return head + reason, False
+        message = DeprecatedModuleImport.message.format(
+            module=imported, names=_code_list(names), replacement=mapped
         )
+        return message, True
     if index.resolve_absolute(mapped) is None:
-        return (
-            f"`{imported}` is deprecated, but its replacement `{mapped}` is not in the "
-            "project: create it first, then import it",
-            False,
-        )
+        reason = f", but its replacement `{mapped}` is not in the project: create it first"
+        return head + reason, False
+    instead = f"{head}: import `{mapped}` instead"
     if blocker == "bare":
-        return (
-            f"`{imported}` is deprecated: import `{mapped}` instead (not fixed automatically: "
-            f"the code refers to the module as `{imported}`, rename those uses too)",
-            False,
+        reason = (
+            f" (not fixed automatically: the code refers to the module as `{imported}`, "
+            "rename those uses too)"
         )
+        return instead + reason, False
     if blocker == "shared":
-        return (
-            f"`{imported}` is deprecated: import `{mapped}` instead (not fixed automatically: "
-            "the statement imports other names too)",
-            False,
-        )
-    return f"`{imported}` is deprecated: import `{mapped}` instead", True
+        reason = " (not fixed automatically: the statement imports other names too)"
+        return instead + reason, False
+    return instead, True

@@ -7,10 +7,21 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, Severity
+from linter.api import (
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    Severity,
+    dotted_name,
+)
 from rules._ssot import top_package, under_type_checking
 
 _PROTOCOLS = ("typing.Protocol", "typing_extensions.Protocol", "Protocol")
+# candidate kinds: a counted definition, or a module-level class this rule exempts (so that the
+# index facts of the same file, which list every module-level class, do not count it either)
+_DEF, _SKIP = "def", "skip"
 _MANAGER = """
 class WebSocketManager:
     def __init__(self, user_id):
@@ -35,7 +46,9 @@ class DuplicateClassDefinition(Rule):
 
     ## Known problems
     Unrelated classes that share a common name (`Config`, `Settings`) are reported too; list
-    them in `duplicate-class-allowlist`.
+    them in `duplicate-class-allowlist`. When only some files are checked, the others are
+    known from the project index, where a class under `if TYPE_CHECKING:` or a generic
+    `Protocol[T]` still counts as a definition.
 
     ## Options
     `duplicate-class-allowlist`: class names that may be defined in several modules
@@ -99,7 +112,10 @@ class DuplicateClassDefinition(Rule):
             files=(
                 ("tests/test_manager.py", _MANAGER),
                 ("other/websocket.py", _MANAGER),
-                ("app/websocket/factory.py", "from app.websocket.manager import WebSocketManager\n"),
+                (
+                    "app/websocket/factory.py",
+                    "from app.websocket.manager import WebSocketManager\n",
+                ),
             ),
         ),
         Example(
@@ -146,18 +162,16 @@ class DuplicateClassDefinition(Rule):
         name = node.name.value
         if name in self.context.settings.duplicate_class_allowlist:
             return
-        if under_type_checking(self.context) or self._is_protocol(node):
-            return
-        self.add_candidate(node.name, (top_package(info.module_name), name, info.path))
+        kind = _SKIP if under_type_checking(self.context) or self._is_protocol(node) else _DEF
+        self.add_candidate(node.name, (kind, top_package(info.module_name), name, info.path))
 
     def _is_protocol(self, node: cst.ClassDef) -> bool:
-        imports = self.context.imports
         for arg in node.bases:
             if arg.keyword is not None:
                 continue
             base = arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value
-            qualified = imports.qualified_name(base)
-            if qualified in _PROTOCOLS or (qualified is None and _written(base) in _PROTOCOLS):
+            written = self.context.imports.qualified_name(base) or dotted_name(base)
+            if written in _PROTOCOLS:
                 return True
         return False
 
@@ -165,21 +179,35 @@ class DuplicateClassDefinition(Rule):
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
-        groups: dict[tuple[str, str], dict[str, Candidate]] = {}
+        sites: dict[tuple[str, str, str], Candidate] = {}
+        linted: set[str] = set()
         for candidate in candidates:
-            package, name, path = candidate.payload
+            kind, package, name, path = candidate.payload
             assert isinstance(package, str) and isinstance(name, str) and isinstance(path, str)
-            groups.setdefault((package, name), {}).setdefault(path, candidate)
-        for (_, name), by_path in sorted(groups.items()):
-            paths = sorted(by_path)
-            for path in paths[1:]:
-                others = ", ".join(f"`{p}`" for p in paths if p != path)
-                yield ProjectFinding(by_path[path], cls.message.format(cls=name, others=others))
+            linted.add(path)
+            if kind == _DEF:
+                sites.setdefault((package, name, path), candidate)
+        defined: dict[tuple[str, str], set[str]] = {}
+        for package, name, path in sites:
+            defined.setdefault((package, name), set()).add(path)
+        for package, name, path in _unlinted_definitions(index, linted):
+            defined.setdefault((package, name), set()).add(path)
+        for (package, name, path), candidate in sorted(sites.items()):
+            paths = sorted(defined[(package, name)])
+            if path == paths[0]:
+                continue
+            others = ", ".join(f"`{p}`" for p in paths if p != path)
+            yield ProjectFinding(candidate, cls.message.format(cls=name, others=others))
 
 
-def _written(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-        return f"{expr.value.value}.{expr.attr.value}"
-    return None
+def _unlinted_definitions(index: ProjectIndex, linted: set[str]) -> Iterable[tuple[str, str, str]]:
+    """(package, class, path) from the facts of project files this run did not lint (a partial
+    run sees the rest of the project only through the index)."""
+    allowlist = index.settings.duplicate_class_allowlist
+    for facts in index.modules.values():
+        if facts.is_test or facts.path in linted or not facts.module:
+            continue
+        for cls in facts.classes:
+            if cls.name in allowlist or any(base in _PROTOCOLS for base in cls.bases):
+                continue
+            yield top_package(facts.module), cls.name, facts.path
