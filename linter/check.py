@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-import os
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from linter.cache import Cache
@@ -31,18 +30,9 @@ from linter.pool import WorkerPool
 from linter.progress import progress_bar
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
-from linter.runner import (
-    LintOptions,
-    candidate_spans,
-    fingerprint,
-    in_big_stack,
-    lint_many,
-    read_source,
-)
-from linter.suppressions import ALL_CODES, FileSuppressions
+from linter.runner import LintOptions, fingerprint, lint_many, read_source
 from linter.selection import codes_matching
-from linter.walk import Walker
-
+from linter.suppressions import ALL_CODES, FileSuppressions
 
 _MIN_FILES_PER_JOB = 8
 
@@ -136,13 +126,10 @@ def global_phase(
     for rule in rules:
         for finding in rule.check_project(by_code.get(rule.code, []), index):
             findings.append((rule, finding))
-    spans = _locate(findings, request)
     out: list[Diagnostic] = []
     for rule, finding in findings:
         candidate = finding.candidate
-        span = candidate.span or spans.get((candidate.path, candidate.locator))
-        if span is None:
-            continue  # the file changed under us since the per-file pass: nothing to point at
+        span = candidate.span
         out.append(
             Diagnostic(
                 path=candidate.path,
@@ -163,27 +150,6 @@ def global_phase(
             )
         )
     return out, warnings
-
-
-def _locate(
-    findings: Sequence[tuple[type[Rule], ProjectFinding]], request: CheckRequest
-) -> dict[tuple[str, tuple[int, ...]], Span]:
-    """Compute positions of findings whose file had none computed (one parse per such file)."""
-    wanted: dict[str, list[tuple[int, ...]]] = defaultdict(list)
-    for _, finding in findings:
-        if finding.candidate.span is None:
-            wanted[finding.candidate.path].append(finding.candidate.locator)
-    walker = Walker()
-    located: dict[tuple[str, tuple[int, ...]], Span] = {}
-    for path, locators in wanted.items():
-        data = request.source(SourceFile(request.root / path, path))
-        if isinstance(data, FileResult):
-            continue
-        spans = in_big_stack(partial(candidate_spans, data, path, locators, walker))
-        for locator, span in zip(locators, spans):
-            if span is not None:
-                located[(path, locator)] = span
-    return located
 
 
 def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:

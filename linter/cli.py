@@ -103,7 +103,7 @@ def _guarded(debug: bool, action: Callable[[], Any]) -> Any:
         return action()
     except IsolintError as exc:
         _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - the CLI's one catch-all
+    except Exception as exc:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc}")

@@ -30,14 +30,12 @@ class Report:
 
 @dataclass(frozen=True)
 class PendingCandidate:
-    """A candidate site before positions are resolved; ``ancestors`` lead to it from the module."""
+    """A candidate site before positions are resolved."""
 
     rule: type[Rule]
     node: cst.CSTNode
     payload: tuple[object, ...]
     scope: str
-    ancestors: tuple[cst.CSTNode, ...]
-    current: cst.CSTNode
 
 
 @dataclass(frozen=True)
@@ -145,7 +143,5 @@ class RuleContext:
                 node,
                 payload,
                 scope if scope is not None else self.scope_name(),
-                tuple(self.ancestors),
-                self.current if self.current is not None else self.module,
             )
         )

@@ -120,18 +120,14 @@ class FileError:
 class Candidate:
     """A site found in the per-file pass that needs the project index to become a diagnostic.
 
-    The fingerprint is resolved already. Positions cost a full codegen pass, so when the file had
-    no local findings the span is left ``None`` and ``locator`` (child indices from the module
-    down to the node) lets the global phase compute it for the few candidates that become
-    findings. ``payload`` is rule-specific plain data.
+    The location and fingerprint are resolved already; ``payload`` is rule-specific plain data.
     """
 
     code: str
     path: str
-    span: Span | None
+    span: Span
     fingerprint: str
     payload: tuple[object, ...]
-    locator: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

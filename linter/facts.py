@@ -31,6 +31,11 @@ _SETUP_METHODS = frozenset(
     {"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"}
 )
 _NONE_ADMITTING = frozenset({"Optional", "Any", "object", "None", "NoneType"})
+_CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+# Methods whose first parameter is the class without a decorator saying so (``__new__`` aside).
+_IMPLICIT_CLASSMETHODS = frozenset({"__init_subclass__", "__class_getitem__"})
+# Names that are constants, never a shared object a getter hands out.
+_CONSTANT_NAMES = frozenset({"None", "True", "False", "NotImplemented", "Ellipsis"})
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,41 @@ class ClassFacts:
     line: int
     has_mutable_state: bool
     decorators: tuple[str, ...] = ()
+    # Why every use of the class gets one shared instance, from its own code (ISO101/ISO104
+    # shapes): "caches its own instance in `_instance` in `__new__`"; None if it does not.
+    singleton_reason: str | None = None
+    # True when each construction re-runs ``__init__`` on the shared state (``__new__`` caching,
+    # Borg), so even ``__init__`` writes to it.
+    init_per_call: bool = False
+    metaclass: str | None = None  # the ``metaclass=`` keyword, qualified through imports
+    # For a metaclass whose ``__call__`` keeps the instances it creates: where (``cls._instances``).
+    call_cache: str | None = None
 
     def method(self, name: str) -> FunctionFacts | None:
         for method in self.methods:
             if method.name == name:
                 return method
         return None
+
+
+@dataclass(frozen=True)
+class SharedInstanceFacts:
+    """An object the module keeps for the life of the process, so every request shares it.
+
+    ``kind`` says how: ``"module"``, ``name = value(...)`` at module level; ``"global"``,
+    ``function`` binds module global ``name`` (declared ``global``) to ``value(...)``;
+    ``"cached"``, ``function`` takes no arguments, is decorated with the ``functools`` cache
+    ``name`` and returns ``value(...)``; ``"alias"``, ``function`` takes no arguments and
+    returns the module-level name ``value`` (defined in this module or imported).
+    ``value`` is written as in the source (``Manager``, ``ws.Manager``): resolve it with
+    ``ProjectIndex.resolve_dotted`` in this module. ``returned`` says ``function`` returns it.
+    """
+
+    kind: str
+    value: str
+    name: str = ""
+    function: str | None = None
+    returned: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +129,7 @@ class ModuleFacts:
     imports: tuple[ImportBinding, ...]
     star_imports: tuple[str, ...]
     all_names: tuple[str, ...] | None = None
+    shared_instances: tuple[SharedInstanceFacts, ...] = ()
 
 
 def annotation_admits_none(annotation: cst.BaseExpression) -> bool:

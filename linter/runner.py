@@ -7,14 +7,14 @@ import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
@@ -24,6 +24,7 @@ from linter.globs import Globs
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
 from linter.parsing import parse
+from linter.positions import positions as node_positions
 from linter.rule import NodeFix, Rule
 from linter.suppressions import find_suppressions
 from linter.walk import Visitor, Walker
@@ -158,11 +159,15 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         seen[key] += 1
         return fingerprint(code, relpath, scope, snippet, occurrence)
 
-    positions: Mapping[cst.CSTNode, CodeRange] | None = None
-    if context.reports:
-        positions = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    wanted: list[cst.CSTNode] = [p.node for p in context.candidates]
     for report in context.reports:
-        assert positions is not None
+        wanted.append(report.node)
+        if report.statement is not None:
+            wanted.append(report.statement)
+        if report.fix is not None:
+            wanted.extend(edit.node for edit in report.fix.edits)
+    positions = node_positions(parsed.module, wanted)
+    for report in context.reports:
         rule = report.rule
         diagnostics.append(
             Diagnostic(
@@ -182,10 +187,9 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
             Candidate(
                 code=pending.rule.code,
                 path=relpath,
-                span=_span(positions, pending.node) if positions is not None else None,
+                span=_span(positions, pending.node),
                 fingerprint=identity(pending.rule.code, pending.scope, pending.node),
                 payload=pending.payload,
-                locator=() if positions is not None else walker.locator(pending),
             )
         )
     return FileResult(
@@ -196,21 +200,6 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         facts=collector.facts(),
         suppressions=find_suppressions(parsed.text),
     )
-
-
-def candidate_spans(
-    data: bytes, relpath: str, locators: Sequence[tuple[int, ...]], walker: Walker
-) -> list[Span | None]:
-    """Positions for candidates that became findings in a file that had no local findings."""
-    parsed = parse(data, relpath)
-    if isinstance(parsed, FileError):
-        return [None for _ in locators]
-    positions = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
-    spans: list[Span | None] = []
-    for locator in locators:
-        node = walker.follow(parsed.module, locator)
-        spans.append(_span(positions, node) if node is not None else None)
-    return spans
 
 
 def read_source(path: Path, relpath: str) -> bytes | FileResult:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from itertools import pairwise
 from typing import Protocol
 
 import libcst as cst
 
-from linter.context import PendingCandidate, RuleContext
+from linter.context import RuleContext
 from linter.diagnostics import FileError
 
 Handler = Callable[[cst.CSTNode], object]
@@ -99,42 +98,6 @@ class Walker:
             if is_scope and name == "body":
                 out.append(_EXIT_SCOPE)
         return out
-
-    def _nodes(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        return [c for c in self.children(node) if isinstance(c, cst.CSTNode)]
-
-    def locator(self, pending: PendingCandidate) -> tuple[int, ...]:
-        """Child indices from the module down to a candidate's node (see ``follow``)."""
-        chain = [*pending.ancestors, pending.current]
-        indices: list[int] = []
-        for parent, child in pairwise(chain):
-            index = next((i for i, c in enumerate(self._nodes(parent)) if c is child), None)
-            if index is None:
-                return self._search(chain[0], pending.node) or ()
-            indices.append(index)
-        inner = self._search(pending.current, pending.node)
-        if inner is None:  # reported after the walk left the node: search the whole tree
-            return self._search(chain[0], pending.node) or ()
-        return (*indices, *inner)
-
-    def _search(self, root: cst.CSTNode, target: cst.CSTNode) -> tuple[int, ...] | None:
-        stack: list[tuple[cst.CSTNode, tuple[int, ...]]] = [(root, ())]
-        while stack:
-            node, path = stack.pop()
-            if node is target:
-                return path
-            stack.extend((child, (*path, i)) for i, child in enumerate(self._nodes(node)))
-        return None
-
-    def follow(self, module: cst.Module, locator: tuple[int, ...]) -> cst.CSTNode | None:
-        """The node a locator leads to in a fresh parse of the same source, or None."""
-        node: cst.CSTNode = module
-        for index in locator:
-            nodes = self._nodes(node)
-            if index >= len(nodes):
-                return None
-            node = nodes[index]
-        return node
 
     def walk(self, context: RuleContext, rules: Sequence[Visitor]) -> list[FileError]:
         """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way."""

@@ -27,6 +27,7 @@ PROJECTS = sorted(p.parent for p in FIXTURES.glob("*/expected.json"))
 MULTI = FIXTURES / "multi_package"
 RULES = load_rules()
 
+SPAN = Span(4, 24, 4, 28)  # `None` in SOURCE
 SOURCE = "import os\n\ndef load(user):\n    return make_client(None, user)\n"
 JSON_KEYS = {
     "path",
@@ -55,7 +56,7 @@ GITHUB_COMMAND = re.compile(
 
 def diagnostic(
     path: str = "app/svc.py",
-    span: Span = Span(4, 24, 4, 28),
+    span: Span = SPAN,
     code: str = "ISO402",
     message: str = "`make_client(...)` receives `None` for argument 1",
     severity: Severity = Severity.WARNING,
@@ -145,9 +146,7 @@ def _underlined(block: list[str]) -> tuple[str, str]:
 def test_full_puts_carets_under_the_span_and_a_help_line() -> None:
     report = render("full", RunResult(files=1, diagnostics=(diagnostic(),), errors=()))
     [block] = _blocks(report)
-    assert block[0] == (
-        "app/svc.py:4:24: ISO402 `make_client(...)` receives `None` for argument 1"
-    )
+    assert block[0] == "app/svc.py:4:24: ISO402 " + MIXED.diagnostics[0].message
     assert block[2] == "4 |     return make_client(None, user)"
     assert block[3] == "  |                        ^^^^"
     assert _underlined(block) == ("    return make_client(None, user)", "None")
@@ -182,9 +181,8 @@ def test_full_on_the_fixture_marks_every_finding_in_its_source() -> None:
     blocks = _blocks(report)
     assert len(blocks) == len(expected)
     for block, found in zip(blocks, expected):
-        assert block[0] == f"{found['path']}:{found['line']}:{found['column']}: {found['code']} " + (
-            found["message"]
-        )
+        location = f"{found['path']}:{found['line']}:{found['column']}"
+        assert block[0] == f"{location}: {found['code']} {found['message']}"
         line = (MULTI / found["path"]).read_text().splitlines()[found["line"] - 1]
         end = found["end_column"] if found["end_line"] == found["line"] else len(line) + 1
         assert _underlined(block) == (line, line[found["column"] - 1 : end - 1])

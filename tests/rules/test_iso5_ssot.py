@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import libcst as cst
@@ -33,8 +33,10 @@ PROJECT = (
     ("app/ws/manager.py", "def get_websocket_manager(user_context):\n    return None\n"),
     (
         "app/legacy.py",
-        "from app.engine import ExecutionEngine\n"
-        "from app.ws.manager import get_websocket_manager\n\nRETRIES = 3\n",
+        (
+            "from app.engine import ExecutionEngine\n"
+            "from app.ws.manager import get_websocket_manager\n\nRETRIES = 3\n"
+        ),
     ),
     ("app/agents/__init__.py", ""),
     ("app/agents/execution_engine.py", "class ExecutionEngine:\n    pass\n\nLIMIT = 1\n"),
@@ -54,9 +56,16 @@ def lint(
     path: str = "app/service.py",
     files: tuple[tuple[str, str], ...] = PROJECT,
     config: tuple[tuple[str, object], ...] = SSOT,
+    *,
+    everywhere: bool = False,
 ) -> list[Diagnostic]:
+    """Findings of ``rule`` in the example file (with ``everywhere``, in the whole project)."""
     example = Example(code=code, path=path, files=files, config=config)
-    return [d for d in lint_example(example, RULES, [rule]) if d.code == rule]
+    return [
+        d
+        for d in lint_example(example, RULES, [rule])
+        if d.code == rule and (everywhere or d.path == path)
+    ]
 
 
 def lines(diagnostics: list[Diagnostic]) -> list[int]:
@@ -164,8 +173,8 @@ def test_iso501_nothing_without_configuration() -> None:
     assert lint("class ExecutionEngine:\n    pass\n", "ISO501", config=()) == []
 
 
-def _warnings(tmp_path: Path, config: dict[str, object]) -> tuple[str, ...]:
-    example = Example(code="x = 1\n", files=PROJECT, config=(("ssot", config),))
+def _warnings(tmp_path: Path, config: Mapping[str, object]) -> tuple[str, ...]:
+    example = Example(code="x = 1\n", files=PROJECT, config=(("ssot", dict(config)),))
     write_project(tmp_path, example)
     return run_project(tmp_path, RULES, ["ISO501"]).warnings
 
@@ -181,8 +190,10 @@ def test_iso501_warns_about_canonical_and_replacement_modules_missing(tmp_path: 
     assert warnings == (
         "[tool.isolint.ssot] canonical: module 'app.nowhere' for 'Engine' is not in the project",
         "[tool.isolint.ssot] canonical: module 'app.engine' does not define or import 'Missing'",
-        "[tool.isolint.ssot] deprecated-modules: replacement 'app.gone' for 'app.legacy' is not "
-        "in the project",
+        (
+            "[tool.isolint.ssot] deprecated-modules: replacement 'app.gone' for 'app.legacy' "
+            "is not in the project"
+        ),
     )
 
 
@@ -268,7 +279,10 @@ def test_iso502_merge_keeps_the_layout_of_a_multi_line_import() -> None:
     )
     from app.legacy import ExecutionEngine
     """
-    files = (*PROJECT, ("app/engine.py", "class ExecutionEngine: ...\ndef helper(): ...\nother = 1\n"))
+    files = (
+        *PROJECT,
+        ("app/engine.py", "class ExecutionEngine: ...\ndef helper(): ...\nother = 1\n"),
+    )
     [diagnostic] = lint(code, "ISO502", files=files)
     assert fixed(code, diagnostic) == (
         "from app.engine import (\n    helper,\n    other,\n    ExecutionEngine,\n)\n"
@@ -449,8 +463,8 @@ def test_iso503_relative_import_and_submodules() -> None:
     from .execution_engine import ExecutionEngine  # keep me
     from app.legacy_ws.registry import MANAGERS
     """
-    files = (*PROJECT, ("app/legacy_ws/registry.py", "MANAGERS = {}\n"))
-    files = tuple(f for f in files if f[0] != "app/legacy_ws.py")
+    files = tuple(f for f in PROJECT if f[0] != "app/legacy_ws.py")
+    files += (("app/legacy_ws/registry.py", "MANAGERS = {}\n"),)
     relative, submodule = lint(code, "ISO503", path="app/agents/service.py", files=files)
     assert fixed(code, relative).splitlines()[0] == (
         "from .user_execution_engine import ExecutionEngine  # keep me"
@@ -572,7 +586,7 @@ def test_iso504_exempts_protocols_allowlist_tests_and_other_packages() -> None:
         ("lib/config.py", "class Config:\n    pass\n"),
     )
     config: tuple[tuple[str, object], ...] = (("duplicate-class-allowlist", ["Config"]),)
-    assert lint(code, "ISO504", path="app/z.py", files=files, config=config) == []
+    assert lint(code, "ISO504", path="app/z.py", files=files, config=config, everywhere=True) == []
     assert lines(lint(code, "ISO504", path="app/z.py", files=files, config=())) == [13]
     test_copy = lint(_COPY, "ISO504", path="tests/test_ws.py", files=(("app/ws.py", _COPY),))
     assert test_copy == []
@@ -600,7 +614,7 @@ def test_iso504_same_module_and_nested_or_type_checking_classes_are_not_duplicat
             pass
     """
     files = (("app/a.py", "class Handler:\n    pass\n"), ("app/aa.py", _COPY))
-    assert lint(code, "ISO504", path="app/z.py", files=files, config=()) == []
+    assert lint(code, "ISO504", path="app/z.py", files=files, config=(), everywhere=True) == []
 
 
 def test_iso504_partial_run_finds_the_copy_through_the_index(
