@@ -240,50 +240,82 @@ def _fixable_by_path(result: RunResult) -> dict[str, list[Diagnostic]]:
     return by_path
 
 
-def _outcomes(request: CheckRequest, result: RunResult) -> list[FixOutcome]:
+def _outcomes(
+    request: CheckRequest, result: RunResult, current: dict[str, bytes]
+) -> list[FixOutcome]:
     outcomes = []
     for path, diagnostics in sorted(_fixable_by_path(result).items()):
-        try:
-            data = (request.root / path).read_bytes()
-        except OSError:
-            continue
+        data = current.get(path)
+        if data is None:
+            try:
+                data = (request.root / path).read_bytes()
+            except OSError:
+                continue
         outcomes.append(fix_source(path, data, diagnostics))
     return outcomes
 
 
-def _fix_loop(request: CheckRequest, result: RunResult) -> RunResult:
-    """Apply fixes, re-lint, repeat until nothing fixable changes (bounded)."""
-    applied = 0
+@dataclasses.dataclass(frozen=True)
+class _FixRun:
+    """Where the fix rounds ended: the last lint result, original and fixed bytes per file."""
+
+    result: RunResult
+    original: dict[str, bytes]
+    fixed: dict[str, bytes]
+
+
+def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRun:
+    """Apply fixes and re-lint until nothing fixable changes (bounded).
+
+    With ``write`` each round is written atomically (only if the file did not change on disk
+    since it was read); without it the fixed sources live in memory and the re-lint reads them
+    as overrides, so ``--diff`` shows exactly what ``--fix`` would write.
+    """
+    original: dict[str, bytes] = {}
+    current: dict[str, bytes] = {}
     for _ in range(_FIX_ROUNDS):
-        progress = 0
-        for outcome in _outcomes(request, result):
+        progress = False
+        for outcome in _outcomes(request, result, current):
             if outcome.problem:
                 click.echo(f"isolint: warning: {outcome.path}: {outcome.problem}", err=True)
             if outcome.fixed is None:
                 continue
-            if write_atomic(request.root / outcome.path, outcome.fixed, expected=outcome.original):
-                progress += outcome.applied
-            else:
+            if write and not write_atomic(
+                request.root / outcome.path, outcome.fixed, expected=outcome.original
+            ):
                 click.echo(
                     f"isolint: warning: {outcome.path}: changed on disk; not fixed", err=True
                 )
+                continue
+            original.setdefault(outcome.path, outcome.original)
+            current[outcome.path] = outcome.fixed
+            progress = True
         if not progress:
             break
-        applied += progress
+        if not write:
+            request = dataclasses.replace(request, overrides=tuple(current.items()))
         result = run_check(request)
-    return dataclasses.replace(result, fixes_applied=applied)
+    return _FixRun(result, original, current)
+
+
+def _fix_loop(request: CheckRequest, result: RunResult) -> RunResult:
+    before = len(result.diagnostics)
+    run = _fix_rounds(request, result, write=True)
+    return dataclasses.replace(
+        run.result, fixes_applied=max(0, before - len(run.result.diagnostics))
+    )
 
 
 def _print_diff(request: CheckRequest, result: RunResult) -> None:
-    outcomes = [o for o in _outcomes(request, result) if o.fixed is not None]
-    for outcome in outcomes:
-        click.echo(unified_diff(outcome), nl=False)
-    for outcome in _outcomes(request, result):
-        if outcome.problem:
-            click.echo(f"isolint: warning: {outcome.path}: {outcome.problem}", err=True)
-    count = sum(o.applied for o in outcomes)
-    click.echo(f"{count} fixable findings in {len(outcomes)} files (nothing written)", err=True)
-    sys.exit(ExitCode.FINDINGS if outcomes else ExitCode.CLEAN)
+    run = _fix_rounds(request, result, write=False)
+    changed = [path for path in sorted(run.fixed) if run.fixed[path] != run.original[path]]
+    for path in changed:
+        click.echo(unified_diff(FixOutcome(path, run.original[path], run.fixed[path], 0)), nl=False)
+    fixed = max(0, len(result.diagnostics) - len(run.result.diagnostics))
+    findings = "finding" if fixed == 1 else "findings"
+    files = "file" if len(changed) == 1 else "files"
+    click.echo(f"{fixed} {findings} fixable in {len(changed)} {files} (nothing written)", err=True)
+    sys.exit(ExitCode.FINDINGS if changed else ExitCode.CLEAN)
 
 
 def _fix_stdin(request: CheckRequest, result: RunResult, data: bytes) -> None:

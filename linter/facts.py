@@ -219,6 +219,155 @@ def _self_attribute(expr: cst.BaseExpression) -> bool:
     return False
 
 
+def _created_by(value: cst.BaseExpression) -> str | None:
+    """The callee of ``X(...)``, ``await X(...)`` or ``_x or X(...)`` as written, else None."""
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        value = value.right
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return dotted_name(value.func) if isinstance(value, cst.Call) else None
+
+
+def _rooted_in(expr: cst.BaseExpression, names: set[str]) -> bool:
+    """``obj.x`` / ``obj[k]`` where ``obj`` is one of ``names``."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in names
+
+
+class _Singleton:
+    """What the walk has learned about whether a module-level class shares one instance."""
+
+    __slots__ = ("call_cache", "init_per_call", "name", "reason")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.reason: str | None = None
+        self.init_per_call = False
+        self.call_cache: str | None = None
+
+
+class _Method:
+    """How a method of a module-level class refers to its class, its instance and new objects."""
+
+    __slots__ = ("class_refs", "created", "instances", "name", "owner", "self_name")
+
+    def __init__(self, node: cst.FunctionDef, facts: FunctionFacts, owner: _Singleton) -> None:
+        self.owner = owner
+        self.name = node.name.value
+        first = facts.params[0] if facts.params else None
+        first_name = (
+            first.name if first and first.kind in ("positional_only", "positional") else None
+        )
+        self.class_refs = {owner.name}
+        self.self_name: str | None = None
+        if (
+            self.name == "__new__"
+            or facts.kind == "classmethod"
+            or self.name in _IMPLICIT_CLASSMETHODS
+        ):
+            if first_name is not None:
+                self.class_refs.add(first_name)
+        elif facts.kind == "method":
+            self.self_name = first_name
+        self.instances: set[str] = set()  # locals bound to an instance of the class
+        self.created: set[str] = set()  # locals bound to ``super().__call__(...)`` (metaclasses)
+
+    def is_class_ref(self, expr: cst.BaseExpression) -> bool:
+        """``Cls``, ``cls``, ``type(self)`` or ``self.__class__``."""
+        if isinstance(expr, cst.Name):
+            return expr.value in self.class_refs
+        if self.self_name is None:
+            return False
+        if isinstance(expr, cst.Attribute):
+            return (
+                expr.attr.value == "__class__"
+                and isinstance(expr.value, cst.Name)
+                and expr.value.value == self.self_name
+            )
+        return (
+            isinstance(expr, cst.Call)
+            and len(expr.args) == 1
+            and isinstance(expr.func, cst.Name)
+            and expr.func.value == "type"
+            and isinstance(expr.args[0].value, cst.Name)
+            and expr.args[0].value.value == self.self_name
+        )
+
+    def class_attribute(self, target: cst.BaseExpression) -> str | None:
+        """``attr`` for ``cls.attr`` / ``cls.attr[key]``."""
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if isinstance(target, cst.Attribute) and self.is_class_ref(target.value):
+            return target.attr.value
+        return None
+
+    def is_instance(self, value: cst.BaseExpression) -> bool:
+        """``cls(...)``, ``super().__new__(cls)``, ``self`` in an instance method, or a local of those."""
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Name):
+            return value.value in self.instances or value.value == self.self_name
+        if not isinstance(value, cst.Call):
+            return False
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "__new__":
+            return True
+        return self.is_class_ref(func)
+
+    def is_created(self, value: cst.BaseExpression) -> bool:
+        """``super().__call__(...)`` / ``type.__call__(cls, ...)`` or a local bound to one."""
+        if isinstance(value, cst.Name):
+            return value.value in self.created
+        return (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "__call__"
+        )
+
+
+class _Function:
+    """A function being walked: module globals it binds, what it caches and what it returns."""
+
+    __slots__ = (
+        "alias_ok",
+        "cached",
+        "global_calls",
+        "globals",
+        "local_calls",
+        "locals",
+        "method",
+        "node",
+        "qualname",
+        "returned_calls",
+        "returned_globals",
+        "returned_names",
+        "track_locals",
+    )
+
+    def __init__(
+        self,
+        node: cst.FunctionDef,
+        qualname: str,
+        cached: str | None,
+        alias_ok: bool,
+        method: _Method | None,
+    ) -> None:
+        self.node = node
+        self.qualname = qualname
+        self.cached = cached  # the functools cache decorator of a zero-argument function
+        self.alias_ok = alias_ok  # a zero-argument module-level function: may be a getter
+        self.method = method
+        self.globals: set[str] = set()
+        self.global_calls: dict[str, str] = {}
+        self.locals: set[str] = set()
+        self.local_calls: dict[str, str] = {}
+        self.returned_globals: set[str] = set()
+        self.returned_calls: list[str] = []
+        self.returned_names: list[str] = []
+        self.track_locals = alias_ok or cached is not None
+
+
 class FactCollector:
     """Runs in the engine's single walk beside the rules; builds the file's ModuleFacts."""
 
@@ -231,6 +380,9 @@ class FactCollector:
         self.variables: list[str] = []
         self.all_names: tuple[str, ...] | None = None
         self._class_stack: list[tuple[cst.ClassDef, list[FunctionFacts], list[bool]]] = []
+        self.shared: list[SharedInstanceFacts] = []
+        self._singletons: list[_Singleton] = []  # beside ``_class_stack``
+        self._functions: list[_Function] = []  # every function being walked, innermost last
 
     # -- definitions -------------------------------------------------------------------------
     def _function(self, node: cst.FunctionDef, in_class: bool) -> FunctionFacts:
@@ -257,24 +409,40 @@ class FactCollector:
         return None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts: FunctionFacts | None = None
+        method: _Method | None = None
         if self.context.at_module_level():
-            self.functions.append(self._function(node, in_class=False))
-            return
-        owner = self._direct_class()
-        if owner is not None:
-            owner[1].append(self._function(node, in_class=True))
+            facts = self._function(node, in_class=False)
+            self.functions.append(facts)
+        else:
+            owner = self._direct_class()
+            if owner is not None:
+                facts = self._function(node, in_class=True)
+                owner[1].append(facts)
+                method = _Method(node, facts, self._singletons[-1])
+        self._begin_function(node, facts, method)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if self.context.at_module_level():
             self._class_stack.append((node, [], [False]))
+            self._singletons.append(_Singleton(node.name.value))
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         if not self._class_stack or self._class_stack[-1][0] is not node:
             return
         _, methods, mutable = self._class_stack.pop()
+        singleton = self._singletons.pop()
         bases = tuple(
             self.context.imports.qualified_name(arg.value) or dotted_name(arg.value) or ""
             for arg in node.bases
+        )
+        metaclass = next(
+            (
+                self.context.imports.qualified_name(arg.value) or dotted_name(arg.value)
+                for arg in node.keywords
+                if arg.keyword is not None and arg.keyword.value == "metaclass"
+            ),
+            None,
         )
         self.classes.append(
             ClassFacts(
@@ -284,6 +452,10 @@ class FactCollector:
                 line=0,
                 has_mutable_state=mutable[0],
                 decorators=_decorator_names(node, self.context),
+                singleton_reason=singleton.reason,
+                init_per_call=singleton.init_per_call,
+                metaclass=metaclass,
+                call_cache=singleton.call_cache,
             )
         )
 
@@ -292,15 +464,23 @@ class FactCollector:
         if self.context.at_module_level():
             for target in node.targets:
                 self._variable(target.target, node.value)
+            if len(node.targets) == 1:
+                self._module_instance(node.targets[0].target, node.value)
         else:
             for target in node.targets:
                 self._maybe_state(target.target)
+            if self._functions:
+                self._bind_in_function([t.target for t in node.targets], node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self.context.at_module_level():
             self._variable(node.target, node.value)
+            if node.value is not None:
+                self._module_instance(node.target, node.value)
         elif node.value is not None:
             self._maybe_state(node.target)
+            if self._functions:
+                self._bind_in_function([node.target], node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not self.context.at_module_level():
@@ -351,6 +531,152 @@ class FactCollector:
         ):
             self._class_stack[-1][2][0] = True
 
+    # -- process-wide instances: module-level, lazy globals, cached and aliased getters ------------
+    def _module_instance(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, cst.Call):
+            callee = dotted_name(value.func)
+            if callee is not None and not target.value.startswith("__"):
+                self.shared.append(SharedInstanceFacts("module", callee, target.value))
+
+    def _begin_function(
+        self, node: cst.FunctionDef, facts: FunctionFacts | None, method: _Method | None
+    ) -> None:
+        at_module_level = self.context.at_module_level()
+        name = node.name.value
+        qualname = name if at_module_level else f"{self.context.scope_name()}.{name}"
+        cached = None
+        if facts is not None and not facts.params:
+            cached = next((d for d in facts.decorators if d in _CACHE_DECORATORS), None)
+        alias_ok = at_module_level and facts is not None and not facts.params
+        self._functions.append(_Function(node, qualname, cached, alias_ok, method))
+
+    def _current_function(self) -> _Function | None:
+        """The function whose own body (not a nested def or class) is being walked."""
+        if not self._functions:
+            return None
+        function = self._functions[-1]
+        scopes = self.context.scopes
+        return function if scopes and scopes[-1][1] is function.node else None
+
+    def _bind_in_function(
+        self, targets: list[cst.BaseExpression], value: cst.BaseExpression
+    ) -> None:
+        function = self._current_function()
+        if function is None:
+            return
+        if not function.globals and not function.track_locals and function.method is None:
+            return  # nothing to learn from this function's assignments
+        callee = _created_by(value)
+        for target in targets:
+            if isinstance(target, cst.Name):
+                name = target.value
+                if name in function.globals:
+                    if callee is not None:
+                        function.global_calls.setdefault(name, callee)
+                elif function.track_locals:
+                    function.locals.add(name)
+                    if callee is not None:
+                        function.local_calls[name] = callee
+                    else:
+                        function.local_calls.pop(name, None)
+            if function.method is not None:
+                self._singleton_store(function.method, target, value)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        function = self._current_function()
+        if function is not None:
+            function.globals.update(item.name.value for item in node.names)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        function = self._current_function() if self._functions else None
+        target = node.target
+        if function is not None and isinstance(target, cst.Name):
+            callee = _created_by(node.value)
+            if target.value in function.globals and callee is not None:
+                function.global_calls.setdefault(target.value, callee)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        function = self._current_function() if value is not None else None
+        if function is None or value is None:
+            return
+        first = value.left if isinstance(value, cst.BooleanOperation) else value
+        name = first.value if isinstance(first, cst.Name) else None
+        if name is not None and name in function.globals:
+            function.returned_globals.add(name)
+        elif function.cached is not None:
+            callee = _created_by(value) or (function.local_calls.get(name) if name else None)
+            if callee is not None:
+                function.returned_calls.append(callee)
+        elif function.alias_ok:
+            dotted = dotted_name(value)
+            if (
+                dotted is not None
+                and dotted not in _CONSTANT_NAMES
+                and dotted.split(".", 1)[0] not in function.locals
+            ):
+                function.returned_names.append(dotted)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._functions or self._functions[-1].node is not node:
+            return
+        function = self._functions.pop()
+        qualname = function.qualname
+        for name, callee in function.global_calls.items():
+            returned = name in function.returned_globals
+            self.shared.append(SharedInstanceFacts("global", callee, name, qualname, returned))
+        for callee in dict.fromkeys(function.returned_calls):
+            cache = function.cached or ""
+            self.shared.append(SharedInstanceFacts("cached", callee, cache, qualname, True))
+        if function.alias_ok:
+            elsewhere = sorted(function.returned_globals - function.global_calls.keys())
+            for dotted in dict.fromkeys([*elsewhere, *function.returned_names]):
+                self.shared.append(SharedInstanceFacts("alias", dotted, "", qualname, True))
+
+    # -- singleton shapes of a module-level class (ISO101 / ISO102 / ISO104) ---------------------
+    def _singleton_store(
+        self, method: _Method, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
+        owner = method.owner
+        if isinstance(target, cst.Name):
+            if method.is_instance(value):
+                method.instances.add(target.value)
+            if method.name == "__call__" and method.is_created(value):
+                method.created.add(target.value)
+            return
+        if isinstance(target, cst.Attribute) and target.attr.value == "__dict__":
+            shared = self._borg_source(method, value)
+            if shared is not None and owner.reason is None:
+                owner.reason = (
+                    f"all its instances share one `__dict__` (`{shared}`, set in `{method.name}`)"
+                )
+                owner.init_per_call = True
+            return
+        if (
+            method.name == "__call__"
+            and owner.call_cache is None
+            and method.is_created(value)
+            and not _rooted_in(target, method.created)
+        ):
+            owner.call_cache = " ".join(self.context.code_for(target).split())
+        if owner.reason is None and method.is_instance(value):
+            attribute = method.class_attribute(target)
+            if attribute is not None:
+                owner.reason = f"caches its own instance in `{attribute}` in `{method.name}`"
+                owner.init_per_call = method.name == "__new__"
+
+    def _borg_source(self, method: _Method, value: cst.BaseExpression) -> str | None:
+        """Source of a class attribute or module-level name installed as an instance ``__dict__``."""
+        if isinstance(value, cst.Name):
+            return value.value if value.value in self.variables else None
+        if not isinstance(value, cst.Attribute) or value.attr.value == "__dict__":
+            return None
+        owner = value.value
+        is_self = isinstance(owner, cst.Name) and owner.value == method.self_name
+        if is_self or method.is_class_ref(owner):
+            return " ".join(self.context.code_for(value).split())
+        return None
+
     # -- imports inside functions bind names too (module-level ones come from the pre-pass) -----
     def visit_Import(self, node: cst.Import) -> None:
         if not self.context.at_module_level():
@@ -374,4 +700,5 @@ class FactCollector:
             imports=tuple(table.bindings.values()),
             star_imports=tuple(table.star_modules),
             all_names=self.all_names,
+            shared_instances=tuple(self.shared),
         )

@@ -268,19 +268,21 @@ class NonCanonicalImport(Rule):
         new_groups: Sequence[str],
         groups: dict[str, list[cst.ImportAlias]],
     ) -> str:
-        """The statement without the moved names, then one import per new canonical module."""
+        """One import per new canonical module, then the statement without the moved names (last,
+        so a trailing comment on the line, such as a suppression, stays with what it was about)."""
         assert not isinstance(node.names, cst.ImportStar)
         indent = block_indent(self.context)
         parts: list[str] = []
+        for canonical in new_groups:
+            pairs = [(alias_name(a) or "", alias_asname(a)) for a in groups[canonical]]
+            parts.append(render_import_from(canonical, pairs))
         if remaining:
             names = list(remaining)
             names[-1] = names[-1].with_changes(comma=node.names[-1].comma)
             kept = without_semicolon(node.with_changes(names=names))
             parts.append(reindent(self.context.code_for(kept), indent))
-        for canonical in new_groups:
-            pairs = [(alias_name(a) or "", alias_asname(a)) for a in groups[canonical]]
-            parts.append(render_import_from(canonical, pairs))
+        newline = self.context.module.default_newline
         separator = (
-            "; " if isinstance(self.context.parent, cst.SimpleStatementSuite) else "\n" + indent
+            "; " if isinstance(self.context.parent, cst.SimpleStatementSuite) else newline + indent
         )
         return separator.join(parts)

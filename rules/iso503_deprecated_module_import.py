@@ -21,6 +21,7 @@ from rules._ssot import (
     alias_name,
     block_indent,
     deprecated_match,
+    has_comment,
     is_within,
     module_expression,
     reindent,
@@ -222,7 +223,7 @@ class DeprecatedModuleImport(Rule):
                 continue
             entry, _, mapped = match
             local = alias_asname(alias) or name
-            if len(node.names) == 1 and mapped:
+            if len(node.names) == 1 and mapped and not has_comment(self.context, node):
                 target: cst.CSTNode = node
                 fix_text, blocker = f"import {mapped} as {local}", ""
             else:

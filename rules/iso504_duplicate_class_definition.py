@@ -33,7 +33,8 @@ class DuplicateClassDefinition(Rule):
     """
     ## What it does
     Finds a class name defined at module level in two or more non-test modules of the same
-    top-level package, and reports every definition but the first (by path), naming the
+    top-level package, and reports every definition but the first (by path; the configured
+    canonical definition, when there is one, counts as the first), naming the
     others. Classes nested in functions or classes, classes under `if TYPE_CHECKING:` and
     `Protocol` classes are not counted. Off by default: enable it with `select = ["ISO504"]`.
 
@@ -192,12 +193,23 @@ class DuplicateClassDefinition(Rule):
             defined.setdefault((package, name), set()).add(path)
         for package, name, path in _unlinted_definitions(index, linted):
             defined.setdefault((package, name), set()).add(path)
+        canonical = dict(index.settings.ssot.canonical)
         for (package, name, path), candidate in sorted(sites.items()):
-            paths = sorted(defined[(package, name)])
+            paths = sorted(
+                defined[(package, name)],
+                key=lambda p: (not _is_canonical(index, canonical, name, p), p),
+            )
             if path == paths[0]:
-                continue
+                continue  # the first by path, or the configured canonical definition
             others = ", ".join(f"`{p}`" for p in paths if p != path)
             yield ProjectFinding(candidate, cls.message.format(cls=name, others=others))
+
+
+def _is_canonical(index: ProjectIndex, canonical: dict[str, str], name: str, path: str) -> bool:
+    """Is ``path`` the canonical module configured for class ``name`` (ISO5 ssot config)?"""
+    module = canonical.get(name)
+    facts = index.module(module) if module else None
+    return facts is not None and facts.path == path
 
 
 def _unlinted_definitions(index: ProjectIndex, linted: set[str]) -> Iterable[tuple[str, str, str]]:
