@@ -151,7 +151,7 @@ def test_fix_rewrites_imports_and_keeps_everything_else(project: Path) -> None:
     assert all(d["fix"] is None for d in remaining)
     messages = {(d["path"], d["line"]): str(d["message"]) for d in remaining}
     assert "does not define `LEGACY_TIMEOUT`" in messages[("app/agents/scheduler.py", 30)]
-    assert "does not define `LEGACY_TIMEOUT`" in messages[("app/routes.py", 6)]
+    assert "does not define `LEGACY_TIMEOUT`" in messages[("app/routes.py", 7)]
     assert "no replacement configured" in messages[("app/ws/reconnect.py", 5)]
 
     after = _snapshot(project)
