@@ -167,10 +167,9 @@ def test_fix_rewrites_imports_and_keeps_everything_else(project: Path) -> None:
         "from app.agents.user_execution_engine import ExecutionEngine"
         "  # TODO(MIG-12): per-user engine  # expect: ISO502, ISO503"
     )
-    assert routes[5] == "from app.agents.execution_engine import LEGACY_TIMEOUT"
-    assert routes[6].startswith(
-        "from app.agents.user_execution_engine import ExecutionEngine as Engine  #"
-    )
+    # The moved name comes first; the kept import stays last, with the line's trailing comment.
+    assert routes[5] == "from app.agents.user_execution_engine import ExecutionEngine as Engine"
+    assert routes[6].startswith("from app.agents.execution_engine import LEGACY_TIMEOUT  #")
     jobs = after["app/jobs.py"].decode("utf-8").splitlines()
     assert jobs[6] == "from app.agents.user_execution_engine import describe, ExecutionEngine"
     assert jobs[8] == "# The engine class still comes through the package re-export."
