@@ -46,41 +46,65 @@ def _relpath(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _gitignore(directory: Path) -> Globs | None:
-    ignore_file = directory / ".gitignore"
+def _gitignore(directory: str) -> Globs | None:
     try:
-        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
     except OSError:
         return None
     return Globs(lines)
 
 
 class _Ignores:
-    """The .gitignore files met on the way down, each matching paths relative to its directory."""
+    """The .gitignore files that apply, each matching paths relative to its own directory."""
 
     def __init__(self, root: Path, extend_exclude: Sequence[str]) -> None:
-        self.root = root
+        self.root = str(root)
         self.exclude = Globs(extend_exclude)
-        self.gitignores: dict[Path, Globs | None] = {}
+        self.gitignores: dict[str, Globs | None] = {}
+        self.chains: dict[str, tuple[tuple[str, Globs], ...]] = {}
 
-    def _spec_for(self, directory: Path) -> Globs | None:
+    def _spec_for(self, directory: str) -> Globs | None:
         if directory not in self.gitignores:
             self.gitignores[directory] = _gitignore(directory)
         return self.gitignores[directory]
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        rel = _relpath(path, self.root)
+    def _chain(self, directory: str) -> tuple[tuple[str, Globs], ...]:
+        """(directory, spec) of every .gitignore from ``directory`` up to the project root or
+        the enclosing repository's top, nearest first."""
+        cached = self.chains.get(directory)
+        if cached is None:
+            chain: list[tuple[str, Globs]] = []
+            current = directory
+            while True:
+                spec = self._spec_for(current)
+                if spec is not None:
+                    chain.append((current, spec))
+                parent = os.path.dirname(current)
+                if current == self.root or os.path.exists(os.path.join(current, ".git")):
+                    break
+                if parent == current:
+                    break
+                current = parent
+            cached = tuple(chain)
+            self.chains[directory] = cached
+        return cached
+
+    def excluded(self, directory: str, name: str, is_dir: bool) -> bool:
+        path = os.path.join(directory, name)
         suffix = "/" if is_dir else ""
-        if not rel.startswith("..") and self.exclude.match(rel + suffix):
-            return True
-        for directory in (path.parent, *path.parent.parents):
-            spec = self._spec_for(directory)
-            if spec is not None:
-                inner = _relpath(path, directory) + suffix
-                if spec.match(inner):
-                    return True
-            if directory == self.root or (directory / ".git").exists():
-                break
+        if path.startswith(self.root + os.sep):
+            rel = path[len(self.root) + 1 :].replace(os.sep, "/")
+            if self.exclude.match(rel + suffix):
+                return True
+        for base, spec in self._chain(directory):
+            inner = (
+                path[len(base) + 1 :].replace(os.sep, "/")
+                if path.startswith(base + os.sep)
+                else name
+            )
+            if spec.match(inner + suffix):
+                return True
         return False
 
 
@@ -93,8 +117,10 @@ def discover(paths: Sequence[Path], root: Path, extend_exclude: Sequence[str]) -
             raise UsageError(f"path '{given}' does not exist")
         absolute = Path(os.path.abspath(given))
         if absolute.is_dir():
-            for item in _walk(absolute, ignores):
-                found.setdefault(_relpath(item, root), SourceFile(item, _relpath(item, root)))
+            for item in _walk(str(absolute), ignores):
+                path = Path(item)
+                rel = _relpath(path, root)
+                found.setdefault(rel, SourceFile(path, rel))
         else:
             rel = _relpath(absolute, root)
             if rel.startswith("..") or not ignores.exclude.match(rel):
@@ -102,23 +128,41 @@ def discover(paths: Sequence[Path], root: Path, extend_exclude: Sequence[str]) -
     return [found[key] for key in sorted(found)]
 
 
-def _walk(top: Path, ignores: _Ignores) -> list[Path]:
-    out: list[Path] = []
+def select(
+    paths: Sequence[Path], root: Path, project: Sequence[SourceFile], extend_exclude: Sequence[str]
+) -> list[SourceFile]:
+    """The files of ``paths``, taken from an already discovered project where possible."""
+    wanted: dict[str, SourceFile] = {}
+    elsewhere: list[Path] = []
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            raise UsageError(f"path '{given}' does not exist")
+        absolute = Path(os.path.abspath(given))
+        rel = _relpath(absolute, root)
+        if not absolute.is_dir() or rel.startswith(".."):
+            elsewhere.append(given)
+        elif rel == ".":
+            wanted.update((f.relpath, f) for f in project)
+        else:
+            prefix = rel + "/"
+            wanted.update((f.relpath, f) for f in project if f.relpath.startswith(prefix))
+    for file in discover(elsewhere, root, extend_exclude):
+        wanted.setdefault(file.relpath, file)
+    return [wanted[key] for key in sorted(wanted)]
+
+
+def _walk(top: str, ignores: _Ignores) -> list[str]:
+    out: list[str] = []
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        directory = Path(dirpath)
         kept = []
         for name in sorted(dirnames):
-            sub = directory / name
             if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
                 continue
-            if ignores.excluded(sub, is_dir=True):
+            if ignores.excluded(dirpath, name, is_dir=True):
                 continue
             kept.append(name)
         dirnames[:] = kept
         for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            item = directory / name
-            if not ignores.excluded(item, is_dir=False):
-                out.append(item)
+            if name.endswith(".py") and not ignores.excluded(dirpath, name, is_dir=False):
+                out.append(os.path.join(dirpath, name))
     return out

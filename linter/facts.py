@@ -566,7 +566,7 @@ class FactCollector:
             return
         if not function.globals and not function.track_locals and function.method is None:
             return  # nothing to learn from this function's assignments
-        callee = _created_by(value)
+        callee = _created_by(value) if function.globals or function.track_locals else None
         for target in targets:
             if isinstance(target, cst.Name):
                 name = target.value
@@ -638,6 +638,13 @@ class FactCollector:
         self, method: _Method, target: cst.BaseExpression, value: cst.BaseExpression
     ) -> None:
         owner = method.owner
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == method.self_name
+            and target.attr.value != "__dict__"
+        ):
+            return  # ``self.x = ...``: instance state, the common case
         if isinstance(target, cst.Name):
             if method.is_instance(value):
                 method.instances.add(target.value)

@@ -9,7 +9,7 @@ from pathlib import Path
 from linter.cache import CACHE_DIR_NAME, Cache
 from linter.check import CheckRequest
 from linter.config import LoadedConfig, load_config
-from linter.discovery import SourceFile, discover
+from linter.discovery import SourceFile, discover, select
 from linter.errors import UsageError
 from linter.rule import Rule
 from linter.runner import relative_posix
@@ -90,7 +90,13 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         settings.extend_select + cli_extend,
         settings.ignore + cli_ignore,
     )
-    files = discover(targets, loaded.root, settings.extend_exclude) if targets else []
+    project: list[SourceFile] | None = None
+    if loaded.path is not None:
+        # The project index always sees the whole project (cached), whatever paths are linted.
+        project = discover([loaded.root], loaded.root, settings.extend_exclude)
+        files = select(targets, loaded.root, project, settings.extend_exclude) if targets else []
+    else:
+        files = discover(targets, loaded.root, settings.extend_exclude) if targets else []
     overrides: tuple[tuple[str, bytes], ...] = ()
     if stdin:
         assert options.stdin_filename is not None
@@ -99,11 +105,9 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         files = [f for f in files if f.relpath != relpath]
         files.append(SourceFile(loaded.root / relpath, relpath))
     context: tuple[SourceFile, ...] = ()
-    if loaded.path is not None:
-        # The project index always sees the whole project (cached), whatever paths are linted.
+    if project is not None:
         linted = {f.relpath for f in files}
-        everything = discover([loaded.root], loaded.root, settings.extend_exclude)
-        context = tuple(f for f in everything if f.relpath not in linted)
+        context = tuple(f for f in project if f.relpath not in linted)
     cache = None
     if options.use_cache:
         directory = options.cache_dir or configured_cache_dir(loaded)
