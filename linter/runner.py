@@ -44,10 +44,13 @@ class LintOptions:
     settings: Settings
     rules: tuple[type[Rule], ...]
     integration_tests: Globs
+    collect_facts: bool = True  # False only to measure what the project index costs
 
     @classmethod
-    def create(cls, settings: Settings, rules: Iterable[type[Rule]]) -> LintOptions:
-        return cls(settings, tuple(rules), Globs(settings.integration_tests))
+    def create(
+        cls, settings: Settings, rules: Iterable[type[Rule]], collect_facts: bool = True
+    ) -> LintOptions:
+        return cls(settings, tuple(rules), Globs(settings.integration_tests), collect_facts)
 
 
 def file_info(relpath: str, options: LintOptions) -> FileInfo:
@@ -145,7 +148,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     _collect_imports(parsed.module, imports)
     context = RuleContext(info, parsed.module, options.settings, imports)
     collector = FactCollector(context)
-    visitors: list[Visitor] = [collector]
+    visitors: list[Visitor] = [collector] if options.collect_facts else []
     visitors.extend(rule_class(context) for rule_class in options.rules)
     errors = walker.walk(context, visitors)
     diagnostics: list[Diagnostic] = []
@@ -197,7 +200,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         diagnostics=tuple(diagnostics),
         errors=tuple(errors),
         candidates=tuple(candidates),
-        facts=collector.facts(),
+        facts=collector.facts() if options.collect_facts else None,
         suppressions=find_suppressions(parsed.text),
     )
 

@@ -115,7 +115,9 @@ def main() -> None:
         root = Path(tmp) / "tree"
         files = copy_tree(Path(args.tree), root)
         lines = sum(p.read_bytes().count(b"\n") for p in files)
-        print(f"tree: {args.tree} ({len(files)} files, {lines:,} lines), jobs={jobs}, runs={args.runs}")
+        print(
+            f"tree: {args.tree} ({len(files)} files, {lines:,} lines), jobs={jobs}, runs={args.runs}"
+        )
 
         floor = median(args.runs, lambda: libcst_floor(files, args.jobs))
 
@@ -124,7 +126,9 @@ def main() -> None:
             return run(isolint("check", "-q", "--jobs", jobs, "."), root)[0]
 
         cold_time = median(args.runs, cold)
-        warm_time = median(args.runs, lambda: run(isolint("check", "-q", "--jobs", jobs, "."), root)[0])
+        warm_time = median(
+            args.runs, lambda: run(isolint("check", "-q", "--jobs", jobs, "."), root)[0]
+        )
 
         five = files[:: max(1, len(files) // 5)][:5]
         rel5 = [str(p.relative_to(root)) for p in five]
@@ -141,7 +145,8 @@ def main() -> None:
             shutil.copy(path, alone / rel)
         (alone / "pyproject.toml").write_text("[tool.isolint]\n")
         alone_time = median(
-            args.runs, lambda: run(isolint("check", "-q", "--no-cache", "--jobs", jobs, *rel5), alone)[0]
+            args.runs,
+            lambda: run(isolint("check", "-q", "--no-cache", "--jobs", jobs, *rel5), alone)[0],
         )
 
         rows = [
@@ -161,7 +166,9 @@ def main() -> None:
         print(f"{'':34}{'seconds':>10}{'x floor':>10}")
         for name, seconds, ratio in rows:
             print(f"{name:34}{seconds:10.2f}{ratio:10.2f}")
-        print(f"warm / cold: {warm_time / cold_time:.3f}   5 files in tree / alone: {five_time / alone_time:.2f}")
+        print(
+            f"warm / cold: {warm_time / cold_time:.3f}   5 files in tree / alone: {five_time / alone_time:.2f}"
+        )
 
         if args.scaling:
             scaling(Path(args.tree), Path(tmp), args.runs, jobs)
@@ -182,13 +189,17 @@ def scaling(tree: Path, tmp: Path, runs: int, jobs: str) -> None:
             elapsed, stderr = run(
                 [sys.executable, "-c", _PARENT_RSS, "check", "-q", "--jobs", jobs, "."], root
             )
-            rss = int(next(line.split()[1] for line in stderr.splitlines() if line.startswith("MAXRSS")))
+            rss = int(
+                next(line.split()[1] for line in stderr.splitlines() if line.startswith("MAXRSS"))
+            )
             return elapsed, rss
 
         measured = [cold_rss() for _ in range(runs)]
         seconds = statistics.median(m[0] for m in measured)
         rss = statistics.median(m[1] for m in measured)
-        print(f"{copies:>7}{count:>8}{seconds:10.2f}{1000 * seconds / count:10.2f}{rss / 1024:11.1f}")
+        print(
+            f"{copies:>7}{count:>8}{seconds:10.2f}{1000 * seconds / count:10.2f}{rss / 1024:11.1f}"
+        )
 
 
 if __name__ == "__main__":

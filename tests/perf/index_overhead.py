@@ -1,0 +1,53 @@
+"""What the project index costs: the per-file pass of the foundation rules (ISO1/ISO2) without
+fact collection, against the full run (facts, every rule, candidates, merged index, global
+phase). Not part of the test suite. Usage: ``python tests/perf/index_overhead.py [TREE]``
+(default: the standard library; at least 1,000 files). In-process, one job, median of 3."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+from linter.check import CheckRequest, global_phase
+from linter.config import Settings
+from linter.discovery import SourceFile
+from linter.runner import LintOptions, lint_many
+from linter.selection import select_rules
+from rules import load_rules
+
+
+def main() -> None:
+    tree = Path(sys.argv[1] if len(sys.argv) > 1 else sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in tree.rglob("*.py") if "site-packages" not in p.parts and p.is_file())
+    items = [(str(p.relative_to(tree)), p.read_bytes()) for p in files]
+    all_rules = load_rules()
+    foundation = tuple(r for r in all_rules if r.code[:4] in ("ISO1", "ISO2") and r.code != "ISO106")
+    everything = select_rules(all_rules, None, (), ())
+    settings = Settings()
+
+    def foundation_run() -> float:
+        start = time.perf_counter()
+        lint_many(items, LintOptions.create(settings, foundation, collect_facts=False))
+        return time.perf_counter() - start
+
+    def indexed_run() -> float:
+        start = time.perf_counter()
+        results = lint_many(items, LintOptions.create(settings, everything))
+        request = CheckRequest(
+            tree, settings, everything, tuple(SourceFile(tree / r, r) for r, _ in items)
+        )
+        global_phase(results, request)
+        return time.perf_counter() - start
+
+    base = statistics.median(foundation_run() for _ in range(3))
+    full = statistics.median(indexed_run() for _ in range(3))
+    print(f"{len(items)} files; foundation (ISO1/ISO2, no index) {base:.2f}s; ")
+    print(f"with the index and every rule {full:.2f}s; overhead {100 * (full / base - 1):.0f}%")
+
+
+if __name__ == "__main__":
+    sys.setrecursionlimit(20000)
+    main()
