@@ -92,7 +92,9 @@ def _try_repo(root: Path, tmp_path: Path, *files: str) -> subprocess.CompletedPr
         timeout=600,
     )
     if "An error has occurred" in result.stdout + result.stderr:
-        pytest.skip(f"pre-commit could not build the hook environment offline: {result.stdout[-400:]}")
+        pytest.skip(
+            f"pre-commit could not build the hook environment offline: {result.stdout[-400:]}"
+        )
     return result
 
 

@@ -1,0 +1,424 @@
+"""Shared by the ISO6 rules: request-scoped data, writes into state, and process-wide objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from linter.api import (
+    ClassRef,
+    FunctionRef,
+    ImportTable,
+    ModuleFacts,
+    ProjectIndex,
+    RuleContext,
+    VariableRef,
+    dotted_name,
+)
+from rules._containers import target_elements
+
+# Methods that put a value (or a key) into a list, dict, set or deque.
+INSERTING_METHODS = frozenset(
+    {
+        "__setitem__",
+        "add",
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "setdefault",
+        "update",
+    }
+)
+# Methods that reach into a container on the way to the one being written:
+# ``X.setdefault(k, []).append(v)`` and ``X.get(k).append(v)`` write into ``X``.
+_ACCESS_METHODS = frozenset({"setdefault", "get", "__getitem__"})
+# Constructors of objects whose attributes are per thread or per context, never shared.
+LOCAL_STATE_FACTORIES = frozenset(
+    {
+        "threading.local",
+        "_thread._local",
+        "contextvars.ContextVar",
+        "werkzeug.local.Local",
+        "asgiref.local.Local",
+    }
+)
+
+
+def code(node: cst.CSTNode) -> str:
+    """Source of ``node`` on one line (for messages)."""
+    return " ".join(cst.Module(body=()).code_for_node(node).split())
+
+
+# --- writes into state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write a statement or call makes: ``written`` is the expression written into
+    (``self.user``, ``self._by_user[...]``, ``_sessions``), ``data`` the values stored."""
+
+    written: cst.BaseExpression
+    data: tuple[cst.BaseExpression, ...]
+    keyed: bool  # keys met on the way to the container are stored data too (not for ``+=``)
+
+
+def writes(node: cst.CSTNode) -> Iterator[Write]:
+    """``X.a = v``, ``X[k] = v``, ``X.a += v`` and ``X.append(v)``-style insertions."""
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            for element in target_elements(target.target):
+                if isinstance(element, (cst.Attribute, cst.Subscript)):
+                    yield Write(element, (node.value,), True)
+    elif isinstance(node, cst.AnnAssign):
+        if node.value is not None and isinstance(node.target, (cst.Attribute, cst.Subscript)):
+            yield Write(node.target, (node.value,), True)
+    elif isinstance(node, cst.AugAssign):
+        if isinstance(node.target, (cst.Attribute, cst.Subscript)):
+            yield Write(node.target, (node.value,), False)
+    elif isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in INSERTING_METHODS:
+            yield Write(func.value, tuple(arg.value for arg in node.args), True)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """``written`` taken apart: ``nodes`` from the outermost expression down to the root
+    (``[self._by_user[k], self._by_user, self]``), ``keys`` the subscripts and access-method
+    arguments met on the way, ``reached`` whether a subscript or access call was crossed."""
+
+    nodes: tuple[cst.BaseExpression, ...]
+    keys: tuple[cst.BaseExpression, ...]
+    reached: bool
+
+    @property
+    def root(self) -> cst.BaseExpression:
+        return self.nodes[-1]
+
+    def calls(self) -> Iterator[cst.Call]:
+        return (node for node in self.nodes if isinstance(node, cst.Call))
+
+
+def chain(expr: cst.BaseExpression) -> Chain:
+    nodes = [expr]
+    keys: list[cst.BaseExpression] = []
+    reached = False
+    while True:
+        if isinstance(expr, cst.Subscript):
+            keys.extend(el.slice.value for el in expr.slice if isinstance(el.slice, cst.Index))
+            expr, reached = expr.value, True
+        elif isinstance(expr, cst.Attribute):
+            expr = expr.value
+        elif (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value in _ACCESS_METHODS
+        ):
+            keys.extend(arg.value for arg in expr.args)
+            expr, reached = expr.func.value, True
+        else:
+            break
+        nodes.append(expr)
+    return Chain(tuple(nodes), tuple(keys), reached)
+
+
+# --- request-scoped data -------------------------------------------------------------------------
+
+# Fields that hold punctuation, operators or whitespace: never a value.
+_SKIPPED_FIELDS = frozenset(
+    {"lpar", "rpar", "comma", "colon", "equal", "dot", "operator", "semicolon", "star", "lbracket"}
+    | {"rbracket", "lbrace", "rbrace", "whitespace", "header", "footer", "newline"}
+)
+_LEAVES = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+
+
+@functools.cache
+def _value_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    """The fields of a node type that can hold sub-expressions (``CSTNode.children`` is slow)."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(node_type)
+        if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+    )
+
+
+def _sub_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Child nodes in source order, without punctuation and whitespace."""
+    for name in _value_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            yield from (item for item in value if isinstance(item, cst.CSTNode))
+
+
+@dataclass(frozen=True)
+class Datum:
+    """A request-scoped value found in an expression: its source and where it comes from."""
+
+    text: str
+    origin: str | None = None  # "a `WebSocket`", "from `user_id`"; None when its name says it
+
+    def __str__(self) -> str:
+        return f"`{self.text}`" + (f" ({self.origin})" if self.origin else "")
+
+
+def _annotation_names(annotation: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """Every Name/Attribute chain in an annotation, string annotations parsed."""
+    stack: list[cst.CSTNode] = [annotation]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None:
+            yield node
+        elif isinstance(node, cst.SimpleString):
+            text = node.evaluated_value
+            if isinstance(text, str):
+                try:
+                    stack.append(cst.parse_expression(text))
+                except (cst.ParserSyntaxError, ValueError):
+                    continue
+        else:
+            stack.extend(node.children)
+
+
+class RequestScope:
+    """Which names hold request-scoped data in the functions being walked.
+
+    A name is request-scoped if it is in ``request-scoped-names``, if it is a parameter annotated
+    with a type in ``request-scoped-types``, or if it is a local bound to an expression that
+    uses request-scoped data (``key = f"{user_id}:{thread_id}"``). Locals are resolved lazily,
+    when a write stores them: binding one costs a dict entry.
+    """
+
+    def __init__(self, context: RuleContext) -> None:
+        self.names = frozenset(context.settings.request_scoped_names)
+        self.types = tuple(context.settings.request_scoped_types)
+        self.imports: ImportTable = context.imports
+        # per function: name -> why it is request-scoped (a typed parameter), or its value
+        self.frames: list[tuple[cst.FunctionDef, dict[str, str | cst.BaseExpression]]] = []
+
+    def push(self, node: cst.FunctionDef) -> None:
+        frame: dict[str, str | cst.BaseExpression] = {}
+        if self.types:
+            params = node.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                if param.annotation is not None:
+                    matched = self.scoped_type(param.annotation.annotation)
+                    if matched is not None:
+                        frame[param.name.value] = f"a `{matched}`"
+        self.frames.append((node, frame))
+
+    def pop(self, node: cst.FunctionDef) -> None:
+        if self.frames and self.frames[-1][0] is node:
+            self.frames.pop()
+
+    def scoped_type(self, annotation: cst.BaseExpression) -> str | None:
+        """The configured request-scoped type an annotation names, if any."""
+        for expr in _annotation_names(annotation):
+            written = dotted_name(expr) or ""
+            qualified = self.imports.qualified_name(expr) or written
+            for wanted in self.types:
+                if "." in wanted:
+                    if wanted in (qualified, written):
+                        return wanted
+                elif written.rsplit(".", 1)[-1] == wanted:
+                    return wanted
+        return None
+
+    def bind(self, node: cst.Assign | cst.AnnAssign) -> None:
+        """Remember what the innermost function's locals are bound to."""
+        if not self.frames or node.value is None:
+            return
+        frame = self.frames[-1][1]
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
+        for target in targets:
+            if isinstance(target, cst.Name) and target.value not in self.names:
+                frame[target.value] = node.value
+
+    def _lookup(
+        self, name: str, exclude: frozenset[str], seen: frozenset[str]
+    ) -> tuple[bool, str | None]:
+        """Is ``name`` request-scoped, and where from (None when its name says it)."""
+        for _, frame in reversed(self.frames):
+            entry = frame.get(name)
+            if entry is None:
+                continue
+            if isinstance(entry, str):
+                return True, entry
+            if name in seen:
+                return False, None
+            datum = self._find([entry], exclude, seen | {name})
+            return (True, f"from `{datum.text}`") if datum is not None else (False, None)
+        return name in self.names, None
+
+    def find(self, exprs: Sequence[cst.BaseExpression], exclude: frozenset[str]) -> Datum | None:
+        """The first request-scoped value used in ``exprs``; chains rooted in ``exclude``
+        (``self``, ``cls``: reads of the object's own state) do not count."""
+        return self._find(exprs, exclude, frozenset())
+
+    def _find(
+        self, exprs: Sequence[cst.BaseExpression], exclude: frozenset[str], seen: frozenset[str]
+    ) -> Datum | None:
+        stack: list[cst.CSTNode] = list(reversed(exprs))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                if node.value not in exclude:
+                    scoped, origin = self._lookup(node.value, exclude, seen)
+                    if scoped:
+                        return Datum(node.value, origin)
+                continue
+            if isinstance(node, cst.Attribute):
+                dotted = dotted_name(node)
+                if dotted is None:
+                    stack.append(node.value)
+                    continue
+                head = dotted.split(".", 1)[0]
+                if head in exclude:
+                    continue
+                scoped, origin = self._lookup(head, exclude, seen)
+                if scoped or node.attr.value in self.names:
+                    return Datum(dotted, origin)
+                continue
+            if isinstance(node, cst.Arg):
+                stack.append(node.value)
+                continue
+            if not isinstance(node, _LEAVES):
+                stack.extend(reversed(list(_sub_nodes(node))))
+        return None
+
+
+# --- process-wide objects (global phase) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Why an object is process-wide, in words (with the path that shows it)."""
+
+    reason: str
+    init_per_call: bool = False  # each construction re-runs ``__init__`` on the shared state
+
+
+class ProcessWide:
+    """Which project classes have process-wide instances, and which getters hand them out."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._instances: dict[str, Shared] | None = None
+
+    def _path(self, module: str) -> str:
+        facts = self.index.module(module)
+        return facts.path if facts is not None else module
+
+    def _resolve(self, module: str, dotted: str) -> object:
+        return self.index.resolve_dotted(module, dotted) or self.index.resolve_absolute(dotted)
+
+    def of_class(self, cls: ClassRef) -> Shared | None:
+        """Why the instances of ``cls`` are process-wide, or None."""
+        if cls.cls.singleton_reason is not None:
+            reason = f"it {cls.cls.singleton_reason}, {self._path(cls.module)}"
+            return Shared(reason, cls.cls.init_per_call)
+        lineage = [cls, *self.index.base_classes(cls)]
+        for base in lineage[1:]:
+            if base.cls.singleton_reason is not None:
+                reason = (
+                    f"it inherits from `{base.qualname}`, which {base.cls.singleton_reason}, "
+                    f"{self._path(base.module)}"
+                )
+                return Shared(reason, base.cls.init_per_call)
+        for owner in lineage:
+            if owner.cls.metaclass is None:
+                continue
+            meta = self._resolve(owner.module, owner.cls.metaclass)
+            if isinstance(meta, ClassRef) and meta.cls.call_cache is not None:
+                reason = (
+                    f"it uses the instance-caching metaclass `{meta.qualname}` "
+                    f"(`{meta.cls.call_cache}` in `__call__`, {self._path(meta.module)})"
+                )
+                return Shared(reason)
+        return self.instances().get(cls.qualname)
+
+    def instances(self) -> dict[str, Shared]:
+        """Class qualname -> why it has a process-wide instance (module, lazy global, cache)."""
+        if self._instances is None:
+            direct: dict[str, Shared] = {}
+            inherited: dict[str, Shared] = {}
+            for facts in self.index.modules.values():
+                if facts.is_test:
+                    continue
+                for shared in facts.shared_instances:
+                    if shared.kind == "alias":
+                        continue
+                    target = self._resolve(facts.module, shared.value)
+                    if not isinstance(target, ClassRef):
+                        continue
+                    where = _instance_reason(shared.kind, shared.name, shared.function)
+                    direct.setdefault(target.qualname, Shared(f"{where} in {facts.path}"))
+                    for base in self.index.base_classes(target):
+                        reason = f"{where} of its subclass `{target.cls.name}` in {facts.path}"
+                        inherited.setdefault(base.qualname, Shared(reason))
+            self._instances = {**inherited, **direct}
+        return self._instances
+
+    def provided_by(self, function: FunctionRef) -> tuple[ClassRef, str] | None:
+        """The class of the process-wide object a getter returns, and why it is shared."""
+        facts = self.index.module(function.module)
+        if facts is None or function.owner is not None:
+            return None
+        path = facts.path
+        for shared in facts.shared_instances:
+            if shared.function != function.function.name or not shared.returned:
+                continue
+            name = f"`{function.function.name}()`"
+            if shared.kind == "alias":
+                found = self._aliased(function.module, shared.value)
+                if found is not None:
+                    cls, variable, where = found
+                    return cls, f"{name} returns the module-level `{variable}`, {where}"
+                continue
+            target = self._resolve(function.module, shared.value)
+            if not isinstance(target, ClassRef):
+                continue
+            if shared.kind == "global":
+                reason = (
+                    f"{name} creates it once and keeps it in module global `{shared.name}`, {path}"
+                )
+            else:
+                reason = f"{name} takes no arguments and is cached with `@{shared.name}`, {path}"
+            return target, reason
+        return None
+
+    def _aliased(self, module: str, dotted: str) -> tuple[ClassRef, str, str] | None:
+        """What a getter's ``return name`` refers to: a module-level or global instance."""
+        variable = self._resolve(module, dotted)
+        if not isinstance(variable, VariableRef):
+            return None
+        owner: ModuleFacts | None = self.index.module(variable.module)
+        if owner is None:
+            return None
+        for shared in owner.shared_instances:
+            if shared.kind in ("module", "global") and shared.name == variable.name:
+                target = self._resolve(variable.module, shared.value)
+                if isinstance(target, ClassRef):
+                    return target, variable.name, owner.path
+        return None
+
+    def is_mutable(self, cls: ClassRef) -> bool:
+        """Do the methods of ``cls`` (or of a base) change its instances after construction?"""
+        return any(c.cls.has_mutable_state for c in (cls, *self.index.base_classes(cls)))
+
+
+def _instance_reason(kind: str, name: str, function: str | None) -> str:
+    if kind == "module":
+        return f"module-level instance `{name}`"
+    if kind == "global":
+        return f"kept in module global `{name}` by `{function}()`"
+    return f"returned by the `@{name}` provider `{function}()`"

@@ -1,0 +1,315 @@
+"""ISO602: request-scoped data written into a module-level container from a function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from linter.api import Example, Rule, RuleContext
+from rules._bleed import INSERTING_METHODS, RequestScope, chain, writes
+from rules._containers import is_mutable_container, target_elements
+
+
+@dataclass
+class _Frame:
+    """A function being walked: the names it binds locally and the ones it declares global."""
+
+    node: cst.FunctionDef
+    locals: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Site:
+    node: cst.CSTNode
+    container: str
+    datum: str
+    frames: tuple[_Frame, ...]  # enclosing functions, outermost first
+    scope: str
+
+
+def _bound_names(target: cst.BaseExpression) -> list[str]:
+    return [e.value for e in target_elements(target) if isinstance(e, cst.Name)]
+
+
+class RequestDataInModuleContainer(Rule):
+    """
+    ## What it does
+    Finds functions and methods that write request-scoped data into a module-level container
+    (a name bound at module level to a list, dict, set, `defaultdict`, `deque`... as in ISO201):
+    `_sessions[user_id] = session`, `_by_user.setdefault(user_id, []).append(ws)`,
+    `_active.add(user_id)`, `_queue.append(request)`. The data may be the stored value or the
+    key it is stored under.
+
+    Request-scoped data is a value whose name is in `request-scoped-names` (`user_id`,
+    `session.user_id`), a parameter annotated with a type in `request-scoped-types`, or a local
+    computed from one of those (`key = f"{user_id}:{thread_id}"`).
+
+    ## Why is this bad?
+    A module is imported once per process, so its containers are shared by every request the
+    process serves, whoever sent it. User A's request puts its session into `_sessions`; user B's
+    request, served by the same worker, looks a session up by a guessed or stale key, lists
+    `_sessions` for an admin page, or broadcasts to every websocket in `_by_user`, and gets A's
+    data. Entries also outlive the requests that made them (a leak), and concurrent requests
+    race on the container.
+
+    ## Known problems
+    Only containers bound in the same module are seen: a container imported from another module,
+    or reached through a local alias or a helper, is not. Counters keyed by user
+    (`_hits[user_id] += 1`) are left to ISO201. Request-scoped data is recognised by name and
+    annotation only. Test modules are not checked.
+
+    ## Options
+    `request-scoped-names`: names of request-scoped values (default: `user_id`, `user`,
+    `current_user`, `session`, `db_session`, `request`, `thread_id`, `run_id`, `websocket`,
+    `context`, `user_context`, `tenant_id`). A value matches by its own name or, for
+    `a.b.c`, by its root or last name.
+    `request-scoped-types`: types whose annotated parameters are request-scoped (default none),
+    e.g. `["WebSocket", "app.context.UserExecutionContext"]`; a plain name matches the last
+    component of the annotation, a dotted name the qualified one.
+    """
+
+    code: ClassVar[str] = "ISO602"
+    name: ClassVar[str] = "request-data-in-module-container"
+    summary: ClassVar[str] = "Request-scoped data written into a module-level container"
+    message: ClassVar[str] = (
+        "Request-scoped {data} is written into module-level container `{container}` in "
+        "`{function}()`: the module, and so the container, is shared by every request this "
+        "process serves, so another user's request can read it; keep it on a per-request "
+        "object or in a `ContextVar`"
+    )
+    bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        _sessions = {}
+
+        def register(user_id, session):
+            _sessions[user_id] = session
+        """,
+        """
+        from collections import defaultdict
+
+        _by_user = defaultdict(list)
+        _connections = {}
+
+        async def connect(user_id, websocket):
+            await websocket.accept()
+            _connections.setdefault(user_id, []).append(websocket)
+            _by_user[user_id].append(websocket)
+        """,
+        """
+        _active: set[str] = set()
+
+        class PresenceService:
+            def mark_online(self, current_user):
+                _active.add(current_user.id)
+        """,
+        Example(
+            code="""
+            from app.context import UserExecutionContext
+
+            _runs = []
+
+            def start(ctx: UserExecutionContext, prompt):
+                _runs.append((ctx, prompt))
+            """,
+            config=(("request-scoped-types", ["UserExecutionContext"]),),
+        ),
+    )
+    good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import threading
+        from contextvars import ContextVar
+
+        _current_user = ContextVar("current_user")
+        _local = threading.local()
+
+        def login(user):
+            _current_user.set(user)
+            _local.user = user
+        """,
+        """
+        import logging
+
+        _ALLOWED = {"admin", "staff"}
+        _hits = {}
+        logger = logging.getLogger(__name__)
+
+        def check(user_id, role):
+            logger.info("checking %s", user_id)
+            _hits["total"] = _hits.get("total", 0) + 1
+            return role in _ALLOWED and user_id in _hits
+        """,
+        """
+        _sessions = {}
+
+        def register(user_id, session):
+            _sessions = {}
+            _sessions[user_id] = session
+            return _sessions
+
+        def remember(cache, user_id):
+            cache[user_id] = True
+        """,
+        """
+        _HANDLERS = {}
+
+        def route(path):
+            def register(fn):
+                _HANDLERS[path] = fn
+                return fn
+            return register
+        """,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._scope = RequestScope(context)
+        self._containers: set[str] = set()  # module-level names bound to a mutable container
+        self._frames: list[_Frame] = []
+        self._sites: list[_Site] = []
+        self._covered: set[int] = set()
+
+    # -- module-level containers, function-local names ---------------------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        """Find the module-level containers first: most modules have none, and then the rest
+        of the walk has nothing to do."""
+        pending: list[cst.CSTNode] = list(node.body)
+        while pending:
+            statement = pending.pop()
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        self._container(small.targets[0].target, small.value)
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        self._container(small.target, small.value)
+            elif isinstance(statement, (cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.With)):
+                body = statement.body
+                if isinstance(body, cst.IndentedBlock):
+                    pending.extend(body.body)
+                if isinstance(statement, cst.If) and statement.orelse is not None:
+                    pending.append(statement.orelse)
+                if isinstance(statement, cst.Try):
+                    pending.extend(statement.handlers)
+                    if statement.orelse is not None:
+                        pending.append(statement.orelse)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._containers or self.context.at_module_level():
+            return
+        self._check(node)
+        for target in node.targets:
+            self._bind(target.target)
+        self._scope.bind(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if not self._containers or self.context.at_module_level():
+            return
+        self._check(node)
+        if node.value is not None:
+            self._bind(node.target)
+            self._scope.bind(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target)  # ``x += ...`` makes ``x`` local
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        if self._frames and self._direct(self._frames[-1]):
+            self._frames[-1].globals.update(item.name.value for item in node.names)
+
+    def _container(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Name)
+            and not target.value.startswith("__")
+            and is_mutable_container(value, self.context.imports)
+        ):
+            self._containers.add(target.value)
+
+    def _direct(self, frame: _Frame) -> bool:
+        scopes = self.context.scopes
+        return bool(scopes) and scopes[-1][1] is frame.node
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if self._frames and self._direct(self._frames[-1]):
+            self._frames[-1].locals.update(_bound_names(target))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scope.push(node)
+        params = node.params
+        frame = _Frame(node)
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            frame.locals.add(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                frame.locals.add(star.name.value)
+        self._frames.append(frame)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scope.pop(node)
+        if self._frames and self._frames[-1].node is node:
+            self._frames.pop()
+
+    # -- writes ------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (
+            self._containers
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in INSERTING_METHODS
+            and id(node) not in self._covered
+        ):
+            self._check(node)
+
+    def _check(self, node: cst.Assign | cst.AnnAssign | cst.Call) -> None:
+        if not self._frames or self.context.info.is_test:
+            return  # import time, or a test helper (tests serve no users)
+        if any(frame.node.name.value == "__init_subclass__" for frame in self._frames):
+            return
+        for write in writes(node):
+            parts = chain(write.written)
+            root = parts.root
+            if not isinstance(root, cst.Name):
+                continue
+            if not isinstance(node, cst.Call) and not parts.reached:
+                continue  # ``_state.user = user``: an attribute, not a container entry
+            if isinstance(node, cst.Call):
+                self._covered.update(id(call) for call in parts.calls())
+            datum = self._scope.find((*write.data, *parts.keys), frozenset())
+            if datum is None:
+                continue
+            self._sites.append(
+                _Site(node, root.value, str(datum), tuple(self._frames), self.context.scope_name())
+            )
+            return
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for site in self._sites:
+            if site.container in self._containers and _is_global(site):
+                self.report(
+                    site.node,
+                    scope=site.scope,
+                    data=site.datum,
+                    container=site.container,
+                    function=site.scope,
+                )
+
+
+def _is_global(site: _Site) -> bool:
+    """Does ``site.container`` name the module global in the function the write is in?"""
+    for frame in reversed(site.frames):
+        if site.container in frame.globals:
+            return True
+        if site.container in frame.locals:
+            return False
+    return True
