@@ -24,7 +24,7 @@ from linter.diagnostics import (
 
 UNUSED_SUPPRESSION = "ISO000"
 from linter.discovery import SourceFile
-from linter.facts import ModuleFacts
+from linter.facts import PackedFacts
 from linter.globs import Globs
 from linter.pool import WorkerPool
 from linter.progress import progress_bar
@@ -115,7 +115,7 @@ def global_phase(
 ) -> tuple[list[Diagnostic], list[str]]:
     """Merge facts into the index and let project rules decide their candidates."""
     rules = request.rules
-    facts = [r.facts for r in results if isinstance(r.facts, ModuleFacts)]
+    facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     index = ProjectIndex(facts, request.settings)
     warnings = [w for rule in rules for w in rule.check_configuration(index)]
     by_code: dict[str, list[Candidate]] = defaultdict(list)

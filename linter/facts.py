@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import libcst as cst
@@ -130,6 +131,29 @@ class ModuleFacts:
     star_imports: tuple[str, ...]
     all_names: tuple[str, ...] | None = None
     shared_instances: tuple[SharedInstanceFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackedFacts:
+    """ModuleFacts as they travel and sit in the cache: a small header read by every run, and the
+    full facts pickled, decoded only when the index needs this module (a warm run over a large
+    project touches few modules)."""
+
+    module: str
+    path: str
+    is_test: bool
+    shared_instances: tuple[SharedInstanceFacts, ...]
+    data: bytes
+
+    @classmethod
+    def pack(cls, facts: ModuleFacts) -> PackedFacts:
+        data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(facts.module, facts.path, facts.is_test, facts.shared_instances, data)
+
+    def unpack(self) -> ModuleFacts:
+        facts = pickle.loads(self.data)
+        assert isinstance(facts, ModuleFacts)
+        return facts
 
 
 def annotation_admits_none(annotation: cst.BaseExpression) -> bool:

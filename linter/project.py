@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from linter.config import Settings
-from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+from linter.facts import (
+    ClassFacts,
+    FunctionFacts,
+    ModuleFacts,
+    PackedFacts,
+    ParamFacts,
+    SharedInstanceFacts,
+)
 
 _MAX_HOPS = 50
 
@@ -63,6 +69,31 @@ class Signature:
         return self.callable.qualname
 
 
+class _LazyModules(Mapping[str, ModuleFacts]):
+    """Module name -> ModuleFacts, unpacking each module's facts the first time it is read."""
+
+    def __init__(self, packed: dict[str, ModuleFacts | PackedFacts]) -> None:
+        self._packed = packed
+        self._decoded: dict[str, ModuleFacts] = {}
+
+    def __getitem__(self, name: str) -> ModuleFacts:
+        facts = self._decoded.get(name)
+        if facts is None:
+            item = self._packed[name]
+            facts = item.unpack() if isinstance(item, PackedFacts) else item
+            self._decoded[name] = facts
+        return facts
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
 class ProjectIndex:
     """Read-only view over every module's facts, with static name resolution.
 
@@ -70,19 +101,30 @@ class ProjectIndex:
     classes and re-export chains; cycles are guarded and anything not provable is ``None``.
     """
 
-    def __init__(self, facts: Iterable[ModuleFacts], settings: Settings | None = None) -> None:
+    def __init__(
+        self, facts: Iterable[ModuleFacts | PackedFacts], settings: Settings | None = None
+    ) -> None:
         self.settings = settings if settings is not None else Settings()
-        by_module: dict[str, ModuleFacts] = {}
+        by_module: dict[str, ModuleFacts | PackedFacts] = {}
         for item in sorted(facts, key=lambda f: f.path):
             by_module.setdefault(item.module, item)
-        self._modules: Mapping[str, ModuleFacts] = MappingProxyType(by_module)
+        self._packed = by_module
+        self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
 
     @property
     def modules(self) -> Mapping[str, ModuleFacts]:
+        """Every module's facts (decoded on access: prefer ``module()`` and the header views)."""
         return self._modules
 
     def module(self, name: str) -> ModuleFacts | None:
         return self._modules.get(name)
+
+    def shared_instance_sites(
+        self,
+    ) -> Iterator[tuple[str, str, bool, tuple[SharedInstanceFacts, ...]]]:
+        """(module, path, is_test, shared instances) of every module, without decoding facts."""
+        for item in self._packed.values():
+            yield item.module, item.path, item.is_test, item.shared_instances
 
     # -- resolution ---------------------------------------------------------------------------
     def resolve_name(

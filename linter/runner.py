@@ -19,7 +19,7 @@ from libcst.metadata import CodeRange
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
 from linter.diagnostics import Candidate, Diagnostic, Edit, FileError, FileResult, Fix, Span
-from linter.facts import FactCollector
+from linter.facts import FactCollector, PackedFacts
 from linter.globs import Globs
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
@@ -200,7 +200,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         diagnostics=tuple(diagnostics),
         errors=tuple(errors),
         candidates=tuple(candidates),
-        facts=collector.facts() if options.collect_facts else None,
+        facts=PackedFacts.pack(collector.facts()) if options.collect_facts else None,
         suppressions=find_suppressions(parsed.text),
     )
 

@@ -351,19 +351,19 @@ class ProcessWide:
         if self._instances is None:
             direct: dict[str, Shared] = {}
             inherited: dict[str, Shared] = {}
-            for facts in self.index.modules.values():
-                if facts.is_test:
+            for module, path, is_test, sites in self.index.shared_instance_sites():
+                if is_test:
                     continue
-                for shared in facts.shared_instances:
+                for shared in sites:
                     if shared.kind == "alias":
                         continue
-                    target = self._resolve(facts.module, shared.value)
+                    target = self._resolve(module, shared.value)
                     if not isinstance(target, ClassRef):
                         continue
                     where = _instance_reason(shared.kind, shared.name, shared.function)
-                    direct.setdefault(target.qualname, Shared(f"{where} in {facts.path}"))
+                    direct.setdefault(target.qualname, Shared(f"{where} in {path}"))
                     for base in self.index.base_classes(target):
-                        reason = f"{where} of its subclass `{target.cls.name}` in {facts.path}"
+                        reason = f"{where} of its subclass `{target.cls.name}` in {path}"
                         inherited.setdefault(base.qualname, Shared(reason))
             self._instances = {**inherited, **direct}
         return self._instances

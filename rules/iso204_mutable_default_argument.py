@@ -102,10 +102,17 @@ class MutableDefaultArgument(Rule):
         return "<function>"
 
     def _is_mutable(self, value: cst.BaseExpression) -> bool:
-        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        if isinstance(
+            value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+        ):
             return True
         if isinstance(value, cst.Call):
-            if isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set", "bytearray"):
+            if isinstance(value.func, cst.Name) and value.func.value in (
+                "list",
+                "dict",
+                "set",
+                "bytearray",
+            ):
                 return value.func.value not in self.context.imports.bindings
             qualified = self.context.imports.qualified_name(value.func)
             return qualified in _MUTABLE_CONSTRUCTORS

@@ -17,7 +17,7 @@ import libcst as cst
 import pytest
 
 from linter.config import Settings
-from linter.facts import ModuleFacts, ParamFacts, annotation_admits_none
+from linter.facts import ModuleFacts, PackedFacts, ParamFacts, annotation_admits_none
 from linter.imports import ImportBinding, ImportTable, resolve_relative
 from linter.modules import module_name
 from linter.project import (
@@ -53,7 +53,8 @@ def collect_facts(
         result = lint_source((root / relpath).read_bytes(), relpath, options, walker)
         assert not result.errors, result.errors
         assert result.facts is not None
-        out[relpath] = result.facts
+        assert isinstance(result.facts, PackedFacts)
+        out[relpath] = result.facts.unpack()
     return out
 
 

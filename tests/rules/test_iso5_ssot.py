@@ -321,8 +321,8 @@ def test_iso502_mixed_import_is_split_and_other_names_stay() -> None:
     assert lines(found) == [2, 2]
     assert fixed(code, found[0]) == (
         "from app.engine import helper, ExecutionEngine\n"
-        "from app.legacy import RETRIES\n"
         "from app.ws.manager import get_websocket_manager as manager_for\n"
+        "from app.legacy import RETRIES\n"
     )
 
 
@@ -342,15 +342,15 @@ def test_iso502_split_inside_a_function_keeps_indentation() -> None:
         """\
         def run():
             if True:
+                from app.engine import ExecutionEngine
                 from app.legacy import (
                     RETRIES,
                 )
-                from app.engine import ExecutionEngine
             if run: from app.legacy import RETRIES, ExecutionEngine; x = 1
         """
     )
     assert fixed(code, found[1]).splitlines()[-1] == (
-        "    if run: from app.legacy import RETRIES; from app.engine import ExecutionEngine; x = 1"
+        "    if run: from app.engine import ExecutionEngine; from app.legacy import RETRIES; x = 1"
     )
 
 

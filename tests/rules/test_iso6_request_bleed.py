@@ -8,7 +8,7 @@ import pytest
 
 from linter.config import Settings
 from linter.diagnostics import Diagnostic
-from linter.facts import ModuleFacts
+from linter.facts import PackedFacts
 from linter.project import ProjectIndex
 from linter.rule import Example
 from linter.runner import LintOptions, lint_source
@@ -604,7 +604,7 @@ def _facts(tmp_path: Path, code: str) -> ProjectIndex:
     target.write_text(code, encoding="utf-8")
     options = LintOptions.create(Settings(), ())
     result = lint_source(target.read_bytes(), "app/mod.py", options, Walker())
-    assert isinstance(result.facts, ModuleFacts)
+    assert isinstance(result.facts, PackedFacts)
     return ProjectIndex([result.facts])
 
 
