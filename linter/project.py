@@ -109,6 +109,11 @@ class ProjectIndex:
         for item in sorted(facts, key=lambda f: f.path):
             by_module.setdefault(item.module, item)
         self._packed = by_module
+        self._packages = frozenset(
+            ".".join(parts[:cut])
+            for parts in (name.split(".") for name in by_module)
+            for cut in range(1, len(parts))
+        )
         self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
 
     @property
@@ -185,8 +190,7 @@ class ProjectIndex:
 
     def _is_namespace(self, name: str) -> bool:
         """A package without ``__init__.py`` whose submodules are in the project."""
-        prefix = name + "."
-        return any(module.startswith(prefix) for module in self._modules)
+        return name in self._packages
 
     def resolve_dotted(self, module: str, dotted: str) -> Target | None:
         """What ``a.b.c`` written in ``module`` refers to."""
