@@ -62,6 +62,9 @@ class RuleContext:
         self.imports = imports
         self.ancestors: list[cst.CSTNode] = []
         self.current: cst.CSTNode | None = None
+        # id(node) -> (index of its top-level statement, index of the statement in that class's
+        # body holding it, or -1): the unit of code generation when positions are computed
+        self.top_of: dict[int, tuple[int, int]] = {}
         self.scopes: list[tuple[str, cst.CSTNode]] = []
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []

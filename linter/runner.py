@@ -169,7 +169,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
             wanted.append(report.statement)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
-    positions = node_positions(parsed.module, wanted)
+    positions = node_positions(parsed.module, wanted, parsed.text, context.top_of)
     for report in context.reports:
         rule = report.rule
         diagnostics.append(

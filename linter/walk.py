@@ -112,6 +112,11 @@ class Walker:
         failed: dict[str, FileError] = {}
         ancestors = context.ancestors
         scopes = context.scopes
+        statement_index = {id(s): i for i, s in enumerate(context.module.body)}
+        member_index: dict[int, int] = {}
+        top_of = context.top_of
+        top = -1
+        member = -1
         stack: list[tuple[object, bool]] = [(context.module, False)]
         while stack:
             item, leaving = stack.pop()
@@ -134,6 +139,16 @@ class Walker:
                 ancestors.pop()
                 handlers = leaves.get(type_name)
             else:
+                depth = len(ancestors)
+                if depth == 1:
+                    top = statement_index.get(id(node), -1)
+                    member = -1
+                    member_index = {}
+                    if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+                        member_index = {id(s): i for i, s in enumerate(node.body.body)}
+                elif depth == 3 and member_index:
+                    member = member_index.get(id(node), -1)
+                top_of[id(node)] = (top, member if depth >= 3 else -1)
                 handlers = visits.get(type_name)
             if handlers:
                 context.current = node
