@@ -8,7 +8,7 @@ import pickle
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import __version__
@@ -34,6 +34,41 @@ def _code_digest() -> str:
 def _runtime_tag() -> str:
     python = f"py{sys.version_info.major}.{sys.version_info.minor}"
     return f"{__version__}-{python}-{_code_digest()}"
+
+
+_MANIFEST = "manifest"
+_RACY_NS = 2_000_000_000  # files modified this close to the manifest's write are re-read
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the cache knew of a file when the manifest was written."""
+
+    key: str
+    mtime_ns: int
+    size: int
+    facts: object | None
+
+    def as_result(self, relpath: str) -> FileResult:
+        """A facts-only result, for a project file that is not being linted this run."""
+        return FileResult(relpath, facts=self.facts)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """relpath -> ManifestEntry, plus when it was written (to spot racy timestamps)."""
+
+    entries: dict[str, ManifestEntry] = field(default_factory=dict)
+    written_ns: int = 0
+
+    def fresh(self, relpath: str, mtime_ns: int, size: int) -> ManifestEntry | None:
+        """The entry, if the file's stat is unchanged and was not racy when recorded."""
+        entry = self.entries.get(relpath)
+        if entry is None or entry.mtime_ns != mtime_ns or entry.size != size:
+            return None
+        if mtime_ns >= self.written_ns - _RACY_NS:
+            return None
+        return entry
 
 
 @dataclass(frozen=True)
@@ -72,23 +107,51 @@ class Cache:
         return value if isinstance(value, FileResult) else None
 
     def put(self, key: str, result: FileResult) -> None:
-        """Write atomically (temp file in the same directory, flush, fsync-free rename)."""
-        entry = self._entry(key)
+        """Write one entry atomically."""
+        payload = _MAGIC + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        self._write(self._entry(key), payload)
+
+    def _write(self, target: Path, payload: bytes) -> None:
+        """Temp file in the same directory, then rename: readers see all of it or nothing.
+        A cache that cannot be written only costs speed, so OS errors are ignored."""
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             self._ensure_gitignore()
-            payload = _MAGIC + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(payload)
                     handle.flush()
-                os.replace(tmp, entry)
+                os.replace(tmp, target)
             except BaseException:
                 os.unlink(tmp)
                 raise
         except OSError:
-            return  # a cache that cannot be written only costs speed
+            return
+
+    def load_manifest(self) -> Manifest:
+        """The manifest of this namespace; empty when absent, truncated or foreign."""
+        path = self.directory / self.namespace / _MANIFEST
+        try:
+            raw = path.read_bytes()
+            written = path.stat().st_mtime_ns
+        except OSError:
+            return Manifest()
+        if not raw.startswith(_MAGIC):
+            return Manifest()
+        try:
+            entries = pickle.loads(raw[len(_MAGIC) :])
+        except Exception:  # noqa: BLE001 - any undecodable manifest is simply not used
+            return Manifest()
+        if not isinstance(entries, dict) or not all(
+            isinstance(v, ManifestEntry) for v in entries.values()
+        ):
+            return Manifest()
+        return Manifest(entries, written)
+
+    def save_manifest(self, manifest: Manifest) -> None:
+        payload = _MAGIC + pickle.dumps(manifest.entries, protocol=pickle.HIGHEST_PROTOCOL)
+        self._write(self.directory / self.namespace / _MANIFEST, payload)
 
     def _ensure_gitignore(self) -> None:
         ignore = self.directory / ".gitignore"

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.cache import Cache
+from linter.cache import Cache, Manifest, ManifestEntry
 from linter.config import Settings
 from linter.diagnostics import (
     Candidate,
@@ -66,34 +66,65 @@ def default_jobs() -> int:
 
 
 def lint_files(request: CheckRequest) -> list[FileResult]:
-    """The per-file pass: cached results where content is unchanged, the rest linted."""
+    """The per-file pass: cached results where content is unchanged, the rest linted.
+
+    The cache manifest remembers each file's size, mtime, content key and packed facts, so a
+    file whose stat is unchanged (and old enough not to be racy) is not even read: a file of the
+    project that is not being linted contributes its facts straight from the manifest.
+    """
     options = LintOptions.create(request.settings, request.rules)
+    cache = request.cache
+    manifest = cache.load_manifest() if cache is not None else Manifest()
+    updated: dict[str, ManifestEntry] = {}
     results: list[FileResult] = []
     misses: list[tuple[str, bytes]] = []
-    keys: dict[str, str] = {}
+    keys: dict[str, tuple[str, int, int]] = {}
+    targets = {f.relpath for f in request.files}
     stdin = {relpath for relpath, _ in request.overrides}
     for source in (*request.files, *request.context_files):
+        relpath = source.relpath
+        stat = _stat(source.path) if cache is not None and relpath not in stdin else None
+        if stat is not None and cache is not None:
+            entry = manifest.fresh(relpath, *stat)
+            if entry is not None:
+                hit = entry.as_result(relpath) if relpath not in targets else cache.get(entry.key)
+                if hit is not None and hit.path == relpath:
+                    results.append(hit)
+                    updated[relpath] = entry
+                    continue
         data = request.source(source)
         if isinstance(data, FileResult):
             results.append(data)
             continue
-        if request.cache is not None and source.relpath not in stdin:
-            key = request.cache.key(source.relpath, data)
-            cached = request.cache.get(key)
-            if cached is not None and cached.path == source.relpath:
+        if cache is not None and stat is not None:
+            key = cache.key(relpath, data)
+            cached = cache.get(key)
+            if cached is not None and cached.path == relpath:
                 results.append(cached)
+                updated[relpath] = ManifestEntry(key, *stat, cached.facts)
                 continue
-            keys[source.relpath] = key
-        misses.append((source.relpath, data))
+            keys[relpath] = (key, *stat)
+        misses.append((relpath, data))
     for result in _lint_sources(misses, request, options):
         results.append(result)
-        if request.cache is not None and result.path in keys:
-            request.cache.put(keys[result.path], result)
-    targets = {f.relpath for f in request.files}
+        if cache is not None and result.path in keys:
+            key, mtime, size = keys[result.path]
+            cache.put(key, result)
+            updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
+    if cache is not None and updated != manifest.entries:
+        cache.save_manifest(Manifest(updated))
     return sorted(
         (r if r.path in targets else FileResult(r.path, facts=r.facts) for r in results),
         key=lambda r: r.path,
     )
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 def _lint_sources(
