@@ -87,7 +87,9 @@ class Cache:
 
     def key(self, relpath: str, data: bytes) -> str:
         content = hashlib.sha256(data).hexdigest()
-        return hashlib.sha256(f"{relpath}\0{content}".encode()).hexdigest()
+        return hashlib.sha256(
+            f"{relpath}\0{content}".encode("utf-8", "surrogateescape")
+        ).hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.directory / self.namespace / key[:2] / key

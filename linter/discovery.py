@@ -139,8 +139,12 @@ def select(
             raise UsageError(f"path '{given}' does not exist")
         absolute = Path(os.path.abspath(given))
         rel = _relpath(absolute, root)
-        if not absolute.is_dir() or rel.startswith(".."):
-            elsewhere.append(given)
+        if (
+            not absolute.is_dir()
+            or rel.startswith("..")
+            or os.path.realpath(absolute) != str(absolute)
+        ):
+            elsewhere.append(given)  # files, paths outside the project, symlinked directories
         elif rel == ".":
             wanted.update((f.relpath, f) for f in project)
         else:

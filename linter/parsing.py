@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import re
 import tokenize
@@ -17,6 +18,7 @@ from linter.diagnostics import FileError
 # the C stack long before it says so, so such files are checked with CPython first.
 _MAX_BRACKET_DEPTH = 200
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 _PARSER_PREFIX = re.compile(r"^(parser error: )?(error at \d+:\d+: )?")
 _DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
@@ -33,15 +35,25 @@ class Parsed:
 def decode(data: bytes, path: str) -> tuple[str, str] | FileError:
     """Decode source bytes as Python does (BOM, coding cookie, else UTF-8)."""
     if b"\0" in data:
-        line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        return FileError(path, "source contains a NUL byte", line=line, kind="syntax")
+        offset = data.index(b"\0")
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        return FileError(
+            path, "source contains a NUL byte", line=line, column=column, kind="syntax"
+        )
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
         # detect_encoding also rejects undecodable bytes in the first two lines: say which byte
         encoding = "utf-8"
-        if "encoding" in (exc.msg or "") and "invalid or missing" not in (exc.msg or ""):
-            return FileError(path, f"cannot decode: {exc.msg}", line=exc.lineno, kind="decode")
+        message = exc.msg or ""
+        if "encoding" in message and "invalid or missing" not in message:
+            cookie = _COOKIE.search(
+                data.split(b"\n", 2)[0] + b"\n" + b"".join(data.split(b"\n", 2)[1:2])
+            )
+            if data.startswith(codecs.BOM_UTF8) and cookie is not None:
+                message = f"encoding problem: {cookie.group(1).decode('ascii', 'replace')} with BOM"
+            return FileError(path, f"cannot decode: {message}", line=exc.lineno, kind="decode")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 import os
 import sys
 import threading
@@ -99,7 +100,7 @@ def _snippet(context: RuleContext, node: cst.CSTNode) -> str:
 def fingerprint(code: str, path: str, scope: str, snippet: str, occurrence: int) -> str:
     """Line-independent identity of a finding, for baselines and SARIF partialFingerprints."""
     raw = "\x1f".join((code, path, scope, snippet, str(occurrence)))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
 def _span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span:
@@ -208,6 +209,9 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
 def read_source(path: Path, relpath: str) -> bytes | FileResult:
     """A file's bytes, or a FileResult carrying the reason it cannot be read."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode) and not path.is_dir():
+            reason = "not a regular file (a FIFO, socket or device): not read"
+            return FileResult(relpath, errors=(FileError(relpath, reason, kind="io"),))
         return path.read_bytes()
     except IsADirectoryError:
         return FileResult(relpath, errors=(FileError(relpath, "is a directory", kind="io"),))

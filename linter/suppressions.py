@@ -48,7 +48,8 @@ def find_suppressions(text: str) -> FileSuppressions:
     ignore_file = False
     seen_code = False
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        # newline=None: lone CR and CRLF end lines, as they do for the parser's line numbers
+        tokens = list(tokenize.generate_tokens(io.StringIO(text, newline=None).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return FileSuppressions()
     for token in tokens:
