@@ -48,9 +48,8 @@ def decode(data: bytes, path: str) -> tuple[str, str] | FileError:
         encoding = "utf-8"
         message = exc.msg or ""
         if "encoding" in message and "invalid or missing" not in message:
-            cookie = _COOKIE.search(
-                data.split(b"\n", 2)[0] + b"\n" + b"".join(data.split(b"\n", 2)[1:2])
-            )
+            head = b"\n".join(data.removeprefix(codecs.BOM_UTF8).split(b"\n", 2)[:2])
+            cookie = _COOKIE.search(head)
             if data.startswith(codecs.BOM_UTF8) and cookie is not None:
                 message = f"encoding problem: {cookie.group(1).decode('ascii', 'replace')} with BOM"
             return FileError(path, f"cannot decode: {message}", line=exc.lineno, kind="decode")
