@@ -163,7 +163,7 @@ class Cache:
 
 def clear(directory: Path) -> bool:
     """Remove a cache directory; True if there was one."""
-    if not (directory / ".gitignore").exists() and not directory.name == CACHE_DIR_NAME:
+    if not (directory / ".gitignore").exists() and directory.name != CACHE_DIR_NAME:
         return False  # never delete a directory isolint did not create
     if directory.exists():
         shutil.rmtree(directory)

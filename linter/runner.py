@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import stat
 import os
+import stat
 import sys
 import threading
 from collections import Counter

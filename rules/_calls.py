@@ -258,3 +258,19 @@ def resolve_call(index: ProjectIndex, shape: CallShape) -> Signature | None:
 
 def describe(signature: Signature) -> str:
     return f"`{signature.qualname}` ({signature.path})"
+
+
+def none_rejecting_parameter(
+    index: ProjectIndex, shape: CallShape, key: object
+) -> tuple[Signature, ParamFacts] | None:
+    """The resolved signature and the parameter argument ``key`` binds to, when that parameter
+    does not admit None (ISO401/ISO403); None when unresolvable or the parameter admits None."""
+    if not isinstance(key, (str, int)):
+        return None
+    signature = resolve_call(index, shape)
+    if signature is None:
+        return None
+    param = bind(signature, shape).by_argument.get(key)
+    if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
+        return None
+    return signature, param

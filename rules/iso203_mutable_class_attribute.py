@@ -124,7 +124,7 @@ def _is_metaclass(node: cst.ClassDef) -> bool:
     for base in node.bases:
         name = dotted_name(base.value) or ""
         last = name.rsplit(".", 1)[-1]
-        if last == "type" or last.endswith("Meta") or last.endswith("Metaclass"):
+        if last == "type" or last.endswith(("Meta", "Metaclass")):
             return True
     return False
 

@@ -12,12 +12,11 @@ from rules._calls import (
     CallShape,
     CallTrackingRule,
     argument_key,
-    bind,
     call_shape,
     describe,
     in_pytest_raises,
     is_none,
-    resolve_call,
+    none_rejecting_parameter,
 )
 
 _NOTIFIER = """
@@ -152,14 +151,10 @@ class NoneForRequiredDependency(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            key = candidate.payload[7]
-            assert isinstance(key, (str, int))
-            signature = resolve_call(index, shape)
-            if signature is None:
+            found = none_rejecting_parameter(index, shape, candidate.payload[7])
+            if found is None:
                 continue
-            param = bind(signature, shape).by_argument.get(key)
-            if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
-                continue
+            signature, param = found
             yield ProjectFinding(
                 candidate,
                 f"`{shape.callee}(...)` receives `None` for `{param.name}: {param.annotation}` "

@@ -13,12 +13,11 @@ from rules._calls import (
     CallShape,
     CallTrackingRule,
     argument_key,
-    bind,
     call_shape,
     describe,
     in_pytest_raises,
     is_none,
-    resolve_call,
+    none_rejecting_parameter,
 )
 from rules.iso401_none_for_required_dependency import _NOTIFIER
 
@@ -237,14 +236,11 @@ class NoneVariableForDependency(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            key, variable = candidate.payload[7], candidate.payload[8]
-            assert isinstance(key, (str, int))
-            signature = resolve_call(index, shape)
-            if signature is None:
+            found = none_rejecting_parameter(index, shape, candidate.payload[7])
+            if found is None:
                 continue
-            param = bind(signature, shape).by_argument.get(key)
-            if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
-                continue
+            signature, param = found
+            variable = candidate.payload[8]
             yield ProjectFinding(
                 candidate,
                 f"`{variable}` is always `None` here and is passed to `{shape.callee}(...)` for "
