@@ -86,10 +86,12 @@ class Cache:
         return cls(directory, f"{tag}-{digest}")
 
     def key(self, relpath: str, data: bytes) -> str:
-        content = hashlib.sha256(data).hexdigest()
-        return hashlib.sha256(
-            f"{relpath}\0{content}".encode("utf-8", "surrogateescape")
-        ).hexdigest()
+        return self.key_for(relpath, hashlib.sha256(data).hexdigest())
+
+    def key_for(self, relpath: str, digest: str) -> str:
+        """The entry key of a file with content digest ``digest`` (sha256 hex)."""
+        raw = f"{relpath}\0{digest}".encode("utf-8", "surrogateescape")
+        return hashlib.sha256(raw).hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.directory / self.namespace / key[:2] / key

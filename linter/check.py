@@ -30,7 +30,14 @@ from linter.pool import WorkerPool
 from linter.progress import progress_bar
 from linter.project import ProjectIndex
 from linter.rule import ProjectFinding, Rule
-from linter.runner import LintOptions, fingerprint, lint_many, read_source
+from linter.runner import (
+    LintOptions,
+    Source,
+    content_digest,
+    fingerprint,
+    lint_many,
+    read_source,
+)
 from linter.selection import codes_matching
 from linter.suppressions import ALL_CODES, FileSuppressions
 
@@ -77,8 +84,8 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     manifest = cache.load_manifest() if cache is not None else Manifest()
     updated: dict[str, ManifestEntry] = {}
     results: list[FileResult] = []
-    misses: list[tuple[str, bytes]] = []
-    keys: dict[str, tuple[str, int, int]] = {}
+    misses: list[Source] = []
+    keys: dict[str, tuple[str, int, int, str]] = {}
     targets = {f.relpath for f in request.files}
     stdin = {relpath for relpath, _ in request.overrides}
     for source in (*request.files, *request.context_files):
@@ -97,20 +104,23 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
             results.append(data)
             continue
         if cache is not None and stat is not None:
-            key = cache.key(relpath, data)
+            digest = content_digest(data)
+            key = cache.key_for(relpath, digest)
             cached = cache.get(key)
             if cached is not None and cached.path == relpath:
                 results.append(cached)
                 updated[relpath] = ManifestEntry(key, *stat, cached.facts)
                 continue
-            keys[relpath] = (key, *stat)
-        misses.append((relpath, data))
+            keys[relpath] = (key, *stat, digest)
+        # Files on disk are re-read by the worker: the parent keeps no file's bytes.
+        misses.append((relpath, data if relpath in stdin else str(source.path)))
     for result in _lint_sources(misses, request, options):
         results.append(result)
         if cache is not None and result.path in keys:
-            key, mtime, size = keys[result.path]
-            cache.put(key, result)
-            updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
+            key, mtime, size, digest = keys[result.path]
+            if result.digest == digest:  # unchanged between our read and the worker's
+                cache.put(key, result)
+                updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
     if cache is not None and updated != manifest.entries:
         cache.save_manifest(Manifest(updated))
     return sorted(
@@ -128,7 +138,7 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 
 def _lint_sources(
-    items: Sequence[tuple[str, bytes]], request: CheckRequest, options: LintOptions
+    items: Sequence[Source], request: CheckRequest, options: LintOptions
 ) -> list[FileResult]:
     """In-process for ``--jobs 1``; otherwise worker processes (time budget, crash isolation)."""
     if not items:

@@ -140,6 +140,7 @@ class FileResult:
     candidates: tuple[Candidate, ...] = ()
     facts: object | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
+    digest: str = ""  # sha256 of the bytes that were linted (the cache checks it)
 
 
 @dataclass(frozen=True)

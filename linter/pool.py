@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
 from linter.diagnostics import FileError, FileResult
-from linter.runner import LintOptions, in_big_stack, lint_guarded
+from linter.runner import LintOptions, Source, in_big_stack, lint_item
 from linter.walk import Walker
 
-Item = tuple[str, bytes]
+Item = Source
 Progress = Callable[[int], None]
 _CHUNK = 16
 
@@ -37,9 +37,9 @@ def _worker(connection: Connection, options: LintOptions) -> None:
                 return
             if chunk is None:
                 return
-            for relpath, data in chunk:
-                connection.send(("start", relpath))
-                connection.send(("done", lint_guarded(data, relpath, options, walker)))
+            for item in chunk:
+                connection.send(("start", item[0]))
+                connection.send(("done", lint_item(item, options, walker)))
             connection.send(("idle", None))
 
     in_big_stack(serve)

@@ -203,6 +203,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         candidates=tuple(candidates),
         facts=PackedFacts.pack(collector.facts()) if options.collect_facts else None,
         suppressions=find_suppressions(parsed.text),
+        digest=content_digest(data),
     )
 
 
@@ -248,12 +249,30 @@ def in_big_stack(function: Callable[[], T]) -> T:
         sys.setrecursionlimit(previous_limit)
 
 
-def lint_many(items: Sequence[tuple[str, bytes]], options: LintOptions) -> list[FileResult]:
-    """Lint (relative path, source bytes) pairs in this process (what each worker runs)."""
+Source = tuple[str, "bytes | str"]  # (relpath, the source itself, or the file to read it from)
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def lint_item(item: Source, options: LintOptions, walker: Walker) -> FileResult:
+    """Lint one source; a path is read here, so the parent never holds every file's bytes."""
+    relpath, source = item
+    if isinstance(source, str):
+        data = read_source(Path(source), relpath)
+        if isinstance(data, FileResult):
+            return data
+        source = data
+    return lint_guarded(source, relpath, options, walker)
+
+
+def lint_many(items: Sequence[Source], options: LintOptions) -> list[FileResult]:
+    """Lint sources in this process (what each worker runs)."""
 
     def work() -> list[FileResult]:
         walker = Walker()
-        return [lint_guarded(data, rel, options, walker) for rel, data in items]
+        return [lint_item(item, options, walker) for item in items]
 
     return in_big_stack(work)
 
