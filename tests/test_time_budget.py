@@ -1,0 +1,37 @@
+"""A pathological file cannot hang a run: past the per-file budget it is a file error."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Completed
+
+Run = Callable[..., Completed]
+Make = Callable[..., Path]
+
+
+def test_pathological_file_times_out_and_the_run_completes(
+    isolint: Run, make_project: Make
+) -> None:
+    files: dict[str, str | bytes] = {
+        # LibCST parses a long flat chain in super-linear time: far more than the 1 s budget
+        "app/slow.py": "x = " + "+".join(["1"] * 9000) + "\n",
+    }
+    for index in range(12):
+        files[f"app/module_{index}.py"] = (
+            f"def handler_{index}(user_id, seen=[]):\n    return seen\n"
+        )
+    root = make_project(files, pyproject="[tool.isolint]\ntimeout = 1\n")
+    started = time.monotonic()
+    out = isolint("check", "--no-cache", "--jobs", "2", "--format", "json", ".", cwd=root)
+    elapsed = time.monotonic() - started
+    assert out.returncode == 1, out.stderr
+    document = json.loads(out.stdout)
+    assert document["errors"] == [{"path": "app/slow.py", "message": "timed out after 1 s"}]
+    assert sorted(d["path"] for d in document["diagnostics"]) == sorted(
+        f"app/module_{index}.py" for index in range(12)
+    )
+    assert elapsed < 30
