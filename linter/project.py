@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from linter.facts import (
 )
 
 _MAX_HOPS = 50
+_DECODED_MODULES = 256
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,20 @@ class _LazyModules(Mapping[str, ModuleFacts]):
 
     def __init__(self, packed: dict[str, ModuleFacts | PackedFacts]) -> None:
         self._packed = packed
-        self._decoded: dict[str, ModuleFacts] = {}
+        # A bounded set of decoded modules: resolution keeps returning to the same few, and the
+        # parent's memory must not grow with every module of a large project.
+        self._decoded: OrderedDict[str, ModuleFacts] = OrderedDict()
 
     def __getitem__(self, name: str) -> ModuleFacts:
         facts = self._decoded.get(name)
-        if facts is None:
-            item = self._packed[name]
-            facts = item.unpack() if isinstance(item, PackedFacts) else item
-            self._decoded[name] = facts
+        if facts is not None:
+            self._decoded.move_to_end(name)
+            return facts
+        item = self._packed[name]
+        facts = item.unpack() if isinstance(item, PackedFacts) else item
+        self._decoded[name] = facts
+        if len(self._decoded) > _DECODED_MODULES:
+            self._decoded.popitem(last=False)
         return facts
 
     def __contains__(self, name: object) -> bool:
