@@ -131,6 +131,8 @@ class ModuleFacts:
     star_imports: tuple[str, ...]
     all_names: tuple[str, ...] | None = None
     shared_instances: tuple[SharedInstanceFacts, ...] = ()
+    # (qualified name of another module's container, mutating function) for ISO201
+    external_mutations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,19 @@ class PackedFacts:
     is_test: bool
     shared_instances: tuple[SharedInstanceFacts, ...]
     data: bytes
+    external_mutations: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def pack(cls, facts: ModuleFacts) -> PackedFacts:
         data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(facts.module, facts.path, facts.is_test, facts.shared_instances, data)
+        return cls(
+            facts.module,
+            facts.path,
+            facts.is_test,
+            facts.shared_instances,
+            data,
+            facts.external_mutations,
+        )
 
     def unpack(self) -> ModuleFacts:
         facts = pickle.loads(self.data)
@@ -232,6 +242,13 @@ def _decorator_names(node: cst.FunctionDef | cst.ClassDef, context: RuleContext)
         if qualified:
             names.append(qualified)
     return tuple(names)
+
+
+def _is_parameter(function: cst.FunctionDef | cst.Lambda, name: str) -> bool:
+    params = function.params
+    every = (*params.posonly_params, *params.params, *params.kwonly_params)
+    extra = [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+    return any(p.name.value == name for p in (*every, *extra))
 
 
 def _self_attribute(expr: cst.BaseExpression) -> bool:
@@ -405,6 +422,7 @@ class FactCollector:
         self.all_names: tuple[str, ...] | None = None
         self._class_stack: list[tuple[cst.ClassDef, list[FunctionFacts], list[bool]]] = []
         self.shared: list[SharedInstanceFacts] = []
+        self.external_mutations: list[tuple[str, str]] = []
         self._singletons: list[_Singleton] = []  # beside ``_class_stack``
         self._functions: list[_Function] = []  # every function being walked, innermost last
 
@@ -493,6 +511,7 @@ class FactCollector:
         else:
             for target in node.targets:
                 self._maybe_state(target.target)
+                self._external_mutation(target.target, subscript_only=True)
             if self._functions:
                 self._bind_in_function([t.target for t in node.targets], node.value)
 
@@ -509,6 +528,30 @@ class FactCollector:
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not self.context.at_module_level():
             self._maybe_state(node.target)
+            self._external_mutation(node.target, subscript_only=True)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        if not self.context.at_module_level():
+            self._external_mutation(node.target, subscript_only=True)
+
+    def _external_mutation(self, target: cst.BaseExpression, *, subscript_only: bool) -> None:
+        """A function mutating a container another module owns: ``CACHE[k] = v`` after
+        ``from cfg import CACHE``, ``cfg.CACHE.append(x)`` (recorded for ISO201)."""
+        function = self.context.enclosing_function()
+        if function is None:
+            return
+        if subscript_only:
+            if not isinstance(target, cst.Subscript):
+                return
+            target = target.value
+        root = target
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name) or _is_parameter(function, root.value):
+            return
+        qualified = self.context.imports.qualified_name(target)
+        if qualified is not None and "." in qualified:
+            self.external_mutations.append((qualified, self.context.scope_name()))
 
     def _variable(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
@@ -546,6 +589,8 @@ class FactCollector:
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATING_METHODS:
+            self._external_mutation(func.value, subscript_only=False)
         if (
             self._class_stack
             and isinstance(func, cst.Attribute)
@@ -732,4 +777,5 @@ class FactCollector:
             star_imports=tuple(table.star_modules),
             all_names=self.all_names,
             shared_instances=tuple(self.shared),
+            external_mutations=tuple(self.external_mutations),
         )

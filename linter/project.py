@@ -132,6 +132,11 @@ class ProjectIndex:
     def module(self, name: str) -> ModuleFacts | None:
         return self._modules.get(name)
 
+    def external_mutation_sites(self) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
+        """(module, path, [(qualified container, function)]) of every module, without decoding."""
+        for item in self._packed.values():
+            yield item.module, item.path, item.external_mutations
+
     def shared_instance_sites(
         self,
     ) -> Iterator[tuple[str, str, bool, tuple[SharedInstanceFacts, ...]]]:

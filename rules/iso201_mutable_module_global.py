@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import MODULE_SCOPE, Example, Rule, RuleContext
+from linter.api import (
+    MODULE_SCOPE,
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    VariableRef,
+)
 from rules._containers import (
     is_mutable_container,
     mutated_containers,
@@ -353,3 +362,33 @@ class MutableModuleGlobal(Rule):
                 continue
             reported.add(site.name)
             self.report(node, scope=MODULE_SCOPE, name=site.name, function=site.scope)
+        # Not mutated here: another module may mutate it (decided with the project index).
+        module = self.context.info.module_name
+        for name, node in self._bindings.items():
+            if name not in reported and not self.context.info.is_test:
+                self.add_candidate(node, (module, name), scope=MODULE_SCOPE)
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        wanted = {(str(c.payload[0]), str(c.payload[1])): c for c in candidates}
+        if not wanted:
+            return
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        for module, path, mutations in index.external_mutation_sites():
+            for qualified, function in mutations:
+                target = index.resolve_absolute(qualified)
+                if not isinstance(target, VariableRef) or target.module == module:
+                    continue
+                key = (target.module, target.name)
+                if key in wanted and key not in found:
+                    found[key] = (module or path, function)
+        for key, (mutator, function) in sorted(found.items(), key=lambda item: str(item[0])):
+            yield ProjectFinding(
+                wanted[key],
+                f"Module-level container `{key[1]}` is mutated at run time from another module "
+                f"(`{mutator}`, in `{function}()`): every request in the process shares it, so "
+                "one user's data reaches another user; keep the state in a `ContextVar` or a "
+                "per-request object, or give the owning module a function that returns a copy",
+            )
