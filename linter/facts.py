@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import zlib
 from dataclasses import dataclass
 
 import libcst as cst
@@ -150,7 +151,7 @@ class PackedFacts:
 
     @classmethod
     def pack(cls, facts: ModuleFacts) -> PackedFacts:
-        data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        data = zlib.compress(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(
             facts.module,
             facts.path,
@@ -161,7 +162,7 @@ class PackedFacts:
         )
 
     def unpack(self) -> ModuleFacts:
-        facts = pickle.loads(self.data)
+        facts = pickle.loads(zlib.decompress(self.data))
         assert isinstance(facts, ModuleFacts)
         return facts
 
