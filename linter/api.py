@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linter.context import MODULE_SCOPE, RuleContext
-from linter.diagnostics import Candidate, Category, Edit, Fix, Severity, Span
+from linter.diagnostics import Candidate, Category, Edit, Fix, Related, Severity, Span
 from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
 from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
@@ -28,6 +28,7 @@ __all__ = [
     "ParamFacts",
     "ProjectFinding",
     "ProjectIndex",
+    "Related",
     "Rule",
     "RuleContext",
     "Severity",

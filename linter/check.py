@@ -188,6 +188,7 @@ def global_phase(
                     if finding.replacement is not None
                     else None
                 ),
+                related=finding.related,
             )
         )
     return out, warnings

@@ -80,6 +80,16 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
+@dataclass(frozen=True, order=True)
+class Related:
+    """Another location that explains a finding: a request path step, another copy, a use."""
+
+    path: str
+    line: int
+    column: int
+    note: str
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One finding of one rule at one place."""
@@ -93,6 +103,7 @@ class Diagnostic:
     fingerprint: str
     fix: Fix | None = None
     statement_line: int | None = None  # first line of the reported statement (suppressions)
+    related: tuple[Related, ...] = ()
 
     @property
     def category(self) -> Category:

@@ -85,6 +85,9 @@ def diagnostic_to_json(d: Diagnostic) -> dict[str, object]:
         "message": d.message,
         "fingerprint": d.fingerprint,
         "fix": fix_to_json(d.fix),
+        "related": [
+            {"path": r.path, "line": r.line, "column": r.column, "note": r.note} for r in d.related
+        ],
     }
 
 
@@ -172,6 +175,8 @@ def _full_entry(
         ]
     rule = rules.get(d.code)
     help_text = d.fix.title if d.fix is not None else rule.summary if rule is not None else None
+    for related in d.related:
+        out.append(f"{gutter} = note: {related.path}:{related.line}:{related.column}: {related.note}")
     if help_text:
         out.append(f"{gutter} = help: {help_text}")
     return "\n".join(out)
@@ -286,6 +291,18 @@ def _sarif_result(d: Diagnostic, rule_index: int, state: str | None) -> dict[str
         ],
         "partialFingerprints": {FINGERPRINT_KEY: d.fingerprint},
     }
+    if d.related:
+        entry["relatedLocations"] = [
+            {
+                "id": number,
+                "physicalLocation": {
+                    "artifactLocation": _artifact(r.path),
+                    "region": {"startLine": r.line, "startColumn": r.column},
+                },
+                "message": {"text": r.note},
+            }
+            for number, r in enumerate(d.related)
+        ]
     if d.fix is not None:
         entry["fixes"] = [_sarif_fix(d.path, d.fix)]
     if state is not None:

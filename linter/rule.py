@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from linter.diagnostics import Candidate, Category, Severity, category_for
+from linter.diagnostics import Candidate, Category, Related, Severity, category_for
 
 if TYPE_CHECKING:
     from linter.context import RuleContext
@@ -59,6 +59,7 @@ class ProjectFinding:
     message: str
     replacement: str | None = None
     fix_title: str | None = None
+    related: tuple[Related, ...] = ()
 
 
 class Rule:

@@ -97,6 +97,7 @@ def test_json_has_exactly_the_documented_fields(isolint: Run, make_project: Make
         "message",
         "fingerprint",
         "fix",
+        "related",
     }
     assert diag["path"] == "app/svc.py"
     assert (diag["line"], diag["column"]) == (1, 28)

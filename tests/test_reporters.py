@@ -31,6 +31,7 @@ SPAN = Span(4, 24, 4, 28)  # `None` in SOURCE
 SOURCE = "import os\n\ndef load(user):\n    return make_client(None, user)\n"
 JSON_KEYS = {
     "path",
+    "related",
     "line",
     "column",
     "end_line",
