@@ -7,7 +7,7 @@ from linter.diagnostics import Candidate, Category, Edit, Fix, Related, Severity
 from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
 from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
-from linter.rule import Example, NodeEdit, NodeFix, ProjectFinding, Rule
+from linter.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
 
 __all__ = [
     "MODULE_SCOPE",
@@ -25,6 +25,7 @@ __all__ = [
     "ModuleRef",
     "NodeEdit",
     "NodeFix",
+    "NodeNote",
     "ParamFacts",
     "ProjectFinding",
     "ProjectIndex",

@@ -11,7 +11,7 @@ from linter.config import Settings
 from linter.imports import ImportTable
 
 if TYPE_CHECKING:
-    from linter.rule import NodeFix, Rule
+    from linter.rule import NodeFix, NodeNote, Rule
 
 MODULE_SCOPE = "<module>"
 
@@ -26,6 +26,7 @@ class Report:
     scope: str
     fix: NodeFix | None
     statement: cst.CSTNode | None = None
+    related: tuple[NodeNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class RuleContext:
         *,
         scope: str | None = None,
         fix: NodeFix | None = None,
+        related: tuple[NodeNote, ...] = (),
     ) -> None:
         self.reports.append(
             Report(
@@ -121,6 +123,7 @@ class RuleContext:
                 scope if scope is not None else self.scope_name(),
                 fix,
                 self._statement(),
+                related,
             )
         )
 

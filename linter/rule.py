@@ -49,6 +49,14 @@ class NodeFix:
 
 
 @dataclass(frozen=True)
+class NodeNote:
+    """A related location as rules write it: a node of the linted file and what it shows."""
+
+    node: cst.CSTNode
+    note: str
+
+
+@dataclass(frozen=True)
 class ProjectFinding:
     """A diagnostic decided in the global phase, from a candidate the per-file pass recorded.
 
@@ -102,10 +110,17 @@ class Rule:
         *,
         scope: str | None = None,
         fix: NodeFix | None = None,
+        related: tuple[NodeNote, ...] = (),
         **fields: object,
     ) -> None:
-        """Report ``node`` with this rule's message template filled from ``fields``."""
-        self.context.report(self, node, self.message.format(**fields), scope=scope, fix=fix)
+        """Report ``node`` with this rule's message template filled from ``fields``.
+
+        ``related`` are other nodes of this file that explain the finding (another copy, the
+        import a mock comes from), each with a note; they become ``Related`` locations.
+        """
+        self.context.report(
+            self, node, self.message.format(**fields), scope=scope, fix=fix, related=related
+        )
 
     def add_candidate(
         self, node: cst.CSTNode, payload: tuple[object, ...], *, scope: str | None = None

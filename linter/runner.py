@@ -19,7 +19,16 @@ from libcst.metadata import CodeRange
 
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
-from linter.diagnostics import Candidate, Diagnostic, Edit, FileError, FileResult, Fix, Span
+from linter.diagnostics import (
+    Candidate,
+    Diagnostic,
+    Edit,
+    FileError,
+    FileResult,
+    Fix,
+    Related,
+    Span,
+)
 from linter.facts import FactCollector, PackedFacts
 from linter.globs import Globs
 from linter.imports import ImportTable
@@ -170,6 +179,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
             wanted.append(report.statement)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
+        wanted.extend(note.node for note in report.related)
     positions = node_positions(parsed.module, wanted, parsed.text, context.top_of)
     for report in context.reports:
         rule = report.rule
@@ -184,6 +194,11 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                 fingerprint=identity(rule.code, report.scope, report.node),
                 fix=_positioned_fix(positions, report.fix),
                 statement_line=_statement_line(positions, report.statement, report.node),
+                related=tuple(
+                    Related(relpath, span.line, span.column, note.note)
+                    for note in report.related
+                    for span in (_span(positions, note.node),)
+                ),
             )
         )
     for pending in context.candidates:
