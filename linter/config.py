@@ -18,7 +18,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 DEFAULT_INTEGRATION_TESTS = (
     "**/integration/**",
+    "**/integration_tests/**",
     "**/e2e/**",
+    "**/e2e_tests/**",
+    "**/functional/**",
+    "**/it/**",
     "**/*_integration.py",
     "**/*_e2e.py",
     "**/test_*integration*.py",
@@ -63,6 +67,7 @@ class Settings:
     src: tuple[str, ...] = DEFAULT_SRC
     integration_tests: tuple[str, ...] = DEFAULT_INTEGRATION_TESTS
     integration_markers: tuple[str, ...] = DEFAULT_INTEGRATION_MARKERS
+    allowed_mock_targets: tuple[str, ...] = ()
     factory_patterns: tuple[str, ...] = DEFAULT_FACTORY_PATTERNS
     shared_state_classes: tuple[str, ...] = ()
     request_scoped_names: tuple[str, ...] = DEFAULT_REQUEST_SCOPED_NAMES
@@ -109,6 +114,17 @@ def _per_file_ignores(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] 
     return tuple(out)
 
 
+def _name_globs(value: object) -> tuple[str, ...] | None:
+    """Dotted-name globs: non-empty, no whitespace or path separators (``stripe.*``)."""
+    globs = _str_list(value)
+    if globs is None:
+        return None
+    for glob in globs:
+        if not glob or any(ch.isspace() or ch in "/\\" for ch in glob):
+            return None
+    return globs
+
+
 def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -131,6 +147,11 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "src": ("src", _str_list, "a list of directories"),
     "integration-tests": ("integration_tests", _str_list, "a list of globs"),
     "integration-markers": ("integration_markers", _str_list, "a list of pytest marker names"),
+    "allowed-mock-targets": (
+        "allowed_mock_targets",
+        _name_globs,
+        "a list of module or qualified-name globs (e.g. 'stripe.*')",
+    ),
     "factory-patterns": ("factory_patterns", _str_list, "a list of name globs"),
     "shared-state-classes": ("shared_state_classes", _str_list, "a list of qualified class names"),
     "request-scoped-names": ("request_scoped_names", _str_list, "a list of names"),

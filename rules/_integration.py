@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import ImportTable, Rule, RuleContext
+from linter.api import ImportTable, NodeNote, Rule, RuleContext, dotted_name
 
 # Mocking libraries, as absolute module names; their submodules count too.
 MOCK_LIBRARIES = (
@@ -25,6 +26,35 @@ MOCKER_FIXTURES = frozenset(
 )
 # Process environment: patching it sets a test up rather than faking a service.
 ENVIRONMENT = frozenset({"os.environ", "os.environb", "sys.argv", "sys.path"})
+_STANDARD = frozenset(
+    {
+        "Mock",
+        "MagicMock",
+        "AsyncMock",
+        "NonCallableMock",
+        "NonCallableMagicMock",
+        "PropertyMock",
+        "create_autospec",
+        "mock_open",
+        "patch",
+        "patch.object",
+        "patch.dict",
+        "patch.multiple",
+    }
+)
+# What creates a mock or a patch, per mocking library (names relative to the library).
+_FACTORIES: dict[str, frozenset[str]] = {
+    "unittest.mock": _STANDARD,
+    "mock": _STANDARD,
+    "asynctest": _STANDARD | {"CoroutineMock"},
+    "flexmock": frozenset({"flexmock"}),
+    "mockito": frozenset({"mock", "when", "when2", "patch", "spy", "spy2", "expect"}),
+    "doublex": frozenset({"Stub", "Spy", "ProxySpy", "Mock", "Mimic"}),
+}
+# pytest-mock fixture methods that undo patches rather than create them.
+_MOCKER_CLEANUP = frozenset({"resetall", "stopall", "stop"})
+# Factories whose second argument names the attribute of the first that is replaced.
+_OBJECT_ATTRIBUTES = frozenset({"object", "spy", "spy2", "when2"})
 
 
 def mock_library(module: str | None) -> str | None:
@@ -54,6 +84,11 @@ def snippet(context: RuleContext, node: cst.CSTNode, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def allowed_target(target: str, globs: Sequence[str]) -> bool:
+    """``target`` matches an ``allowed-mock-targets`` glob (a plain module covers its members)."""
+    return any(fnmatch.fnmatchcase(target, g) or target.startswith(g + ".") for g in globs)
+
+
 @dataclass(frozen=True)
 class Pending:
     """A finding waiting for the end of the module, when every marker has been seen."""
@@ -62,6 +97,31 @@ class Pending:
     enclosing: tuple[cst.CSTNode, ...]
     scope: str
     message: str
+    related: tuple[NodeNote, ...] = ()
+    key: object = None  # findings with the same non-None key in one test are reported once
+
+
+@dataclass(frozen=True)
+class MockImport:
+    """A statement importing a mocking library, and the local names it binds to it."""
+
+    node: cst.Import | cst.ImportFrom
+    library: str
+    names: tuple[str, ...]
+    enclosing: tuple[cst.CSTNode, ...]
+    scope: str
+
+
+@dataclass(frozen=True)
+class MockCall:
+    """A call that creates a mock or a patch: what it fakes, and the local name it starts from.
+
+    ``target`` is the patched name (``app.ws.manager.broadcast``), the ``spec`` of a mock, or the
+    factory itself (``unittest.mock.MagicMock``); ``root`` is the first name of the callee.
+    """
+
+    target: str
+    root: str
 
 
 class IntegrationTestRule(Rule):
@@ -83,6 +143,9 @@ class IntegrationTestRule(Rule):
         self.local_imports = ImportTable(info.module_name, info.is_package)
         self._markers = frozenset(f"pytest.mark.{m}" for m in context.settings.integration_markers)
         self._marker_aliases: set[str] = set()
+        self.mock_imports: list[MockImport] = []
+        # local name -> attribute path a use must continue with (``unittest`` -> ``("mock",)``)
+        self.tracked: dict[str, tuple[str, ...]] = {}
 
     # -- what names refer to ------------------------------------------------------------------
 
@@ -145,10 +208,142 @@ class IntegrationTestRule(Rule):
             for _, node in self.context.scopes
         )
 
-    def defer(self, node: cst.CSTNode, **fields: object) -> None:
+    def defer(
+        self,
+        node: cst.CSTNode,
+        *,
+        related: tuple[NodeNote, ...] = (),
+        key: object = None,
+        **fields: object,
+    ) -> None:
         """Report ``node`` at the end of the module if it is inside an integration test."""
         message = self.message.format(**fields)
-        self.pending.append(Pending(node, self.enclosing(), self.context.scope_name(), message))
+        self.pending.append(
+            Pending(node, self.enclosing(), self.context.scope_name(), message, related, key)
+        )
+
+    # -- mocks -------------------------------------------------------------------------------
+
+    def mock_call(self, node: cst.Call) -> MockCall | None:
+        """What ``node`` fakes, if it creates a mock or a patch (environment patches do not)."""
+        func = node.func
+        chain: list[str] = []
+        root_expr: cst.BaseExpression = func
+        while isinstance(root_expr, cst.Attribute):
+            chain.append(root_expr.attr.value)
+            root_expr = root_expr.value
+        if not isinstance(root_expr, cst.Name):
+            return None
+        root = root_expr.value
+        qualified = self.qualified_name(func)
+        if qualified is not None:
+            library = mock_library(qualified)
+            if library is None or library not in _FACTORIES:
+                return None
+            rest = qualified[len(library) + 1 :]
+            if library == "mock" and rest.startswith("mock."):  # the backport's mock.mock module
+                rest = rest[len("mock.") :]
+            if rest not in _FACTORIES[library]:
+                return None
+            factory = f"{library}.{rest}"
+        else:
+            if not chain or not self.fixture_in_scope(MOCKER_FIXTURES, root):
+                return None
+            if _MOCKER_CLEANUP.intersection(chain):
+                return None
+            rest = ".".join(reversed(chain))
+            factory = f"{root}.{rest}"
+        if rest.startswith("patch") and self.targets_environment(node.args):
+            return None
+        return MockCall(self._mock_target(node, rest) or factory, root)
+
+    def _mock_target(self, node: cst.Call, factory: str) -> str | None:
+        """The name a mock call fakes: its string or object argument, or its ``spec``."""
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        creates_object = factory.rsplit(".", 1)[-1] in _STANDARD and "patch" not in factory
+        if creates_object:  # Mock(spec=Database), create_autospec(Database)
+            spec = keywords.get("spec", keywords.get("spec_set"))
+            if spec is None and factory.endswith("create_autospec") and positional:
+                spec = positional[0]
+            return self._name_of(spec) if spec is not None else None
+        if not positional:
+            return None
+        first = self._name_of(positional[0])
+        if first is None:
+            return None
+        last = factory.rsplit(".", 1)[-1]
+        if last in _OBJECT_ATTRIBUTES and len(positional) > 1:
+            attribute = positional[1]
+            if isinstance(attribute, cst.SimpleString) and isinstance(
+                attribute.evaluated_value, str
+            ):
+                return f"{first}.{attribute.evaluated_value}"
+        return first
+
+    def _name_of(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.SimpleString):
+            return _string(expr)
+        return self.qualified_name(expr) or dotted_name(expr)
+
+    def is_allowed(self, target: str) -> bool:
+        return allowed_target(target, self.context.settings.allowed_mock_targets)
+
+    def import_of(self, name: str) -> MockImport | None:
+        """The (last) mocking-library import that binds ``name``."""
+        for item in reversed(self.mock_imports):
+            if name in item.names:
+                return item
+        return None
+
+    def _record_import(
+        self, node: cst.Import | cst.ImportFrom, library: str, names: list[str]
+    ) -> None:
+        self.mock_imports.append(
+            MockImport(node, library, tuple(names), self.enclosing(), self.context.scope_name())
+        )
+
+    def _mock_import(self, node: cst.Import) -> None:
+        library = None
+        names: list[str] = []
+        for alias in node.names:
+            target = dotted_name(alias.name)
+            found = mock_library(target)
+            if found is None or target is None:
+                continue
+            library = library or found
+            path: tuple[str, ...] = ()
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            else:
+                local, *rest = target.split(".")
+                path = tuple(rest)
+            names.append(local)
+            self.tracked[local] = path
+        if library is not None:
+            self._record_import(node, library, names)
+
+    def _mock_import_from(self, node: cst.ImportFrom) -> None:
+        base = self.context.imports.from_module(node)
+        if base is None:
+            return
+        library = mock_library(base)
+        names: list[str] = []
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if not isinstance(alias.name, cst.Name):
+                    continue
+                found = library or mock_library(f"{base}.{alias.name.value}")
+                if found is None:
+                    continue
+                library = found
+                local = alias.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                names.append(local)
+                self.tracked[local] = ()
+        if library is not None:
+            self._record_import(node, library, names)
 
     # -- markers -----------------------------------------------------------------------------
 
@@ -183,14 +378,34 @@ class IntegrationTestRule(Rule):
             self._marker_aliases.add(target.value)  # integration = pytest.mark.integration
 
     def visit_Import(self, node: cst.Import) -> None:
-        if self.in_tests and not self.context.at_module_level():
+        if not self.in_tests:
+            return
+        if not self.context.at_module_level():
             self.local_imports.add(node)
+        self._mock_import(node)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if self.in_tests and not self.context.at_module_level():
+        if not self.in_tests:
+            return
+        if not self.context.at_module_level():
             self.local_imports.add(node)
+        self._mock_import_from(node)
 
     def leave_Module(self, node: cst.Module) -> None:
+        seen: set[tuple[cst.CSTNode | None, object]] = set()
         for item in self.pending:
-            if self.in_integration(item.enclosing):
-                self.context.report(self, item.node, item.message, scope=item.scope)
+            if not self.in_integration(item.enclosing):
+                continue
+            if item.key is not None:
+                test = _test_of(item.enclosing)
+                if (test, item.key) in seen:
+                    continue
+                seen.add((test, item.key))
+            self.context.report(
+                self, item.node, item.message, scope=item.scope, related=item.related
+            )
+
+
+def _test_of(enclosing: tuple[cst.CSTNode, ...]) -> cst.CSTNode | None:
+    """The outermost function around a node: the test (or fixture) it belongs to."""
+    return next((node for node in enclosing if isinstance(node, cst.FunctionDef)), None)

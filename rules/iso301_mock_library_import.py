@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, RuleContext, dotted_name
-from rules._integration import IntegrationTestRule, mock_library
-
-
-@dataclass(frozen=True)
-class _MockImport:
-    """A statement importing a mocking library, and the local names it binds to it."""
-
-    node: cst.Import | cst.ImportFrom
-    library: str
-    names: tuple[str, ...]
-    enclosing: tuple[cst.CSTNode, ...]
-    scope: str
+from linter.api import Example, RuleContext
+from rules._integration import IntegrationTestRule
 
 
 class MockLibraryImport(IntegrationTestRule):
@@ -29,7 +17,10 @@ class MockLibraryImport(IntegrationTestRule):
     `flexmock`, `doublex`, `mockito`), in any spelling, in integration tests: files under the
     `integration-tests` paths, modules whose `pytestmark` carries an integration marker, and
     tests marked with one. In a file where only some tests are marked, the import is reported
-    when a name it binds is used inside a marked test.
+    when a name it binds is used inside a marked test. An import whose names create mocks or
+    patches in an integration test is not reported on its own: ISO302 reports each mock and
+    names the import as a related location; an import used otherwise (`mock.ANY`, an
+    annotation) or never used is reported here.
 
     ## Why is this bad?
     An integration test exists to exercise the real collaborators together: the database, the
@@ -47,7 +38,8 @@ class MockLibraryImport(IntegrationTestRule):
 
     ## Options
     - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/e2e/**`, `**/*_integration.py`, `**/*_e2e.py`,
+      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
+      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
       `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
     - `integration-markers`: pytest markers that make a test an integration test (default
       `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
@@ -68,8 +60,7 @@ class MockLibraryImport(IntegrationTestRule):
             from unittest.mock import patch
 
             def test_messages_stay_per_user(client):
-                with patch("app.ws.manager.broadcast"):
-                    client.send("hello")
+                client.send("hello")
             """,
             path="tests/integration/test_ws.py",
         ),
@@ -78,7 +69,7 @@ class MockLibraryImport(IntegrationTestRule):
             import mock as m
 
             def test_checkout(browser):
-                browser.open("/checkout", session=m.MagicMock())
+                assert browser.open("/checkout") == m.ANY
             """,
             path="tests/e2e/test_checkout.py",
         ),
@@ -103,8 +94,8 @@ class MockLibraryImport(IntegrationTestRule):
                 assert str(1) == "1"
 
             @pytest.mark.integration
-            def test_sessions(db):
-                db.cache = MagicMock()
+            def test_sessions(db: MagicMock):
+                assert db.session("alice") is not db.session("bob")
             """,
             path="tests/test_sessions.py",
         ),
@@ -155,72 +146,35 @@ class MockLibraryImport(IntegrationTestRule):
             """,
             path="app/cache.py",
         ),
+        Example(
+            code="""
+            from unittest.mock import patch
+
+            def test_messages_stay_per_user(client):
+                with patch("app.ws.manager.broadcast"):
+                    client.send("hello")
+            """,
+            path="tests/integration/test_ws.py",
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
-        self._imports: list[_MockImport] = []
-        # local name -> attribute path a use must continue with (``unittest`` -> ``("mock",)``)
-        self._tracked: dict[str, tuple[str, ...]] = {}
         self._uses: list[tuple[str, tuple[cst.CSTNode, ...]]] = []
+        # names used to create a reported mock: ISO302 reports those, naming the import
+        self._mocking: list[tuple[str, tuple[cst.CSTNode, ...]]] = []
 
-    def visit_Import(self, node: cst.Import) -> None:
-        super().visit_Import(node)
-        if not self.in_tests:
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.tracked:
             return
-        library = None
-        names: list[str] = []
-        for alias in node.names:
-            target = dotted_name(alias.name)
-            found = mock_library(target)
-            if found is None or target is None:
-                continue
-            library = library or found
-            path: tuple[str, ...] = ()
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            else:
-                local, *rest = target.split(".")
-                path = tuple(rest)
-            names.append(local)
-            self._tracked[local] = path
-        if library is not None:
-            self._record(node, library, names)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        super().visit_ImportFrom(node)
-        if not self.in_tests:
-            return
-        base = self.context.imports.from_module(node)
-        if base is None:
-            return
-        library = mock_library(base)
-        names: list[str] = []
-        if not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                if not isinstance(alias.name, cst.Name):
-                    continue
-                found = library or mock_library(f"{base}.{alias.name.value}")
-                if found is None:
-                    continue
-                library = found
-                local = alias.name.value
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    local = alias.asname.name.value
-                names.append(local)
-                self._tracked[local] = ()
-        if library is not None:
-            self._record(node, library, names)
-
-    def _record(self, node: cst.Import | cst.ImportFrom, library: str, names: list[str]) -> None:
-        self._imports.append(
-            _MockImport(node, library, tuple(names), self.enclosing(), self.context.scope_name())
-        )
+        call = self.mock_call(node)
+        if call is not None and call.root in self.tracked:
+            self._mocking.append((call.root, self.enclosing()))
 
     def visit_Name(self, node: cst.Name) -> None:
-        if not self._tracked or self.whole_module:
+        if not self.tracked or self.whole_module:
             return
-        path = self._tracked.get(node.value)
+        path = self.tracked.get(node.value)
         if path is None or not self._is_use(node, path):
             return
         self._uses.append((node.value, self.enclosing()))
@@ -247,6 +201,9 @@ class MockLibraryImport(IntegrationTestRule):
 
     def leave_Module(self, node: cst.Module) -> None:
         used = {name for name, enclosing in self._uses if self.in_integration(enclosing)}
-        for item in self._imports:
+        mocking = {name for name, enclosing in self._mocking if self.in_integration(enclosing)}
+        for item in self.mock_imports:
+            if mocking.intersection(item.names):
+                continue  # its mocks are reported (ISO302) with this import as a related location
             if self.in_integration(item.enclosing) or used.intersection(item.names):
                 self.report(item.node, scope=item.scope, library=item.library)

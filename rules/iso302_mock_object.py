@@ -6,37 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example
-from rules._integration import MOCKER_FIXTURES, IntegrationTestRule, mock_library, snippet
-
-_STANDARD = frozenset(
-    {
-        "Mock",
-        "MagicMock",
-        "AsyncMock",
-        "NonCallableMock",
-        "NonCallableMagicMock",
-        "PropertyMock",
-        "create_autospec",
-        "mock_open",
-        "patch",
-        "patch.object",
-        "patch.dict",
-        "patch.multiple",
-    }
-)
-# What creates a mock or a patch, per mocking library (names relative to the library).
-_FACTORIES: dict[str, frozenset[str]] = {
-    "unittest.mock": _STANDARD,
-    "mock": _STANDARD,
-    "asynctest": _STANDARD | {"CoroutineMock"},
-    "flexmock": frozenset({"flexmock"}),
-    "mockito": frozenset({"mock", "when", "when2", "patch", "spy", "spy2", "expect"}),
-    "doublex": frozenset({"Stub", "Spy", "ProxySpy", "Mock", "Mimic"}),
-}
-# pytest-mock fixture methods that undo patches rather than create them.
-_MOCKER_CLEANUP = frozenset({"resetall", "stopall", "stop"})
-
+from linter.api import Example, NodeNote
+from rules._integration import IntegrationTestRule, snippet
 
 class MockObject(IntegrationTestRule):
     """
@@ -49,6 +20,10 @@ class MockObject(IntegrationTestRule):
     `mocker` is a parameter of the enclosing test or fixture. Names are resolved through the
     file's imports, so aliases are seen and an unrelated `patch` (`requests.patch`, a local
     function) is not.
+
+    One finding per faked target per test: patching `app.db.connect` three times in one test
+    is one finding; the mocking library's import is named as a related location (ISO301
+    reports an import only when none of its names creates a mock in an integration test).
 
     ## Why is this bad?
     An integration test earns its cost by running the real collaborators together. A patched
@@ -65,10 +40,16 @@ class MockObject(IntegrationTestRule):
 
     ## Options
     - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/e2e/**`, `**/*_integration.py`, `**/*_e2e.py`,
+      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
+      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
       `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
     - `integration-markers`: pytest markers that make a test an integration test (default
       `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
+    - `allowed-mock-targets`: module or qualified-name globs of the external boundaries a team
+      chooses to fake (default none: every mock is reported), e.g. `["stripe.*",
+      "app.mail.send"]`. A target is the patched name (`patch("stripe.Charge.create")`,
+      `patch.object(stripe.Charge, "create")`) or a mock's `spec` (`MagicMock(spec=stripe.Charge)`);
+      a plain module name covers everything in it.
     """
 
     code: ClassVar[str] = "ISO302"
@@ -124,6 +105,18 @@ class MockObject(IntegrationTestRule):
             """,
             path="tests/test_history_integration.py",
         ),
+        Example(
+            code="""
+            from unittest import mock
+
+            def test_sync(db):
+                with mock.patch("app.sync.fetch"):
+                    db.sync("alice")
+                with mock.patch("app.sync.fetch"):
+                    db.sync("bob")
+            """,
+            path="tests/it/test_sync.py",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         Example(
@@ -174,34 +167,39 @@ class MockObject(IntegrationTestRule):
             """,
             path="tests/integration/test_db.py",
         ),
+        Example(
+            code="""
+            from unittest.mock import MagicMock, patch
+
+            import stripe
+
+            def test_checkout_charges_once(client):
+                with patch("stripe.Charge.create") as create:
+                    client.post("/checkout", json={"cart": 1})
+                assert create.call_count == 1
+                assert client.receipt(customer=MagicMock(spec=stripe.Customer))
+            """,
+            path="tests/integration/test_checkout.py",
+            config=(("allowed-mock-targets", ["stripe.*"]),),
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.in_tests or not self._creates_mock(node):
+        if not self.in_tests:
             return
-        self.defer(node, mock=snippet(self.context, node))
-
-    def _creates_mock(self, node: cst.Call) -> bool:
-        func = node.func
-        qualified = self.qualified_name(func)
-        if qualified is not None:
-            library = mock_library(qualified)
-            if library is None or library not in _FACTORIES:
-                return False
-            rest = qualified[len(library) + 1 :]
-            if library == "mock" and rest.startswith("mock."):  # the backport's mock.mock module
-                rest = rest[len("mock.") :]
-            return rest in _FACTORIES[library] and not self._patches_environment(rest, node)
-        chain: list[str] = []
-        while isinstance(func, cst.Attribute):
-            chain.append(func.attr.value)
-            func = func.value
-        if not chain or not isinstance(func, cst.Name):
-            return False
-        if not self.fixture_in_scope(MOCKER_FIXTURES, func.value) or chain[-1] in _MOCKER_CLEANUP:
-            return False
-        return not self._patches_environment(".".join(reversed(chain)), node)
-
-    def _patches_environment(self, name: str, node: cst.Call) -> bool:
-        """``patch.dict(os.environ, ...)``, ``patch("sys.argv", ...)``: setup, not a fake."""
-        return name.startswith("patch") and self.targets_environment(node.args)
+        call = self.mock_call(node)
+        if call is None or self.is_allowed(call.target):
+            return
+        source = self.import_of(call.root) if call.root in self.tracked else None
+        related = (
+            (NodeNote(source.node, f"`{source.library}` imported here"),)
+            if source is not None
+            else ()
+        )
+        self.defer(
+            node,
+            related=related,
+            key=call.target,
+            mock=snippet(self.context, node),
+            target=call.target,
+        )

@@ -39,7 +39,8 @@ class MonkeypatchCode(IntegrationTestRule):
 
     ## Options
     - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/e2e/**`, `**/*_integration.py`, `**/*_e2e.py`,
+      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
+      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
       `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
     - `integration-markers`: pytest markers that make a test an integration test (default
       `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.

@@ -24,6 +24,11 @@ Make = Callable[..., Path]
         ("[tool.isolint]\nper-file-ignores = { 'tests/*' = 'ISO2' }\n", "key 'per-file-ignores'"),
         ("[tool.isolint]\ntimeout = -1\n", "key 'timeout' must be a positive number"),
         ("[tool.isolint.ssot]\ncanonical = ['x']\n", "[tool.isolint.ssot] key 'canonical'"),
+        (
+            "[tool.isolint]\nallowed-mock-targets = ['stripe/api']\n",
+            "key 'allowed-mock-targets' must be a list of module or qualified-name globs",
+        ),
+        ("[tool.isolint]\nallowed-mock-targets = 'stripe.*'\n", "key 'allowed-mock-targets'"),
     ],
 )
 def test_config_error_is_one_line_exit_two(

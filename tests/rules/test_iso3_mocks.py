@@ -83,7 +83,8 @@ def test_import_used_in_a_method_of_a_marked_class_is_reported() -> None:
         def test_isolated(self, store):
             store.backend = unittest.mock.MagicMock()
     """
-    assert findings(code, "tests/test_store.py") == [("ISO301", 2), ("ISO302", 10)]
+    # the import creates the mock: one finding (ISO302), the import is a related location
+    assert findings(code, "tests/test_store.py") == [("ISO302", 10)]
 
 
 def test_function_local_import_inside_a_marked_test_is_reported() -> None:
@@ -96,7 +97,7 @@ def test_function_local_import_inside_a_marked_test_is_reported() -> None:
         with patch("app.db.Database.fetch"):
             db.history("alice")
     """
-    assert findings(code, "tests/test_sessions.py") == [("ISO301", 5), ("ISO302", 6)]
+    assert findings(code, "tests/test_sessions.py") == [("ISO302", 6)]
 
 
 def test_import_not_used_inside_a_marked_test_is_not_reported() -> None:
@@ -155,13 +156,10 @@ def test_aliases_are_seen_through_imports() -> None:
         with mock.patch.object(Database, "fetch"), mock.patch.multiple(Database, a=1):
             backport.mock.PropertyMock()
     """
+    # patch.multiple(Database) fakes the target create_autospec(Database) already faked
     assert findings(code, "tests/ws_integration.py") == [
-        ("ISO301", 1),
-        ("ISO301", 2),
-        ("ISO301", 3),
         ("ISO302", 7),
         ("ISO302", 8),
-        ("ISO302", 9),
         ("ISO302", 9),
         ("ISO302", 10),
     ]
@@ -189,7 +187,6 @@ def test_class_marker_and_late_class_pytestmark_apply_to_methods() -> None:
             patch("app.db.fetch").start()
     """
     assert findings(code, "tests/test_mixed.py") == [
-        ("ISO301", 2),
         ("ISO302", 6),
         ("ISO302", 12),
     ]
@@ -235,7 +232,7 @@ def test_integration_markers_config_override() -> None:
         AsyncMock()
     """
     config: tuple[tuple[str, object], ...] = (("integration-markers", ["slow_integration"]),)
-    assert findings(code, "tests/test_override.py", config) == [("ISO301", 2), ("ISO302", 6)]
+    assert findings(code, "tests/test_override.py", config) == [("ISO302", 6)]
 
 
 def test_integration_tests_config_override() -> None:
@@ -246,7 +243,7 @@ def test_integration_tests_config_override() -> None:
         Mock()
     """
     config: tuple[tuple[str, object], ...] = (("integration-tests", ["tests/live/**"]),)
-    assert findings(code, "tests/live/test_a.py", config) == [("ISO301", 1), ("ISO302", 4)]
+    assert findings(code, "tests/live/test_a.py", config) == [("ISO302", 4)]
     assert findings(code, "tests/integration/test_a.py", config) == []
 
 
@@ -287,11 +284,10 @@ def test_other_mocking_libraries() -> None:
         when(ws).send("x")
         Spy(ws)
     """
+    # flexmock(ws), when(ws) and Spy(ws) fake one target in one test: one finding
     assert [f for f in findings(code, "tests/integration/test_libs.py") if f[0] == "ISO302"] == [
         ("ISO302", 7),
         ("ISO302", 8),
-        ("ISO302", 9),
-        ("ISO302", 10),
     ]
 
 
@@ -329,7 +325,7 @@ def test_environment_patches_are_not_reported() -> None:
         mocker.patch.dict(os.environ, {"C": "1"})
         mock.patch.dict(SETTINGS, {"D": "1"})
     """
-    assert findings(code, "tests/integration/test_env.py") == [("ISO301", 3), ("ISO302", 11)]
+    assert findings(code, "tests/integration/test_env.py") == [("ISO302", 11)]
 
 
 def test_mocks_in_unit_tests_and_unmarked_tests_are_not_reported() -> None:
@@ -457,3 +453,109 @@ def test_monkeypatch_in_unit_tests_and_application_code_is_not_reported() -> Non
     """
     assert findings(code, "tests/unit/test_a.py") == []
     assert findings(code, "app/checks.py") == []
+
+
+# -- one finding per mocked target per test; the import as a related location (issue 13) --------
+
+
+def test_one_finding_per_target_per_test_with_the_import_related() -> None:
+    code = """
+    from unittest import mock
+
+    def test_a(db):
+        with mock.patch("app.sync.fetch"):
+            db.sync("alice")
+        with mock.patch("app.sync.fetch"):
+            db.sync("bob")
+        mock.patch("app.sync.push").start()
+
+    def test_b(db):
+        mock.patch("app.sync.fetch").start()
+    """
+    found = diagnostics(code, "tests/integration/test_sync.py")
+    assert sorted((d.code, d.span.line) for d in found) == [
+        ("ISO302", 4),
+        ("ISO302", 8),
+        ("ISO302", 11),
+    ]
+    for diagnostic in found:
+        assert [(r.line, r.note) for r in diagnostic.related] == [
+            (1, "`unittest.mock` imported here")
+        ]
+
+
+def test_an_import_never_used_for_a_mock_is_reported_alone() -> None:
+    code = """
+    from unittest.mock import ANY, patch
+    import mock
+
+    def test_a(db):
+        assert db.row("alice") == ANY
+    """
+    found = diagnostics(code, "tests/integration/test_rows.py")
+    assert sorted((d.code, d.span.line) for d in found) == [("ISO301", 1), ("ISO301", 2)]
+    assert all(d.related == () for d in found)
+
+
+def test_mocker_fixture_mock_has_no_import_to_relate() -> None:
+    code = """
+    def test_a(mocker):
+        mocker.patch("app.db.connect")
+    """
+    found = diagnostics(code, "tests/integration/test_db.py")
+    assert [(d.code, d.span.line, d.related) for d in found] == [("ISO302", 2, ())]
+
+
+def test_allowed_mock_targets_skip_external_boundaries() -> None:
+    code = """
+    import stripe
+    from unittest.mock import MagicMock, patch
+
+    def test_checkout(client, mocker):
+        with patch("stripe.Charge.create"):
+            client.post("/checkout")
+        patch.object(stripe.Customer, "retrieve").start()
+        mocker.patch("app.mail.send")
+        client.customer = MagicMock(spec=stripe.Customer)
+        client.db = MagicMock(spec="app.db.Database")
+        patch("app.payments.charge").start()
+    """
+    config: tuple[tuple[str, object], ...] = (("allowed-mock-targets", ["stripe", "app.mail.*"]),)
+    assert findings(code, "tests/integration/test_checkout.py", config) == [
+        ("ISO302", 10),
+        ("ISO302", 11),
+    ]
+    # without the option every mock is reported (the import is related, not reported alone)
+    assert [f[1] for f in findings(code, "tests/integration/test_checkout.py")] == [
+        5,
+        7,
+        8,
+        9,
+        10,
+        11,
+    ]
+
+
+def test_allowed_targets_only_keep_the_import_quiet() -> None:
+    code = """
+    from unittest.mock import patch
+
+    def test_checkout(client):
+        with patch("stripe.Charge.create"):
+            client.post("/checkout")
+    """
+    config: tuple[tuple[str, object], ...] = (("allowed-mock-targets", ["stripe.*"]),)
+    assert findings(code, "tests/integration/test_checkout.py", config) == []
+
+
+def test_default_integration_folders() -> None:
+    code = """
+    from unittest.mock import Mock
+
+    def test_a():
+        Mock()
+    """
+    for folder in ("integration_tests", "it", "functional", "e2e_tests"):
+        assert findings(code, f"tests/{folder}/test_a.py") == [("ISO302", 4)], folder
+    assert findings(code, "tests/items/test_a.py") == []
+    assert findings(code, "tests/unit/test_it.py") == []
