@@ -9,6 +9,7 @@ import libcst as cst
 from linter.api import Example, NodeNote
 from rules._integration import IntegrationTestRule, snippet
 
+
 class MockObject(IntegrationTestRule):
     """
     ## What it does

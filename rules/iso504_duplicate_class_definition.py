@@ -12,6 +12,7 @@ from linter.api import (
     Example,
     ProjectFinding,
     ProjectIndex,
+    Related,
     Rule,
     Severity,
     dotted_name,
@@ -33,9 +34,10 @@ class DuplicateClassDefinition(Rule):
     """
     ## What it does
     Finds a class name defined at module level in two or more non-test modules of the same
-    top-level package, and reports every definition but the first (by path; the configured
-    canonical definition, when there is one, counts as the first), naming the
-    others. Classes nested in functions or classes, classes under `if TYPE_CHECKING:` and
+    top-level package. When `[tool.isolint.ssot] canonical` names the class's module, every
+    other definition is reported; otherwise every definition is, since none of them is known to
+    be the original. Each finding names the other definitions (as related locations too).
+    Classes nested in functions or classes, classes under `if TYPE_CHECKING:` and
     `Protocol` classes are not counted. Off by default: enable it with `select = ["ISO504"]`.
 
     ## Why is this bad?
@@ -188,21 +190,36 @@ class DuplicateClassDefinition(Rule):
             linted.add(path)
             if kind == _DEF:
                 sites.setdefault((package, name, path), candidate)
-        defined: dict[tuple[str, str], set[str]] = {}
-        for package, name, path in sites:
-            defined.setdefault((package, name), set()).add(path)
+        defined: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        for (package, name, path), candidate in sites.items():
+            where = (candidate.span.line, candidate.span.column)
+            defined.setdefault((package, name), {})[path] = where
         for package, name, path in _unlinted_definitions(index, linted):
-            defined.setdefault((package, name), set()).add(path)
+            defined.setdefault((package, name), {}).setdefault(path, (1, 1))
         canonical = dict(index.settings.ssot.canonical)
         for (package, name, path), candidate in sorted(sites.items()):
-            paths = sorted(
-                defined[(package, name)],
-                key=lambda p: (not _is_canonical(index, canonical, name, p), p),
+            copies = defined[(package, name)]
+            if len(copies) < 2:
+                continue
+            home = next(
+                (p for p in sorted(copies) if _is_canonical(index, canonical, name, p)), None
             )
-            if path == paths[0]:
-                continue  # the first by path, or the configured canonical definition
-            others = ", ".join(f"`{p}`" for p in paths if p != path)
-            yield ProjectFinding(candidate, cls.message.format(cls=name, others=others))
+            if path == home:
+                continue  # the configured canonical definition: the others are the copies
+            others = sorted(copies, key=lambda p: (p != home, p))
+            others.remove(path)
+            related = tuple(
+                Related(
+                    other,
+                    *copies[other],
+                    "the canonical definition" if other == home else "another definition",
+                )
+                for other in others
+            )
+            listed = ", ".join(f"`{p}`" for p in others)
+            yield ProjectFinding(
+                candidate, cls.message.format(cls=name, others=listed), related=related
+            )
 
 
 def _is_canonical(index: ProjectIndex, canonical: dict[str, str], name: str, path: str) -> bool:

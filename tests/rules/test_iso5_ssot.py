@@ -546,20 +546,40 @@ def test_iso504_is_off_by_default_and_enabled_by_its_code() -> None:
     example = Example(code=_COPY, path="app/ws.py", files=(("app/legacy/ws.py", _COPY),))
     assert [d for d in lint_example(example, RULES, ["ISO"]) if d.code == "ISO504"] == []
     assert [d for d in lint_example(example, RULES, ["ISO5"]) if d.code == "ISO504"]
-    [found] = [d for d in lint_example(example, RULES, ["ISO504"]) if d.code == "ISO504"]
+    reported = {d.path: d for d in lint_example(example, RULES, ["ISO504"]) if d.code == "ISO504"}
+    assert sorted(reported) == ["app/legacy/ws.py", "app/ws.py"]
+    found = reported["app/ws.py"]
     assert found.severity.value == "warning"
-    assert found.path == "app/ws.py"
     assert "also defined in `app/legacy/ws.py`" in found.message
 
 
-def test_iso504_reports_every_definition_but_the_first_naming_the_others() -> None:
+def test_iso504_without_a_canonical_module_reports_every_copy_naming_the_others() -> None:
     files = (("app/a.py", _COPY), ("app/c/z.py", _COPY))
     example = Example(code=_COPY, path="app/b.py", files=files)
     everything = [d for d in lint_example(example, RULES, ["ISO504"]) if d.code == "ISO504"]
-    assert sorted(d.path for d in everything) == ["app/b.py", "app/c/z.py"]
-    by_path = {d.path: d.message for d in everything}
-    assert "`app/a.py`, `app/c/z.py`" in by_path["app/b.py"]
-    assert "`app/a.py`, `app/b.py`" in by_path["app/c/z.py"]
+    assert sorted(d.path for d in everything) == ["app/a.py", "app/b.py", "app/c/z.py"]
+    by_path = {d.path: d for d in everything}
+    assert "`app/a.py`, `app/c/z.py`" in by_path["app/b.py"].message
+    assert "`app/a.py`, `app/b.py`" in by_path["app/c/z.py"].message
+    assert [(r.path, r.line, r.column, r.note) for r in by_path["app/a.py"].related] == [
+        ("app/b.py", 1, 7, "another definition"),
+        ("app/c/z.py", 1, 7, "another definition"),
+    ]
+
+
+def test_iso504_with_a_canonical_module_reports_each_other_copy() -> None:
+    files = (("app/a.py", _COPY), ("app/c/z.py", _COPY))
+    canonical = {"canonical": {"WebSocketManager": "app.b"}}
+    config: tuple[tuple[str, object], ...] = (("ssot", canonical),)
+    example = Example(code=_COPY, path="app/b.py", files=files, config=config)
+    everything = [d for d in lint_example(example, RULES, ["ISO504"]) if d.code == "ISO504"]
+    assert sorted(d.path for d in everything) == ["app/a.py", "app/c/z.py"]
+    first = next(d for d in everything if d.path == "app/a.py")
+    assert "also defined in `app/b.py`, `app/c/z.py`" in first.message
+    assert [(r.path, r.note) for r in first.related] == [
+        ("app/b.py", "the canonical definition"),
+        ("app/c/z.py", "another definition"),
+    ]
 
 
 def test_iso504_exempts_protocols_allowlist_tests_and_other_packages() -> None:
@@ -627,8 +647,9 @@ def test_iso504_partial_run_finds_the_copy_through_the_index(
     out = isolint("check", "--no-cache", str(root / "app" / "b.py"), cwd=root)
     assert out.returncode == 1, out.stderr
     assert "ISO504" in out.stdout and "app/a.py" in out.stdout
-    clean = isolint("check", "--no-cache", str(root / "app" / "a.py"), cwd=root)
-    assert clean.returncode == 0, clean.stdout
+    # without a canonical module every copy is reported, the first by path too
+    first = isolint("check", "--no-cache", str(root / "app" / "a.py"), cwd=root)
+    assert first.returncode == 1 and "app/b.py" in first.stdout, first.stdout
 
 
 # -- the fixes end to end -----------------------------------------------------------------------
