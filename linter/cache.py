@@ -1,21 +1,67 @@
-"""Per-file result cache keyed by content: atomic writes, corrupt or foreign entries ignored."""
+"""Per-file result cache keyed by content: a marked directory of checksummed, data-only entries.
+
+Layout of a cache directory (isolint creates it, and deletes only what is listed here)::
+
+    CACHEDIR.TAG        the standard cache-directory tag (backup tools skip the directory)
+    ISOLINT_CACHE       isolint's own marker: without it (and the tag) nothing here is touched
+    .gitignore          ``*``: git ignores the directory
+    <namespace>/        one per isolint version, Python, LibCST, engine code and configuration
+        manifest        relpath -> (key, mtime, size, facts) of the last run
+        <k[:2]>/<key>   one entry per file: FileResult
+
+Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
+typed JSON (``linter.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
+cache miss, replaced when the file is linted again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
-import pickle
-import shutil
+import re
+import stat
 import sys
 import tempfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import __version__
 from linter.diagnostics import FileResult
+from linter.errors import IsolintError
+from linter.serial import Codec, SerialError
 
 CACHE_DIR_NAME = ".isolint_cache"
-_MAGIC = b"ISOLINT-CACHE-1\n"
+CACHEDIR_TAG = "CACHEDIR.TAG"
+MARKER = "ISOLINT_CACHE"
+TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+_TAG_TEXT = (
+    f"{TAG_SIGNATURE}\n"
+    "# This file is a cache directory tag created by isolint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+_MARKER_TEXT = "isolint cache directory, format 2: `isolint cache clear` deletes its entries\n"
+_GITIGNORE = ".gitignore"
+_GITIGNORE_TEXT = "# created by isolint\n*\n"  # also what isolint 0.1.0 wrote (no marker then)
+_MAGIC = b"ISOLINT-CACHE-2\n"
+_MANIFEST = "manifest"
+_RACY_NS = 2_000_000_000  # files modified this close to the manifest's write are re-read
+_VERSION = r"[0-9A-Za-z.+!_]+"
+_NAMESPACE = re.compile(
+    rf"[0-9]{_VERSION}-py[0-9]+\.[0-9]+(-libcst{_VERSION})?-[0-9a-f]{{12}}-[0-9a-f]{{16}}"
+)
+_SHARD = re.compile(r"[0-9a-f]{2}")
+_TMP = r"\.tmp-[0-9A-Za-z_]+"
+_ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
+_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{_TMP}")
+_TOP_FILE = re.compile(_TMP)
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
+
+
+class CacheDirError(IsolintError):
+    """``cache clear`` on a directory isolint did not create."""
 
 
 def _code_digest() -> str:
@@ -31,13 +77,32 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def _libcst_version() -> str:
+    try:
+        version = importlib.metadata.version("libcst")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - libcst is a dependency
+        version = "unknown"
+    return re.sub(r"[^0-9A-Za-z.+!_]", "_", version)
+
+
 def _runtime_tag() -> str:
     python = f"py{sys.version_info.major}.{sys.version_info.minor}"
-    return f"{__version__}-{python}-{_code_digest()}"
+    return f"{__version__}-{python}-libcst{_libcst_version()}-{_code_digest()}"
 
 
-_MANIFEST = "manifest"
-_RACY_NS = 2_000_000_000  # files modified this close to the manifest's write are re-read
+def _seal(body: bytes) -> bytes:
+    return _MAGIC + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
+
+
+def _unseal(raw: bytes) -> bytes | None:
+    """The body of a sealed file, or None when its header or checksum is wrong."""
+    header = len(_MAGIC) + 65
+    if not raw.startswith(_MAGIC) or len(raw) < header or raw[header - 1 : header] != b"\n":
+        return None
+    body = raw[header:]
+    if hashlib.sha256(body).hexdigest().encode("ascii") != raw[len(_MAGIC) : header - 1]:
+        return None
+    return body
 
 
 @dataclass(frozen=True)
@@ -71,12 +136,88 @@ class Manifest:
         return entry
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _has_text(path: Path, text: str) -> bool:
+    if not _regular_file(path):
+        return False
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):
+        return False
+
+
+def is_marked(directory: Path) -> bool:
+    """The directory carries isolint's marker and the cache-directory tag (so isolint made it)."""
+    if not _regular_file(directory / MARKER) or not _regular_file(directory / CACHEDIR_TAG):
+        return False
+    try:
+        with open(directory / CACHEDIR_TAG, "rb") as handle:
+            return handle.read(len(TAG_SIGNATURE)) == TAG_SIGNATURE.encode("ascii")
+    except OSError:
+        return False
+
+
+def _is_legacy(directory: Path) -> bool:
+    """A cache of isolint 0.1.0: only its ``.gitignore`` (exactly as isolint wrote it) marks it."""
+    return _has_text(directory / _GITIGNORE, _GITIGNORE_TEXT)
+
+
+def state(directory: Path) -> str:
+    """``"absent"``, ``"ours"`` (marked or an isolint 0.1.0 cache), ``"empty"`` or ``"foreign"``."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return "absent"
+    except OSError:
+        return "foreign"
+    if is_marked(directory) or _is_legacy(directory):
+        return "ours"
+    return "foreign" if names else "empty"
+
+
+def _mark(directory: Path) -> bool:
+    """Create or adopt ``directory`` as a cache; False (write nothing) when it is someone else's."""
+    if _regular_file(directory / MARKER):
+        return True
+    if state(directory) == "foreign":
+        return False
+    directory.mkdir(parents=True, exist_ok=True)
+    # Each file appears whole (temp + rename), .gitignore first and the marker last, so a
+    # concurrent run never sees a half-marked directory as someone else's.
+    for name, text in ((_GITIGNORE, _GITIGNORE_TEXT), (CACHEDIR_TAG, _TAG_TEXT)):
+        if not (directory / name).exists():
+            _replace(directory / name, text.encode("utf-8"))
+    _replace(directory / MARKER, _MARKER_TEXT.encode("utf-8"))
+    return True
+
+
+def _replace(target: Path, payload: bytes) -> None:
+    """Temp file in the same directory, then rename: readers see all of it or nothing."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 @dataclass(frozen=True)
 class Cache:
-    """A directory of pickled FileResults; ``namespace`` hashes everything results depend on."""
+    """A directory of checksummed FileResults; ``namespace`` hashes everything results depend on."""
 
     directory: Path
     namespace: str
+    codec: Codec = field(
+        default_factory=lambda: Codec.create((ManifestEntry,)), compare=False, repr=False
+    )
 
     @classmethod
     def open(cls, directory: Path, configuration: str) -> Cache:
@@ -96,56 +237,53 @@ class Cache:
     def _entry(self, key: str) -> Path:
         return self.directory / self.namespace / key[:2] / key
 
-    def get(self, key: str) -> FileResult | None:
-        """The cached result, or None when absent, truncated, corrupt or foreign."""
+    def _read(self, path: Path) -> object | None:
+        """The value stored at ``path``; None when absent, truncated, corrupt or foreign."""
         try:
-            raw = self._entry(key).read_bytes()
+            raw = path.read_bytes()
         except OSError:
             return None
-        if not raw.startswith(_MAGIC):
+        body = _unseal(raw)
+        if body is None:
             return None
         try:
-            value = pickle.loads(raw[len(_MAGIC) :])
-        except Exception:  # noqa: BLE001 - any undecodable entry is a cache miss
+            return self.codec.loads(zlib.decompress(body))
+        except (zlib.error, SerialError):
             return None
+
+    def get(self, key: str) -> FileResult | None:
+        """The cached result, or None when absent, truncated, corrupt or foreign."""
+        value = self._read(self._entry(key))
         return value if isinstance(value, FileResult) else None
 
     def put(self, key: str, result: FileResult) -> None:
-        """Write one entry atomically."""
-        payload = _MAGIC + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        self._write(self._entry(key), payload)
+        """Write one entry atomically (not at all if the result holds a type the cache cannot store)."""
+        self._store(self._entry(key), result)
+
+    def _store(self, target: Path, value: object) -> None:
+        try:
+            body = zlib.compress(self.codec.dumps(value), 1)
+        except SerialError:
+            return  # an unregistered type: no entry, so the file is simply linted next time
+        self._write(target, _seal(body))
 
     def _write(self, target: Path, payload: bytes) -> None:
-        """Temp file in the same directory, then rename: readers see all of it or nothing.
-        A cache that cannot be written only costs speed, so OS errors are ignored."""
+        """Atomically, into a marked directory only. A cache that cannot be written only costs
+        speed, so OS errors are ignored."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._ensure_gitignore()
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                os.replace(tmp, target)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            if _mark(self.directory):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _replace(target, payload)
         except OSError:
             return
 
     def load_manifest(self) -> Manifest:
-        """The manifest of this namespace; empty when absent, truncated or foreign."""
+        """The manifest of this namespace; empty when absent, truncated, corrupt or foreign."""
         path = self.directory / self.namespace / _MANIFEST
+        entries = self._read(path)
         try:
-            raw = path.read_bytes()
             written = path.stat().st_mtime_ns
         except OSError:
-            return Manifest()
-        if not raw.startswith(_MAGIC):
-            return Manifest()
-        try:
-            entries = pickle.loads(raw[len(_MAGIC) :])
-        except Exception:  # noqa: BLE001 - any undecodable manifest is simply not used
             return Manifest()
         if not isinstance(entries, dict) or not all(
             isinstance(v, ManifestEntry) for v in entries.values()
@@ -154,20 +292,123 @@ class Cache:
         return Manifest(entries, written)
 
     def save_manifest(self, manifest: Manifest) -> None:
-        payload = _MAGIC + pickle.dumps(manifest.entries, protocol=pickle.HIGHEST_PROTOCOL)
-        self._write(self.directory / self.namespace / _MANIFEST, payload)
-
-    def _ensure_gitignore(self) -> None:
-        ignore = self.directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# created by isolint\n*\n", encoding="utf-8")
+        self._store(self.directory / self.namespace / _MANIFEST, manifest.entries)
 
 
-def clear(directory: Path) -> bool:
-    """Remove a cache directory; True if there was one."""
-    if not (directory / ".gitignore").exists() and directory.name != CACHE_DIR_NAME:
-        return False  # never delete a directory isolint did not create
-    if directory.exists():
-        shutil.rmtree(directory)
-        return True
-    return False
+@dataclass(frozen=True)
+class Cleared:
+    """What ``clear`` did: entries removed, and names it left because isolint did not make them."""
+
+    removed: int
+    kept: tuple[str, ...]
+    existed: bool = True
+
+
+def clear(directory: Path) -> Cleared:
+    """Delete isolint's own entries in a cache directory, never following symlinks.
+
+    Raises CacheDirError (nothing deleted) for a directory without isolint's marker. Files
+    isolint did not create stay, and so do the marker and the directory that holds them.
+    """
+    kind = state(directory)
+    if kind == "absent":
+        return Cleared(0, (), existed=False)
+    if not directory.is_dir():
+        raise CacheDirError(f"'{directory}' is not a directory; nothing deleted")
+    if kind != "ours":
+        raise CacheDirError(
+            f"'{directory}' is not an isolint cache directory (no {MARKER} and {CACHEDIR_TAG} "
+            "markers); nothing deleted"
+        )
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        removed, kept = _clear_top(fd)
+    finally:
+        os.close(fd)
+    own = {MARKER, CACHEDIR_TAG, _GITIGNORE}
+    if set(kept) <= own:
+        for name in kept:
+            _unlink(directory / name)
+        try:
+            directory.rmdir()
+        except OSError:
+            pass
+        kept = []
+    else:
+        kept = [name for name in kept if name not in own]
+    return Cleared(removed, tuple(sorted(kept)))
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _clear_top(fd: int) -> tuple[int, list[str]]:
+    removed = 0
+    kept: list[str] = []
+    for entry in os.scandir(fd):
+        if _NAMESPACE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            count, rest = _clear_dir(fd, entry.name, _namespace_member)
+            removed += count
+            if rest:
+                kept.append(entry.name)
+        elif _TOP_FILE.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+            removed += _unlink_at(fd, entry.name)
+        else:
+            kept.append(entry.name)
+    return removed, kept
+
+
+def _namespace_member(fd: int, name: str, is_dir: bool) -> tuple[int, bool]:
+    """Remove one member of a namespace; (entries removed, whether something was left)."""
+    if is_dir and _SHARD.fullmatch(name):
+        count, rest = _clear_dir(fd, name, _shard_member)
+        return count, bool(rest)
+    if not is_dir and _NAMESPACE_FILE.fullmatch(name):
+        return _unlink_at(fd, name), False
+    return 0, True
+
+
+def _shard_member(fd: int, name: str, is_dir: bool) -> tuple[int, bool]:
+    if not is_dir and _ENTRY.fullmatch(name):
+        return _unlink_at(fd, name), False
+    return 0, True
+
+
+def _unlink_at(fd: int, name: str) -> int:
+    """Unlink a file or a symlink (never its target) named ``name`` in directory ``fd``."""
+    try:
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        return 0
+    return 1
+
+
+def _clear_dir(
+    parent: int, name: str, member: Callable[[int, str, bool], tuple[int, bool]]
+) -> tuple[int, list[str]]:
+    """Clear directory ``name`` of ``parent`` (opened without following a symlink), remove it if
+    empty; (entries removed, names left)."""
+    try:
+        fd = os.open(name, _NOFOLLOW_DIR, dir_fd=parent)
+    except OSError:
+        return 0, [name]
+    removed = 0
+    left: list[str] = []
+    try:
+        for entry in os.scandir(fd):
+            count, rest = member(fd, entry.name, entry.is_dir(follow_symlinks=False))
+            removed += count
+            if rest:
+                left.append(entry.name)
+    finally:
+        os.close(fd)
+    if not left:
+        try:
+            os.rmdir(name, dir_fd=parent)
+        except OSError:
+            left.append(name)
+    return removed, left

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,13 +114,15 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
             keys[relpath] = (key, *stat, digest)
         # Files on disk are re-read by the worker: the parent keeps no file's bytes.
         misses.append((relpath, data if relpath in stdin else str(source.path)))
-    for result in _lint_sources(misses, request, options):
-        results.append(result)
+    def store(result: FileResult) -> None:
+        """Cache each result as it arrives: an interrupted run keeps what it finished."""
         if cache is not None and result.path in keys:
             key, mtime, size, digest = keys[result.path]
             if result.digest == digest:  # unchanged between our read and the worker's
                 cache.put(key, result)
                 updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
+
+    results.extend(_lint_sources(misses, request, options, store))
     if cache is not None and updated != manifest.entries:
         cache.save_manifest(Manifest(updated))
     return sorted(
@@ -138,15 +140,19 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 
 def _lint_sources(
-    items: Sequence[Source], request: CheckRequest, options: LintOptions
+    items: Sequence[Source],
+    request: CheckRequest,
+    options: LintOptions,
+    on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """In-process for ``--jobs 1``; otherwise worker processes (time budget, crash isolation)."""
+    """In-process for ``--jobs 1``; otherwise worker processes (time budget, crash isolation).
+    ``on_result`` sees each result as soon as its file is done."""
     if not items:
         return []
     if request.jobs <= 1:
-        return lint_many(items, options)
+        return lint_many(items, options, on_result)
     jobs = min(request.jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
-    pool = WorkerPool(options, jobs, request.settings.timeout)
+    pool = WorkerPool(options, jobs, request.settings.timeout, on_result)
     with progress_bar(len(items), enabled=request.progress) as advance:
         return pool.run(items, advance)
 

@@ -369,15 +369,37 @@ def cache_group() -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
-    """Delete the cache of the project containing PATH (default: the current directory)."""
+    """Delete the cache of the project containing PATH (default: the current directory).
+
+    Only isolint's own entries are deleted, and only in a directory carrying isolint's marker.
+    """
+    if path is not None and not path.exists():
+        _fail(f"path '{path}' does not exist")
     try:
         loaded = load_config(None, path or Path("."))
     except IsolintError as exc:
         _fail(str(exc))
         return
     directory = cache_dir or configured_cache_dir(loaded)
-    removed = clear_cache(directory)
-    click.echo(f"{'removed' if removed else 'no cache at'} {directory}", err=True)
+    try:
+        cleared = clear_cache(directory)
+    except IsolintError as exc:
+        _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(f"cannot clear '{directory}': {exc.strerror or exc}")
+        return
+    if not cleared.existed:
+        click.echo(f"no cache at {directory}", err=True)
+    elif cleared.kept:
+        kept = ", ".join(cleared.kept)
+        click.echo(
+            f"removed {cleared.removed} cache entries from {directory}; "
+            f"kept what isolint did not create: {kept}",
+            err=True,
+        )
+    else:
+        click.echo(f"removed {directory} ({cleared.removed} cache entries)", err=True)
 
 
 @main.command("rules")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -45,6 +45,7 @@ DEFAULT_REQUEST_SCOPED_NAMES = (
     "tenant_id",
 )
 DEFAULT_SRC = ("src", ".")
+_DEFAULT_CACHE_NAME = ".isolint_cache"
 
 
 @dataclass(frozen=True)
@@ -273,3 +274,30 @@ def load_config(explicit: Path | None, first_path: Path) -> LoadedConfig:
         return LoadedConfig(Settings(), Path.cwd().resolve(), None)
     settings = settings_from_table(read_config_file(found) or {}, _display(found))
     return LoadedConfig(settings, found.parent, found)
+
+
+def check_cache_dir(
+    directory: Path, option: str, root: Path, sources: Iterable[Path], relpaths: Iterable[str]
+) -> None:
+    """Raise ConfigError when the cache directory is, or contains, the project root or a linted
+    source (directories ``sources``, files ``relpaths`` of the root): the cache's ``.gitignore``
+    would hide them from git and from the next run, and ``cache clear`` would be aimed at them."""
+    cache = directory.resolve()
+    resolved_root = root.resolve()
+    for source in (resolved_root, *(s.resolve() for s in sources)):
+        if source == cache or cache in source.parents:
+            what = "the project root" if source == resolved_root else f"'{_display(source)}'"
+            raise ConfigError(
+                f"{option} '{_display(directory)}' is or contains {what}, which is linted: "
+                f"give the cache a directory of its own (default {_DEFAULT_CACHE_NAME})"
+            )
+    try:
+        inside = cache.relative_to(resolved_root).as_posix() + "/"
+    except ValueError:
+        return
+    for relpath in relpaths:
+        if relpath.startswith(inside):
+            raise ConfigError(
+                f"{option} '{_display(directory)}' contains the linted file '{relpath}': "
+                f"give the cache a directory of its own (default {_DEFAULT_CACHE_NAME})"
+            )

@@ -1,8 +1,7 @@
-"""Per-module facts for the project index, collected during the one walk (plain, picklable data)."""
+"""Per-module facts for the project index, collected during the one walk (plain, storable data)."""
 
 from __future__ import annotations
 
-import pickle
 import zlib
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import libcst as cst
 
 from linter.context import RuleContext
 from linter.imports import ImportBinding, dotted_name
+from linter.serial import Codec, SerialError
 
 _MUTATING_METHODS = frozenset(
     {
@@ -139,8 +139,8 @@ class ModuleFacts:
 @dataclass(frozen=True)
 class PackedFacts:
     """ModuleFacts as they travel and sit in the cache: a small header read by every run, and the
-    full facts pickled, decoded only when the index needs this module (a warm run over a large
-    project touches few modules)."""
+    full facts as zlib-compressed typed JSON (``linter.serial``, never pickle), decoded only when
+    the index needs this module (a warm run over a large project touches few modules)."""
 
     module: str
     path: str
@@ -151,7 +151,7 @@ class PackedFacts:
 
     @classmethod
     def pack(cls, facts: ModuleFacts) -> PackedFacts:
-        data = zlib.compress(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        data = zlib.compress(Codec.create().dumps(facts), 1)
         return cls(
             facts.module,
             facts.path,
@@ -162,8 +162,9 @@ class PackedFacts:
         )
 
     def unpack(self) -> ModuleFacts:
-        facts = pickle.loads(zlib.decompress(self.data))
-        assert isinstance(facts, ModuleFacts)
+        facts = Codec.create().loads(zlib.decompress(self.data))
+        if not isinstance(facts, ModuleFacts):
+            raise SerialError("packed facts do not hold a ModuleFacts")
         return facts
 
 

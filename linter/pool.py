@@ -59,10 +59,17 @@ class _Slot:
 class WorkerPool:
     """Runs the per-file pass over items in ``jobs`` processes."""
 
-    def __init__(self, options: LintOptions, jobs: int, timeout: float) -> None:
+    def __init__(
+        self,
+        options: LintOptions,
+        jobs: int,
+        timeout: float,
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> None:
         self.options = options
         self.jobs = jobs
         self.timeout = timeout
+        self.on_result = on_result  # sees each worker's result as it arrives (cache writes)
         self.context = multiprocessing.get_context("fork")
 
     def _spawn(self) -> _Slot:
@@ -133,6 +140,8 @@ class WorkerPool:
             elif kind == "done":
                 assert isinstance(value, FileResult)
                 results.append(value)
+                if self.on_result is not None:
+                    self.on_result(value)
                 if slot.pending:
                     slot.pending.popleft()
                 slot.current = None

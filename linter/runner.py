@@ -282,12 +282,22 @@ def lint_item(item: Source, options: LintOptions, walker: Walker) -> FileResult:
     return lint_guarded(source, relpath, options, walker)
 
 
-def lint_many(items: Sequence[Source], options: LintOptions) -> list[FileResult]:
-    """Lint sources in this process (what each worker runs)."""
+def lint_many(
+    items: Sequence[Source],
+    options: LintOptions,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Lint sources in this process; ``on_result`` sees each result as soon as it is done."""
 
     def work() -> list[FileResult]:
         walker = Walker()
-        return [lint_item(item, options, walker) for item in items]
+        results: list[FileResult] = []
+        for item in items:
+            result = lint_item(item, options, walker)
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
+        return results
 
     return in_big_stack(work)
 

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.cache import CACHE_DIR_NAME, Cache
+from linter.cache import CACHE_DIR_NAME, MARKER, Cache
+from linter.cache import state as cache_state
 from linter.check import CheckRequest
-from linter.config import LoadedConfig, load_config
+from linter.config import LoadedConfig, check_cache_dir, load_config
 from linter.discovery import SourceFile, discover, select
-from linter.errors import UsageError
+from linter.errors import ConfigError, UsageError
 from linter.rule import Rule
 from linter.runner import relative_posix
 from linter.selection import select_rules, validate_codes
@@ -67,6 +68,30 @@ def configured_cache_dir(loaded: LoadedConfig) -> Path:
     return loaded.root / CACHE_DIR_NAME
 
 
+def _check_cache_dir(
+    directory: Path,
+    options: Options,
+    loaded: LoadedConfig,
+    targets: Sequence[Path],
+    files: Sequence[SourceFile],
+) -> None:
+    """The cache must live apart from what is linted, in a directory isolint made (or a new one)."""
+    if options.cache_dir is not None:
+        option = "--cache-dir"
+    elif loaded.settings.cache_dir:
+        where = loaded.path.name if loaded.path else "configuration"
+        option = f"{where}: [tool.isolint] cache-dir"
+    else:
+        option = "cache directory"
+    sources = [*targets, *(d for d in (loaded.root / s for s in loaded.settings.src) if d.is_dir())]
+    check_cache_dir(directory, option, loaded.root, sources, (f.relpath for f in files))
+    if cache_state(directory) == "foreign":
+        raise ConfigError(
+            f"{option} '{directory}' is not empty and is not an isolint cache directory (no "
+            f"{MARKER} marker): isolint keeps its cache only in a directory it created"
+        )
+
+
 def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
     """Validate everything up front (exit 2 material), then discover the files."""
     stdin = options.stdin_filename is not None
@@ -111,6 +136,7 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
     cache = None
     if options.use_cache:
         directory = options.cache_dir or configured_cache_dir(loaded)
+        _check_cache_dir(directory, options, loaded, targets, (*files, *context))
         cache = Cache.open(directory, f"{settings!r}|{','.join(r.code for r in enabled)}")
     request = CheckRequest(
         loaded.root,

@@ -1,0 +1,167 @@
+"""Data-only serialization of isolint's values (frozen dataclasses, enums, containers) to JSON.
+
+What the cache stores must not be able to run code when read back (the cache lives in the
+project and is restored from CI caches), so there is no pickle: each value becomes JSON with a
+type tag, and decoding rebuilds only the dataclasses and enums of an explicit allowlist
+(``registry``: every one defined in ``ALLOWED_MODULES``, plus any a caller adds). Anything else
+fails closed with ``SerialError``. Round trips are exact: tuples stay tuples, lists stay lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import importlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The engine's value modules: every dataclass and enum defined in one of them may be stored.
+ALLOWED_MODULES = (
+    "linter.diagnostics",
+    "linter.facts",
+    "linter.imports",
+    "linter.suppressions",
+)
+
+# One-letter tags of the JSON objects that stand for non-JSON values.
+_TUPLE, _LIST, _DICT, _BYTES, _FROZENSET, _CLASS, _ENUM = "T", "L", "D", "B", "F", "C", "E"
+
+
+class SerialError(ValueError):
+    """A value that cannot be stored, or stored data that is not a valid encoding."""
+
+
+def type_tag(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _storable(obj: object, module: str) -> bool:
+    if not isinstance(obj, type) or obj.__module__ != module:
+        return False
+    return dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)
+
+
+def registry(extra: Iterable[type] = ()) -> dict[str, type]:
+    """tag -> class for every dataclass/enum of ``ALLOWED_MODULES`` (``linter.*`` only) and ``extra``.
+
+    Modules are imported by their fixed names from the tuple above, never from stored data.
+    """
+    found: dict[str, type] = {}
+    for name in ALLOWED_MODULES:
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if _storable(obj, name):
+                found[type_tag(obj)] = obj
+    for cls in extra:
+        if not cls.__module__.startswith("linter.") or not _storable(cls, cls.__module__):
+            raise SerialError(f"{type_tag(cls)} is not a dataclass or enum of the linter package")
+        found[type_tag(cls)] = cls
+    return found
+
+
+@dataclass(frozen=True)
+class Codec:
+    """Encodes values to JSON text and back, allowing only the classes in ``types``."""
+
+    types: Mapping[str, type]
+
+    @classmethod
+    def create(cls, extra: Iterable[type] = ()) -> Codec:
+        return cls(registry(extra))
+
+    def dumps(self, value: object) -> bytes:
+        try:
+            # ASCII JSON: non-UTF-8 file names (lone surrogates) survive as \udcXX escapes.
+            return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
+        except RecursionError:
+            raise SerialError("value nested too deeply") from None
+
+    def loads(self, data: bytes) -> object:
+        try:
+            document = json.loads(data.decode("ascii"))
+            return self.decode(document)
+        except RecursionError:
+            raise SerialError("stored value nested too deeply") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SerialError(f"not valid JSON: {exc}") from None
+
+    def encode(self, value: object) -> Any:
+        if value is None or type(value) in (bool, int, float, str):
+            return value
+        if isinstance(value, enum.Enum):  # before str/int: Severity is a str, ExitCode an int
+            return {_ENUM: self._known(type(value)), "v": self.encode(value.value)}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            tag = self._known(type(value))
+            fields = {
+                f.name: self.encode(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init
+            }
+            return {_CLASS: tag, "v": fields}
+        if type(value) is tuple:
+            return {_TUPLE: [self.encode(item) for item in value]}
+        if type(value) is list:
+            return {_LIST: [self.encode(item) for item in value]}
+        if type(value) is frozenset:
+            return {_FROZENSET: [self.encode(item) for item in value]}
+        if type(value) is bytes:
+            return {_BYTES: base64.b64encode(value).decode("ascii")}
+        if type(value) is dict:
+            if not all(isinstance(key, str) for key in value):
+                raise SerialError("cannot store a dict with non-string keys")
+            return {_DICT: {key: self.encode(item) for key, item in value.items()}}
+        raise SerialError(f"cannot store a {type_tag(type(value))}")
+
+    def _known(self, cls: type) -> str:
+        tag = type_tag(cls)
+        if self.types.get(tag) is not cls:
+            raise SerialError(f"{tag} is not an allowed type")
+        return tag
+
+    def decode(self, document: object) -> object:
+        if document is None or isinstance(document, (bool, int, float, str)):
+            return document
+        if not isinstance(document, dict) or not document:
+            raise SerialError("malformed value")
+        kind = next(iter(document))
+        body = document[kind]
+        if kind in (_TUPLE, _LIST, _FROZENSET) and len(document) == 1 and isinstance(body, list):
+            items = [self.decode(item) for item in body]
+            if kind == _TUPLE:
+                return tuple(items)
+            return items if kind == _LIST else frozenset(items)
+        if kind == _DICT and len(document) == 1 and isinstance(body, dict):
+            return {key: self.decode(item) for key, item in body.items()}
+        if kind == _BYTES and len(document) == 1 and isinstance(body, str):
+            try:
+                return base64.b64decode(body, validate=True)
+            except ValueError:
+                raise SerialError("malformed bytes") from None
+        if kind in (_CLASS, _ENUM) and len(document) == 2 and "v" in document:
+            return self._rebuild(kind, body, document["v"])
+        raise SerialError("malformed value")
+
+    def _rebuild(self, kind: str, tag: object, body: object) -> object:
+        cls = self.types.get(tag) if isinstance(tag, str) else None
+        if cls is None:
+            raise SerialError(f"unknown type {tag!r}")
+        if kind == _ENUM:
+            if not issubclass(cls, enum.Enum):
+                raise SerialError(f"{tag} is not an enum")
+            try:
+                return cls(self.decode(body))
+            except ValueError:
+                raise SerialError(f"not a member of {tag}") from None
+        if not dataclasses.is_dataclass(cls) or not isinstance(body, dict):
+            raise SerialError(f"{tag} is not a dataclass")
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        if set(body) != names:
+            raise SerialError(f"fields of {tag} do not match")
+        values = {name: self.decode(item) for name, item in body.items()}
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise SerialError(f"cannot rebuild {tag}: {exc}") from None
