@@ -29,6 +29,20 @@ _MUTATING_METHODS = frozenset(
         "extendleft",
     }
 )
+# Functions that change their first argument in place (``heapq.heappush(self._heap, x)``).
+_MUTATING_FUNCTIONS = frozenset(
+    {
+        "bisect.insort",
+        "bisect.insort_left",
+        "bisect.insort_right",
+        "heapq.heapify",
+        "heapq.heappop",
+        "heapq.heappush",
+        "heapq.heappushpop",
+        "heapq.heapreplace",
+        "random.shuffle",
+    }
+)
 _SETUP_METHODS = frozenset(
     {"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"}
 )
@@ -593,14 +607,33 @@ class FactCollector:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _MUTATING_METHODS:
             self._external_mutation(func.value, subscript_only=False)
+        if not self._class_stack:
+            return
         if (
-            self._class_stack
-            and isinstance(func, cst.Attribute)
+            isinstance(func, cst.Attribute)
             and func.attr.value in _MUTATING_METHODS
             and _self_attribute(func.value)
             and self._in_stateful_method()
-        ):
+        ) or self._mutates_through_function(node):
             self._class_stack[-1][2][0] = True
+
+    def _mutates_through_function(self, node: cst.Call) -> bool:
+        """``heapq.heappush(self._heap, x)``, ``bisect.insort(self.xs, x)``, ``setattr(self, ..)``
+        in a (non-setup) method: instance state changed through a function."""
+        args = node.args
+        if not args or args[0].keyword is not None or args[0].star:
+            return False
+        func = node.func
+        first = args[0].value
+        if isinstance(func, cst.Name) and func.value in ("setattr", "delattr"):
+            is_self = isinstance(first, cst.Name) and first.value == "self"
+            changes = func.value not in self.context.imports.bindings and (
+                is_self or _self_attribute(first)
+            )
+        else:
+            qualified = self.context.imports.qualified_name(func)
+            changes = qualified in _MUTATING_FUNCTIONS and _self_attribute(first)
+        return changes and self._in_stateful_method()
 
     # -- process-wide instances: module-level, lazy globals, cached and aliased getters ------------
     def _module_instance(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext
+from linter.api import (
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    dotted_name,
+)
 from rules._singleton_patterns import lazy_initializations, makes_immutable
+from rules._state import is_stateless_class
 
 
 class LazyGlobalSingleton(Rule):
@@ -25,10 +35,12 @@ class LazyGlobalSingleton(Rule):
 
     ## Known problems
     Values built by well-known factories of immutable values (`re.compile`, `tuple(...)`,
-    `pathlib.Path`, `logging.getLogger`...) are not reported, but the rule cannot tell what
-    other calls return: a getter that caches a genuinely stateless, thread-safe client (a
-    connection pool, an HTTP client) or a computed string is reported too; suppress it with a
-    comment that says why it is safe to share.
+    `pathlib.Path`, `logging.getLogger`...) are not reported, nor instances of project classes
+    whose state nothing changes after construction (no method outside `__init__` assigns or
+    mutates `self.*`, also through `setattr` or `heapq`/`bisect`). The rule cannot tell what
+    other calls return: a getter that caches a genuinely stateless, thread-safe third-party
+    client (a connection pool, an HTTP client) or a computed string is reported too; suppress
+    it with a comment that says why it is safe to share.
 
     ## Options
     None.
@@ -44,6 +56,24 @@ class LazyGlobalSingleton(Rule):
         "keep per-request state in a `ContextVar`"
     )
     bad: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import heapq
+
+        class JobQueue:
+            def __init__(self):
+                self._heap = []
+
+            def push(self, priority, job):
+                heapq.heappush(self._heap, (priority, job))
+
+        _queue = None
+
+        def get_queue():
+            global _queue
+            if _queue is None:
+                _queue = JobQueue()
+            return _queue
+        """,
         """
         _manager = None
 
@@ -124,6 +154,22 @@ class LazyGlobalSingleton(Rule):
                 manager = Manager()
             return manager
         """,
+        """
+        class FakeHasher:
+            def __init__(self, rounds=1):
+                self.rounds = rounds
+
+            def hash(self, text):
+                return f"{self.rounds}:{text}"
+
+        _hasher = None
+
+        def get_hasher():
+            global _hasher
+            if _hasher is None:
+                _hasher = FakeHasher()
+            return _hasher
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -143,11 +189,31 @@ class LazyGlobalSingleton(Rule):
             return
         self._with_global.pop()
         imports = self.context.imports
-        names = {
-            init.name
-            for init in lazy_initializations(node)
-            if not makes_immutable(init.value, imports)
-        }
-        if names:
-            listed = ", ".join(f"`{name}`" for name in sorted(names))
-            self.report(node.name, function=node.name.value, names=listed)
+        created: dict[str, str] = {}  # global -> the callee creating it ("" for a container)
+        for init in lazy_initializations(node):
+            if makes_immutable(init.value, imports):
+                continue
+            value = init.value.expression if isinstance(init.value, cst.Await) else init.value
+            callee = dotted_name(value.func) if isinstance(value, cst.Call) else None
+            if created.get(init.name, "-") != "":
+                created[init.name] = callee or ""
+        if created:
+            module = self.context.info.module_name
+            self.add_candidate(node.name, (module, node.name.value, tuple(sorted(created.items()))))
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            module, function, created = candidate.payload
+            assert isinstance(module, str) and isinstance(function, str)
+            assert isinstance(created, tuple)
+            names = [
+                name
+                for name, callee in created
+                if not (callee and is_stateless_class(index, module, callee))
+            ]
+            if names:
+                listed = ", ".join(f"`{name}`" for name in names)
+                yield ProjectFinding(candidate, cls.message.format(function=function, names=listed))

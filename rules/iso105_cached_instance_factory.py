@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext, Severity
+from linter.api import (
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    Severity,
+    dotted_name,
+)
 from rules._singleton_patterns import IMMUTABLE_FACTORIES, assignments, iter_small_statements
+from rules._state import is_stateless_class
 
 _CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 
@@ -18,7 +29,7 @@ class _CachedFactory:
     node: cst.FunctionDef
     scope: str
     decorator: str
-    callees: tuple[tuple[str, bool], ...]  # (callee name, is a plain name)
+    callees: tuple[tuple[str, bool, str], ...]  # (callee name, is a plain name, as written)
 
 
 class CachedInstanceFactory(Rule):
@@ -38,9 +49,11 @@ class CachedInstanceFactory(Rule):
 
     ## Known problems
     This is a warning because a cached, read-only settings object is a common and often safe
-    idiom. The rule cannot tell an immutable object (a frozen dataclass) from a mutable one; it
-    skips well-known immutable value types such as `pathlib.Path` and `decimal.Decimal`, and
-    it does not report calls of lowercase functions (`return load_settings()`).
+    idiom. Instances of project classes whose state nothing changes after construction (no
+    method outside `__init__` assigns or mutates `self.*`, also through `setattr` or
+    `heapq`/`bisect`) are not reported, nor well-known immutable value types such as
+    `pathlib.Path` and `decimal.Decimal`, nor calls of lowercase functions
+    (`return load_settings()`). A third-party class is reported: the rule cannot see its state.
 
     ## Options
     None.
@@ -79,6 +92,12 @@ class CachedInstanceFactory(Rule):
         import functools as ft
 
         class Registry:
+            def __init__(self):
+                self.handlers = {}
+
+            def register(self, name, handler):
+                self.handlers[name] = handler
+
             @staticmethod
             @ft.lru_cache(maxsize=1)
             def default():
@@ -91,9 +110,27 @@ class CachedInstanceFactory(Rule):
             def __init__(self):
                 self.tenant = None
 
+            def enter(self, tenant):
+                self.tenant = tenant
+
         @cache
         def current_tenant():
             return tenant_context()
+        """,
+        """
+        import bisect
+        from functools import lru_cache
+
+        class Leaderboard:
+            def __init__(self):
+                self.scores = []
+
+            def record(self, score):
+                bisect.insort(self.scores, score)
+
+        @lru_cache
+        def get_leaderboard():
+            return Leaderboard()
         """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
@@ -127,6 +164,20 @@ class CachedInstanceFactory(Rule):
         def project_root():
             return Path(__file__).resolve().parent
         """,
+        """
+        from functools import lru_cache
+
+        class FakeHasher:
+            def __init__(self, salt="x"):
+                self.salt = salt
+
+            def hash(self, text):
+                return self.salt + text
+
+        @lru_cache
+        def get_hasher():
+            return FakeHasher()
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -153,16 +204,28 @@ class CachedInstanceFactory(Rule):
             )
 
     def leave_Module(self, node: cst.Module) -> None:
+        module = self.context.info.module_name
         for factory in self._factories:
-            for callee, plain in factory.callees:
-                if callee.lstrip("_")[:1].isupper() or (plain and callee in self._class_names):
-                    self.report(
-                        factory.node.name,
-                        scope=factory.scope,
-                        function=factory.node.name.value,
-                        decorator=factory.decorator,
-                        cls=callee,
-                    )
+            classes = tuple(
+                (callee, written)
+                for callee, plain, written in factory.callees
+                if callee.lstrip("_")[:1].isupper() or (plain and callee in self._class_names)
+            )
+            if classes:
+                payload = (module, factory.node.name.value, factory.decorator, classes)
+                self.add_candidate(factory.node.name, payload, scope=factory.scope)
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            module, function, decorator, classes = candidate.payload
+            assert isinstance(module, str) and isinstance(classes, tuple)
+            for callee, written in classes:
+                if not is_stateless_class(index, module, written):
+                    message = cls.message.format(function=function, decorator=decorator, cls=callee)
+                    yield ProjectFinding(candidate, message)
                     break
 
     def _cache_decorator(self, node: cst.FunctionDef) -> str | None:
@@ -177,10 +240,10 @@ class CachedInstanceFactory(Rule):
             return " ".join(self.context.code_for(expr).split())
         return None
 
-    def _returned_callees(self, node: cst.FunctionDef) -> tuple[tuple[str, bool], ...]:
+    def _returned_callees(self, node: cst.FunctionDef) -> tuple[tuple[str, bool, str], ...]:
         """Names of the callables whose results the function returns (through local names)."""
         bound: dict[str, cst.Call] = {}
-        found: list[tuple[str, bool]] = []
+        found: list[tuple[str, bool, str]] = []
         for small in iter_small_statements(node.body):
             for target, value in assignments(small):
                 if isinstance(target, cst.Name):
@@ -197,10 +260,11 @@ class CachedInstanceFactory(Rule):
             callee = call.func
             if self.context.imports.qualified_name(callee) in IMMUTABLE_FACTORIES:
                 continue
+            written = dotted_name(callee) or ""
             if isinstance(callee, cst.Name):
-                found.append((callee.value, True))
+                found.append((callee.value, True, written))
             elif isinstance(callee, cst.Attribute):
-                found.append((callee.attr.value, False))
+                found.append((callee.attr.value, False, written))
         return tuple(found)
 
 

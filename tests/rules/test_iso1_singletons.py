@@ -14,10 +14,12 @@ RULES = load_rules()
 ISO1 = ("ISO101", "ISO102", "ISO103", "ISO104", "ISO105")
 
 
-def findings(code: str, *codes: str) -> list[tuple[str, int]]:
+def findings(
+    code: str, *codes: str, files: tuple[tuple[str, str], ...] = ()
+) -> list[tuple[str, int]]:
     """(code, line) of every finding of ``codes`` (default: ISO101-ISO105), sorted."""
     selected = codes or ISO1
-    found = lint_example(Example(code=code), RULES, list(selected))
+    found = lint_example(Example(code=code, files=files), RULES, list(selected))
     return sorted((d.code, d.span.line) for d in found if d.code in selected)
 
 
@@ -518,7 +520,8 @@ def test_class_defined_later_in_the_module_counts() -> None:
         return event_tracker()
 
     class event_tracker:
-        pass
+        def track(self, event):
+            self.last = event
     """
     assert findings(code, "ISO105") == [("ISO105", 4)]
 
@@ -606,7 +609,7 @@ def test_each_shape_is_reported_by_its_own_rule_only() -> None:
     def get_x():
         global _x
         if _x is None:
-            _x = One()
+            _x = Stateful()
         return _x
 
     class Borg:
@@ -617,7 +620,11 @@ def test_each_shape_is_reported_by_its_own_rule_only() -> None:
 
     @lru_cache
     def get_one():
-        return One()
+        return Stateful()
+
+    class Stateful:
+        def put(self, item):
+            self.item = item
     """
     assert findings(code) == [
         ("ISO101", 3),
@@ -626,3 +633,103 @@ def test_each_shape_is_reported_by_its_own_rule_only() -> None:
         ("ISO104", 27),
         ("ISO105", 34),
     ]
+
+
+# -- only state that can change (issue 13 item 6) -------------------------------------------------
+
+_STATELESS = """
+class FakeHasher:
+    def __init__(self, salt="x"):
+        self.salt = salt
+
+    def hash(self, text):
+        return self.salt + text
+"""
+
+
+def test_iso103_iso105_skip_project_classes_nothing_changes_after_construction() -> None:
+    code = """
+    from functools import lru_cache
+    from app.hashing import FakeHasher
+
+    _hasher = None
+
+    def get_hasher():
+        global _hasher
+        if _hasher is None:
+            _hasher = FakeHasher()
+        return _hasher
+
+    @lru_cache
+    def cached_hasher():
+        return FakeHasher()
+    """
+    files = (("app/hashing.py", _STATELESS),)
+    assert findings(code, "ISO103", files=files) == []
+    assert findings(code, "ISO105", files=files) == []
+
+
+def test_mutation_through_functions_counts_as_state() -> None:
+    stateful = """
+    import bisect
+    import heapq
+    from heapq import heappush as push
+
+    class Queue:
+        def __init__(self):
+            self._heap = []
+
+        def put(self, item):
+            push(self._heap, item)
+
+    class Ranks:
+        def __init__(self):
+            self.scores = []
+
+        def add(self, score):
+            bisect.insort(self.scores, score)
+
+    class Flags:
+        def set(self, name):
+            setattr(self, name, True)
+    """
+    code = """
+    from functools import lru_cache
+    from app.state import Flags, Queue, Ranks
+
+    @lru_cache
+    def queue():
+        return Queue()
+
+    @lru_cache
+    def ranks():
+        return Ranks()
+
+    @lru_cache
+    def flags():
+        return Flags()
+
+    queue_instance = Queue()
+    """
+    files = (("app/state.py", stateful),)
+    assert findings(code, "ISO105", files=files) == [("ISO105", 5), ("ISO105", 9), ("ISO105", 13)]
+    assert findings(code, "ISO106", files=files) == [("ISO106", 16)]
+
+
+def test_third_party_classes_and_library_bases_are_still_reported() -> None:
+    code = """
+    from functools import lru_cache
+    from redis import Redis
+    from app.client import Client
+
+    @lru_cache
+    def redis():
+        return Redis()
+
+    @lru_cache
+    def client():
+        return Client()
+    """
+    client = "from httpx import Client as Base\n\nclass Client(Base):\n    pass\n"
+    files = (("app/client.py", client),)
+    assert findings(code, "ISO105", files=files) == [("ISO105", 6), ("ISO105", 10)]
