@@ -67,6 +67,8 @@ class _ClassState:
     rebound_per_instance: set[str] = field(default_factory=set)
     # attribute -> (mutated through the instance?, method scope), in source order
     mutations: list[tuple[str, bool, str]] = field(default_factory=list)
+    # attributes stored into under a key that is not the class (``cls._instances[user_id] = ..``)
+    keyed: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -383,6 +385,31 @@ class MutableClassAttribute(Rule):
             via = self._receiver(root.value, state, method)
             if via is not None:
                 state.mutations.append((root.attr.value, via == "instance", scope))
+                keyed = isinstance(node, cst.Assign) and not self._class_keyed(
+                    expr, node, state, method
+                )
+                if keyed:
+                    state.keyed.add(root.attr.value)
+
+    @staticmethod
+    def _class_keyed(
+        container: cst.BaseExpression, node: cst.Assign, state: _ClassState, method: _Method
+    ) -> bool:
+        """Every ``container[key] = ...`` of ``node`` is keyed by the class itself (``cls``,
+        ``type(self)``, the class name, or a metaclass's receiver): one instance per class."""
+        for target in node.targets:
+            for element in target_elements(target.target):
+                if not isinstance(element, cst.Subscript) or element.value is not container:
+                    continue
+                first = element.slice[0].slice
+                key = first.value if isinstance(first, cst.Index) else None
+                if key is None:
+                    return False
+                if isinstance(key, cst.Name) and key.value in (method.receiver, state.name):
+                    continue
+                if MutableClassAttribute._receiver(key, state, method) != "class":
+                    return False
+        return True
 
     @staticmethod
     def _receiver(expr: cst.BaseExpression, state: _ClassState, method: _Method) -> str | None:
@@ -416,10 +443,11 @@ class MutableClassAttribute(Rule):
         for name, via_instance, function in state.mutations:
             if name in reported or name not in state.attributes:
                 continue
-            if metaclass or name in _INSTANCE_STORES:
+            if (metaclass or name in _INSTANCE_STORES) and name not in state.keyed:
                 continue  # a singleton's own instance cache: ISO101/ISO102 report the class
             if via_instance and name in state.rebound_per_instance:
                 continue
             reported.add(name)
             node, scope = state.attributes[name]
-            self.report(node, scope=scope, owner=scope, name=name, function=function)
+            sites = [where for other, _, where in state.mutations if other == name]
+            self.report(node, scope=scope, sites=sites, owner=scope, name=name, function=function)

@@ -550,3 +550,63 @@ def test_staticmethod_and_lookup_tables_are_clean() -> None:
             Formatter.plugins.append(cls)
     """
     assert findings(code, "ISO203") == []
+
+
+def test_well_known_cache_types_are_containers() -> None:
+    code = """
+    import weakref
+    from cachetools import LRUCache, TTLCache
+
+    _profiles = TTLCache(maxsize=1024, ttl=60)
+    _sessions = weakref.WeakValueDictionary()
+
+    class Store:
+        cache = LRUCache(maxsize=10)
+
+        def remember(self, user_id, value):
+            self.cache[user_id] = value
+
+    def load(user_id):
+        _profiles[user_id] = fetch(user_id)
+        _sessions[user_id] = open_session(user_id)
+    """
+    assert findings(code, "ISO201", "ISO203") == [("ISO201", 4), ("ISO201", 5), ("ISO203", 8)]
+
+
+def test_keyed_multiton_instances_are_reported_but_singleton_stores_are_not() -> None:
+    code = """
+    class Workspace:
+        _instances = {}
+
+        @classmethod
+        def for_user(cls, user_id):
+            if user_id not in cls._instances:
+                cls._instances[user_id] = cls(user_id)
+            return cls._instances[user_id]
+
+    class Singleton:
+        _instances = {}
+
+        def __new__(cls):
+            if cls not in cls._instances:
+                cls._instances[cls] = super().__new__(cls)
+            return cls._instances[cls]
+
+    class PerUserMeta(type):
+        _instances = {}
+
+        def __call__(cls, user_id):
+            key = (cls, user_id)
+            if key not in cls._instances:
+                cls._instances[key] = super().__call__(user_id)
+            return cls._instances[key]
+
+    class SingletonMeta(type):
+        _instances = {}
+
+        def __call__(cls, *args):
+            if cls not in cls._instances:
+                cls._instances[cls] = super().__call__(*args)
+            return cls._instances[cls]
+    """
+    assert findings(code, "ISO203") == [("ISO203", 2), ("ISO203", 19)]
