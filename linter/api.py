@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from linter.callees import (
+    CallResolvingVisitor,
+    LocalTypes,
+    ResolvedCallee,
+    call_signatures,
+    callee_ref,
+    describe_signature,
+    implementation_signature,
+    mro,
+    resolve_call,
+    resolve_callee,
+)
 from linter.context import MODULE_SCOPE, RuleContext
 from linter.diagnostics import Candidate, Category, Edit, Fix, Related, Severity, Span
-from linter.facts import ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+from linter.facts import CalleeRef, ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
 from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from linter.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
 
 __all__ = [
     "MODULE_SCOPE",
+    "CallResolvingVisitor",
+    "CalleeRef",
+    "LocalTypes",
+    "ResolvedCallee",
+    "call_signatures",
+    "callee_ref",
+    "describe_signature",
+    "implementation_signature",
+    "mro",
+    "resolve_call",
+    "resolve_callee",
     "Candidate",
     "Category",
     "ClassFacts",

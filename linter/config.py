@@ -44,6 +44,31 @@ DEFAULT_REQUEST_SCOPED_NAMES = (
     "user_context",
     "tenant_id",
 )
+# Unannotated parameters with these names (globs) take a collaborator object (ISO4).
+DEFAULT_DEPENDENCY_NAMES = (
+    "*_client",
+    "*_service",
+    "*_manager",
+    "*_emitter",
+    "*_notifier",
+    "*_session",
+    "*_engine",
+    "*_context",
+    "*_repository",
+    "*_repo",
+    "*_store",
+    "*_provider",
+    "*_gateway",
+    "*_publisher",
+    "emitter",
+    "notifier",
+    "client",
+    "db",
+    "engine",
+    "llm",
+    "repository",
+    "publisher",
+)
 DEFAULT_SRC = ("src", ".")
 _DEFAULT_CACHE_NAME = ".isolint_cache"
 
@@ -70,6 +95,7 @@ class Settings:
     integration_markers: tuple[str, ...] = DEFAULT_INTEGRATION_MARKERS
     allowed_mock_targets: tuple[str, ...] = ()
     factory_patterns: tuple[str, ...] = DEFAULT_FACTORY_PATTERNS
+    dependency_names: tuple[str, ...] = DEFAULT_DEPENDENCY_NAMES
     shared_state_classes: tuple[str, ...] = ()
     request_scoped_names: tuple[str, ...] = DEFAULT_REQUEST_SCOPED_NAMES
     request_scoped_types: tuple[str, ...] = ()
@@ -126,6 +152,18 @@ def _name_globs(value: object) -> tuple[str, ...] | None:
     return globs
 
 
+def _identifier_globs(value: object) -> tuple[str, ...] | None:
+    """Name globs made of identifier characters and ``*?[]`` (``*_client``, ``db``)."""
+    globs = _str_list(value)
+    if globs is None:
+        return None
+    allowed = set("*?[]!_")
+    for glob in globs:
+        if not glob or not all(ch.isalnum() or ch in allowed for ch in glob):
+            return None
+    return globs
+
+
 def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -154,6 +192,11 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
         "a list of module or qualified-name globs (e.g. 'stripe.*')",
     ),
     "factory-patterns": ("factory_patterns", _str_list, "a list of name globs"),
+    "dependency-names": (
+        "dependency_names",
+        _identifier_globs,
+        "a list of parameter-name globs (e.g. '*_client')",
+    ),
     "shared-state-classes": ("shared_state_classes", _str_list, "a list of qualified class names"),
     "request-scoped-names": ("request_scoped_names", _str_list, "a list of names"),
     "request-scoped-types": ("request_scoped_types", _str_list, "a list of type names"),

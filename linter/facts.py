@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import zlib
 from dataclasses import dataclass
 
@@ -74,6 +75,24 @@ class ParamFacts:
 
 
 @dataclass(frozen=True)
+class CalleeRef:
+    """How a call's callee can be found in the project index (``linter.callees`` makes and
+    resolves it; it lives here, with the other stored values, because candidates carry it).
+
+    ``kind``: ``name`` (``name`` dotted, absolute when ``absolute``), ``self_method``,
+    ``cls_method``, ``cls_call``, ``super_method`` (``owner``: the enclosing module-level class),
+    ``attr_method`` (``self.<attribute>.<name>(...)`` in ``owner``), ``instance_method``
+    (``owner``: the receiver's class as a dotted name, absolute when ``absolute``).
+    """
+
+    kind: str
+    name: str
+    owner: str = ""
+    attribute: str = ""
+    absolute: bool = False
+
+
+@dataclass(frozen=True)
 class FunctionFacts:
     """A module-level function or a method."""
 
@@ -103,6 +122,15 @@ class ClassFacts:
     metaclass: str | None = None  # the ``metaclass=`` keyword, qualified through imports
     # For a metaclass whose ``__call__`` keeps the instances it creates: where (``cls._instances``).
     call_cache: str | None = None
+    # "dataclass" / "attrs" when a decorator generates ``__init__`` from ``fields``; "none" when
+    # one says not to (``init=False``); None otherwise (pydantic/NamedTuple come from the bases).
+    init_style: str | None = None
+    # Class-body fields as the generated ``__init__``'s parameters, in order (ClassVar and
+    # ``init=False`` fields left out; attrs' leading underscores stripped).
+    fields: tuple[ParamFacts, ...] = ()
+    # Instance attributes whose class is known: (attribute, class as written in the module),
+    # from class-body annotations, ``self.x: X = ...`` and ``self.x = X(...)`` in methods.
+    attribute_types: tuple[tuple[str, str], ...] = ()
 
     def method(self, name: str) -> FunctionFacts | None:
         for method in self.methods:
@@ -218,6 +246,202 @@ def annotation_admits_none(annotation: cst.BaseExpression) -> bool:
     if name is None:
         return True  # an expression we do not understand: do not claim it rejects None
     return name.rsplit(".", 1)[-1] in _NONE_ADMITTING
+
+
+def strip_optional(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``X`` for ``X``, ``Optional[X]``, ``X | None``, ``"X"``; None for anything else."""
+    if isinstance(annotation, cst.SimpleString):
+        text = annotation.evaluated_value
+        if not isinstance(text, str):
+            return None
+        try:
+            return strip_optional(cst.parse_expression(text))
+        except (cst.ParserSyntaxError, TypeError, ValueError):
+            return None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        left, right = annotation.left, annotation.right
+        if dotted_name(right) == "None":
+            return strip_optional(left)
+        if dotted_name(left) == "None":
+            return strip_optional(right)
+        return None
+    if isinstance(annotation, cst.Subscript):
+        head = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
+        items = [el.slice.value for el in annotation.slice if isinstance(el.slice, cst.Index)]
+        if head == "Optional" and len(items) == 1:
+            return strip_optional(items[0])
+        if head == "Union":
+            rest = [item for item in items if dotted_name(item) != "None"]
+            return strip_optional(rest[0]) if len(rest) == 1 else None
+        if head == "Annotated" and items:
+            return strip_optional(items[0])
+        return None
+    return annotation if dotted_name(annotation) is not None else None
+
+
+_ATTRS_DECORATORS = frozenset(
+    {
+        "attr.s",
+        "attr.attrs",
+        "attr.define",
+        "attr.frozen",
+        "attr.mutable",
+        "attr.dataclass",
+        "attrs.define",
+        "attrs.frozen",
+        "attrs.mutable",
+    }
+)
+_DATACLASS_DECORATORS = frozenset(
+    {"dataclasses.dataclass", "dataclass", "pydantic.dataclasses.dataclass"}
+)
+_FIELD_CALLS = frozenset({"field", "ib", "attrib", "Field"})
+
+
+def definition_lines(text: str) -> dict[str, list[int]]:
+    """name -> lines of its ``def``/``class`` statements, in the order the walk meets them."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    out: dict[str, list[int]] = {}
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.setdefault(node.name, []).append(node.lineno)
+        if isinstance(node, (ast.expr, ast.arguments, ast.keyword, ast.alias)):
+            continue  # no definitions in expressions (lambdas are not counted)
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def _is_false(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+def _is_true(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def _init_style(node: cst.ClassDef, decorators: tuple[str, ...]) -> tuple[str | None, bool, bool]:
+    """(init style, every field keyword-only, attrs without auto_attribs) from the decorators."""
+    for decorator, name in zip(node.decorators, decorators):
+        if name in _DATACLASS_DECORATORS:
+            style = "dataclass"
+        elif name in _ATTRS_DECORATORS:
+            style = "attrs"
+        else:
+            continue
+        call = decorator.decorator if isinstance(decorator.decorator, cst.Call) else None
+        if call is not None and _is_false(_keyword(call, "init")):
+            return "none", False, False
+        kw_only = call is not None and _is_true(_keyword(call, "kw_only"))
+        classic = name in ("attr.s", "attr.attrs") and not (
+            call is not None and _is_true(_keyword(call, "auto_attribs"))
+        )
+        return style, kw_only, classic
+    return None, False, False
+
+
+def class_fields(
+    node: cst.ClassDef, decorators: tuple[str, ...], context: RuleContext
+) -> tuple[str | None, tuple[ParamFacts, ...], list[tuple[str, str]]]:
+    """(init style, the generated ``__init__``'s fields, class-body annotated attribute types)."""
+    style, all_kw_only, classic = _init_style(node, decorators)
+    fields: list[ParamFacts] = []
+    annotated: list[tuple[str, str]] = []
+    if not isinstance(node.body, cst.IndentedBlock):
+        return style, (), annotated
+    kw_only = all_kw_only
+    for statement in node.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        annotation: cst.BaseExpression | None = None
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            target, annotation, value = small.target, small.annotation.annotation, small.value
+        elif (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            target, value = small.targets[0].target, small.value
+        else:
+            continue
+        field_call = (
+            value
+            if isinstance(value, cst.Call)
+            and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in _FIELD_CALLS
+            else None
+        )
+        if annotation is None and field_call is None:
+            continue
+        if classic and field_call is None:
+            continue
+        head = (
+            dotted_name(annotation.value if isinstance(annotation, cst.Subscript) else annotation)
+            if annotation is not None
+            else None
+        )
+        last = (head or "").rsplit(".", 1)[-1]
+        if last == "ClassVar":
+            continue
+        if last == "KW_ONLY":
+            kw_only = True
+            continue
+        if last == "InitVar" and isinstance(annotation, cst.Subscript) and annotation.slice:
+            first = annotation.slice[0].slice
+            annotation = first.value if isinstance(first, cst.Index) else None
+        if annotation is not None:
+            inner = strip_optional(annotation)
+            written = dotted_name(inner) if inner is not None else None
+            if written is not None:
+                annotated.append((target.value, written))
+        name = target.value
+        has_default = value is not None
+        default_is_none = isinstance(value, cst.Name) and value.value == "None"
+        field_kw_only = kw_only
+        if field_call is not None:
+            if _is_false(_keyword(field_call, "init")):
+                continue
+            default = _keyword(field_call, "default")
+            positional = [a.value for a in field_call.args if a.keyword is None and not a.star]
+            if default is None and positional:
+                default = positional[0]
+            if isinstance(default, cst.Ellipsis):
+                default = None
+            factory = _keyword(field_call, "default_factory") or _keyword(field_call, "factory")
+            has_default = default is not None or factory is not None
+            default_is_none = isinstance(default, cst.Name) and default.value == "None"
+            if _is_true(_keyword(field_call, "kw_only")):
+                field_kw_only = True
+            alias = _keyword(field_call, "alias")
+            if isinstance(alias, cst.SimpleString) and isinstance(alias.evaluated_value, str):
+                name = alias.evaluated_value
+        if style == "attrs":
+            name = name.lstrip("_") or name
+        text = " ".join(context.code_for(annotation).split()) if annotation is not None else None
+        fields.append(
+            ParamFacts(
+                name=name,
+                kind="keyword_only" if field_kw_only else "positional",
+                has_default=has_default,
+                default_is_none=default_is_none,
+                annotation=text,
+                annotation_admits_none=annotation_admits_none(annotation)
+                if annotation is not None
+                else None,
+            )
+        )
+    return style, tuple(fields), annotated
 
 
 def _param(param: cst.Param, kind: str, code_for: RuleContext) -> ParamFacts:
@@ -430,8 +654,13 @@ class FactCollector:
 
     code = "facts"
 
-    def __init__(self, context: RuleContext) -> None:
+    def __init__(self, context: RuleContext, text: str | None = None) -> None:
         self.context = context
+        self._text = text
+        self._line = 0
+        self._def_lines: dict[str, list[int]] | None = None
+        self._class_lines: list[int] = []  # beside ``_class_stack``
+        self._attribute_types: list[list[tuple[str, str]]] = []  # beside ``_class_stack``
         self.classes: list[ClassFacts] = []
         self.functions: list[FunctionFacts] = []
         self.variables: list[str] = []
@@ -456,7 +685,7 @@ class FactCollector:
             name=node.name.value,
             kind=kind,
             params=params_of(node.params, self.context),
-            line=0,
+            line=self._line,
             decorators=decorators,
         )
 
@@ -466,9 +695,18 @@ class FactCollector:
             return self._class_stack[-1]
         return None
 
+    def _next_line(self, name: str) -> int:
+        """The line of the next ``def``/``class`` named ``name`` (CPython's ``ast``, which visits
+        definitions in the same order as the walk); 0 when unknown."""
+        if self._def_lines is None:
+            self._def_lines = definition_lines(self._text) if self._text is not None else {}
+        lines = self._def_lines.get(name)
+        return lines.pop(0) if lines else 0
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts: FunctionFacts | None = None
         method: _Method | None = None
+        self._line = self._next_line(node.name.value)
         if self.context.at_module_level():
             facts = self._function(node, in_class=False)
             self.functions.append(facts)
@@ -481,7 +719,10 @@ class FactCollector:
         self._begin_function(node, facts, method)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        line = self._next_line(node.name.value)
         if self.context.at_module_level():
+            self._class_lines.append(line)
+            self._attribute_types.append([])
             self._class_stack.append((node, [], [False]))
             self._singletons.append(_Singleton(node.name.value))
 
@@ -490,6 +731,10 @@ class FactCollector:
             return
         _, methods, mutable = self._class_stack.pop()
         singleton = self._singletons.pop()
+        line = self._class_lines.pop()
+        attribute_types = self._attribute_types.pop()
+        decorators = _decorator_names(node, self.context)
+        init_style, fields, annotated = class_fields(node, decorators, self.context)
         bases = tuple(
             self.context.imports.qualified_name(arg.value) or dotted_name(arg.value) or ""
             for arg in node.bases
@@ -507,13 +752,16 @@ class FactCollector:
                 name=node.name.value,
                 bases=tuple(b for b in bases if b),
                 methods=tuple(methods),
-                line=0,
+                line=line,
                 has_mutable_state=mutable[0],
-                decorators=_decorator_names(node, self.context),
+                decorators=decorators,
                 singleton_reason=singleton.reason,
                 init_per_call=singleton.init_per_call,
                 metaclass=metaclass,
                 call_cache=singleton.call_cache,
+                init_style=init_style,
+                fields=fields,
+                attribute_types=tuple(dict.fromkeys((*annotated, *attribute_types))),
             )
         )
 
@@ -530,6 +778,8 @@ class FactCollector:
                 self._external_mutation(target.target, subscript_only=True)
             if self._functions:
                 self._bind_in_function([t.target for t in node.targets], node.value)
+                if len(node.targets) == 1:
+                    self._attribute_type(node.targets[0].target, node.value, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self.context.at_module_level():
@@ -540,6 +790,33 @@ class FactCollector:
             self._maybe_state(node.target)
             if self._functions:
                 self._bind_in_function([node.target], node.value)
+                self._attribute_type(node.target, node.value, node.annotation)
+
+    def _attribute_type(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression,
+        annotation: cst.Annotation | None,
+    ) -> None:
+        """``self.x: X = ...`` / ``self.x = X(...)`` in a method of the module-level class."""
+        function = self._current_function()
+        method = function.method if function is not None else None
+        if (
+            method is None
+            or not self._attribute_types
+            or not isinstance(target, cst.Attribute)
+            or not isinstance(target.value, cst.Name)
+            or target.value.value != method.self_name
+        ):
+            return
+        written: str | None = None
+        if annotation is not None:
+            inner = strip_optional(annotation.annotation)
+            written = dotted_name(inner) if inner is not None else None
+        elif isinstance(value, cst.Call):
+            written = dotted_name(value.func)
+        if written is not None:
+            self._attribute_types[-1].append((target.attr.value, written))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not self.context.at_module_level():

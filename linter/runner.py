@@ -157,7 +157,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     imports = ImportTable(info.module_name, info.is_package)
     _collect_imports(parsed.module, imports)
     context = RuleContext(info, parsed.module, options.settings, imports)
-    collector = FactCollector(context)
+    collector = FactCollector(context, parsed.text)
     visitors: list[Visitor] = [collector] if options.collect_facts else []
     visitors.extend(rule_class(context) for rule_class in options.rules)
     errors = walker.walk(context, visitors)

@@ -9,15 +9,27 @@ from dataclasses import dataclass
 import libcst as cst
 
 from linter.api import (
+    CalleeRef,
     ClassRef,
     FunctionRef,
+    LocalTypes,
+    ModuleRef,
     ParamFacts,
     ProjectIndex,
+    Related,
+    ResolvedCallee,
     Rule,
     RuleContext,
     Signature,
+    VariableRef,
+    call_signatures,
+    callee_ref,
+    describe_signature,
     dotted_name,
+    implementation_signature,
+    mro,
 )
+from linter.api import resolve_call as resolve_target
 
 NONE = "none"
 OTHER = "other"
@@ -38,6 +50,7 @@ class CallShape:
     keywords: tuple[tuple[str, str], ...]
     star: bool
     double_star: bool
+    ref: CalleeRef | None = None  # how the callee resolves (``linter.callees``)
 
     def as_payload(self) -> tuple[object, ...]:
         return (
@@ -48,15 +61,24 @@ class CallShape:
             self.keywords,
             self.star,
             self.double_star,
+            self.ref,
         )
 
     @classmethod
     def from_payload(cls, payload: Sequence[object]) -> CallShape:
-        callee, module, imported, positional, keywords, star, double_star = payload[:7]
+        callee, module, imported, positional, keywords, star, double_star, ref = payload[:8]
         assert isinstance(callee, str) and isinstance(module, str)
         assert isinstance(positional, tuple) and isinstance(keywords, tuple)
+        assert ref is None or isinstance(ref, CalleeRef)
         return cls(
-            callee, module, bool(imported), positional, keywords, bool(star), bool(double_star)
+            callee,
+            module,
+            bool(imported),
+            positional,
+            keywords,
+            bool(star),
+            bool(double_star),
+            ref,
         )
 
 
@@ -68,10 +90,15 @@ def arg_kind(expr: cst.BaseExpression) -> str:
     return OTHER
 
 
-def call_shape(call: cst.Call, context: RuleContext) -> CallShape | None:
-    """The call's shape when its callee is a plain dotted name, else None."""
-    callee = dotted_name(call.func)
-    if callee is None:
+def call_shape(
+    call: cst.Call, context: RuleContext, local: LocalTypes | None = None
+) -> CallShape | None:
+    """The call's shape; with ``local``, only when its callee can be resolved (``shape.ref``)."""
+    ref = callee_ref(call, context, local) if local is not None else None
+    if local is not None and ref is None:
+        return None
+    callee = dotted_name(call.func) or " ".join(context.code_for(call.func).split())
+    if ref is None and dotted_name(call.func) is None:
         return None
     positional: list[str] = []
     keywords: list[tuple[str, str]] = []
@@ -94,6 +121,7 @@ def call_shape(call: cst.Call, context: RuleContext) -> CallShape | None:
         keywords=tuple(keywords),
         star=star,
         double_star=double_star,
+        ref=ref,
     )
 
 
@@ -117,17 +145,34 @@ def argument_key(call: cst.Call, arg: cst.Arg) -> str | int | None:
     return None
 
 
+_ASSERT_RAISES = frozenset(
+    {"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertRaisesMessage"}
+)
+
+
+def _asserts_error(call: cst.BaseExpression, context: RuleContext) -> bool:
+    """``pytest.raises(...)``, ``self.assertRaises(...)``, ``assertRaisesRegex(...)``."""
+    if not isinstance(call, cst.Call):
+        return False
+    name = context.imports.qualified_name(call.func) or dotted_name(call.func) or ""
+    return name in ("pytest.raises", "raises") or name.rsplit(".", 1)[-1] in _ASSERT_RAISES
+
+
 def in_pytest_raises(context: RuleContext) -> bool:
-    """True inside ``with pytest.raises(...)``: a test asserting the failure is correct."""
+    """True where a test asserts the call fails: inside ``with pytest.raises(...)`` /
+    ``with self.assertRaises(...)`` (and ``assertRaisesRegex``), or in the arguments of their
+    callable forms (``self.assertRaises(TypeError, lambda: f(None))``)."""
     for ancestor in context.ancestors:
         if isinstance(ancestor, cst.With):
-            for item in ancestor.items:
-                call = item.item
-                if isinstance(call, cst.Call):
-                    name = context.imports.qualified_name(call.func) or dotted_name(call.func)
-                    if name in ("pytest.raises", "raises"):
-                        return True
+            if any(_asserts_error(item.item, context) for item in ancestor.items):
+                return True
+        elif isinstance(ancestor, cst.Call) and _asserts_error(ancestor, context):
+            return True
     return False
+
+
+def matches_name(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def matches_factory(name: str, patterns: Sequence[str]) -> bool:
@@ -171,39 +216,55 @@ class LocalNames:
 
 
 class CallTrackingRule(Rule):
-    """Base of the ISO4 rules: keeps ``LocalNames`` up to date during the walk."""
+    """Base of the ISO4 rules: keeps the enclosing functions' bindings (``LocalTypes``) current,
+    so ``call_shape(node, self.context, self.local_types)`` can say how a callee resolves."""
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
-        self.locals = LocalNames()
+        self.local_types = LocalTypes(context)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.locals.push(node)
+        self.local_types.push(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.locals.pop()
+        self.local_types.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.locals.push(node)
+        self.local_types.push(node)
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
-        self.locals.pop()
+        self.local_types.pop()
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.locals.bind(node.target)
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.local_types.bind(target.target, node.value if len(node.targets) == 1 else None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.locals.bind(node.target)
+        self.local_types.bind(node.target, node.value, node.annotation)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.local_types.bind(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        self.locals.bind(node.target)
+        self.local_types.bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.local_types.bind(node.target)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self.locals.bind(node.asname.name)
+            self.local_types.bind(node.asname.name)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.locals.bind(node.target)
+        self.local_types.bind(node.target, node.value)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self.local_types.bind(node.name.name)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self.local_types.frames:
+            self.local_types.bind(node.name)
 
 
 @dataclass(frozen=True)
@@ -213,25 +274,39 @@ class Binding:
     by_argument: dict[str | int, ParamFacts]
     unknown_keywords: tuple[str, ...]
     missing: tuple[ParamFacts, ...]
+    too_many: int = 0  # positional arguments beyond the parameters (no ``*args``)
+    repeated: tuple[str, ...] = ()  # parameters given both by position and by keyword
+
+    @property
+    def clean(self) -> bool:
+        """The call binds without a ``TypeError``."""
+        return not (self.unknown_keywords or self.missing or self.too_many or self.repeated)
 
 
 def bind(signature: Signature, shape: CallShape) -> Binding:
     params = signature.params
     positional_params = [p for p in params if p.kind in ("positional_only", "positional")]
+    has_varargs = any(p.kind == "vararg" for p in params)
     has_varkw = any(p.kind == "varkw" for p in params)
     mapping: dict[str | int, ParamFacts] = {}
     bound: set[str] = set()
+    too_many = 0
     for index in range(len(shape.positional)):
         if index < len(positional_params):
             mapping[index] = positional_params[index]
             bound.add(positional_params[index].name)
+        elif not has_varargs:
+            too_many += 1
     unknown: list[str] = []
+    repeated: list[str] = []
     for keyword, _ in shape.keywords:
         param = next(
             (p for p in params if p.name == keyword and p.kind in ("positional", "keyword_only")),
             None,
         )
         if param is not None:
+            if param.name in bound and not shape.star:
+                repeated.append(keyword)
             mapping[keyword] = param
             bound.add(param.name)
         elif not has_varkw:
@@ -245,32 +320,260 @@ def bind(signature: Signature, shape: CallShape) -> Binding:
             and not p.has_default
             and p.name not in bound
         )
-    return Binding(mapping, tuple(unknown), missing)
+    if shape.star or shape.double_star:
+        too_many = 0
+    return Binding(mapping, tuple(unknown), missing, too_many, tuple(repeated))
 
 
 def resolve_call(index: ProjectIndex, shape: CallShape) -> Signature | None:
-    """The signature a call binds to, through the calling module's imports and definitions."""
+    """The signature a plain dotted call binds to (constructors and functions, by name)."""
     target = index.resolve_dotted(shape.module, shape.callee)
     if isinstance(target, (ClassRef, FunctionRef)):
         return index.signature(target)
     return None
 
 
+def resolved(index: ProjectIndex, shape: CallShape) -> ResolvedCallee | None:
+    """The project definition the call reaches (``linter.callees``), or None."""
+    ref = shape.ref if shape.ref is not None else CalleeRef("name", shape.callee)
+    return resolve_target(index, shape.module, ref)
+
+
 def describe(signature: Signature) -> str:
-    return f"`{signature.qualname}` ({signature.path})"
+    """```app.mod.Class.method` (app/mod.py:12), `method(a: A, b: B)```."""
+    line = signature.callable.function.line
+    where = f"{signature.path}:{line}" if line else signature.path
+    return f"`{signature.qualname}` ({where}), `{describe_signature(signature)}`"
 
 
+def definition(signature: Signature) -> tuple[Related, ...]:
+    """The callee's definition as a related location."""
+    line = signature.callable.function.line
+    note = f"`{signature.qualname}` is defined here: `{describe_signature(signature)}`"
+    return (Related(signature.path, max(line, 1), 1, note),)
+
+
+# -- what is a dependency --------------------------------------------------------------------
+_VALUE_TYPES = frozenset(
+    {
+        "str",
+        "bytes",
+        "bytearray",
+        "int",
+        "float",
+        "bool",
+        "complex",
+        "Decimal",
+        "datetime",
+        "date",
+        "time",
+        "timedelta",
+        "timezone",
+        "UUID",
+        "Path",
+        "PurePath",
+        "PosixPath",
+        "Enum",
+        "IntEnum",
+        "StrEnum",
+        "Flag",
+        "IntFlag",
+        "Literal",
+        "LiteralString",
+        "TypedDict",
+        "NamedTuple",
+        "object",
+        "Any",
+        "type",
+        "Type",
+    }
+)
+_CONTAINERS = frozenset(
+    {
+        "list",
+        "List",
+        "dict",
+        "Dict",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "tuple",
+        "Tuple",
+        "Sequence",
+        "MutableSequence",
+        "Mapping",
+        "MutableMapping",
+        "Iterable",
+        "Iterator",
+        "Collection",
+        "AbstractSet",
+        "DefaultDict",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+        "Deque",
+        "Generator",
+        "AsyncIterator",
+        "AsyncIterable",
+        "AsyncGenerator",
+        "Awaitable",
+        "Coroutine",
+    }
+)
+_VALUE_MODULES = frozenset(
+    {
+        "builtins",
+        "typing",
+        "typing_extensions",
+        "collections",
+        "collections.abc",
+        "enum",
+        "datetime",
+        "decimal",
+        "uuid",
+        "pathlib",
+        "numbers",
+        "re",
+        "types",
+    }
+)
+_CALLABLES = frozenset({"Callable"})
+
+
+def is_dependency(index: ProjectIndex, module: str, param: ParamFacts) -> bool:
+    """Does ``param`` take a collaborator object (not a plain value)? Unannotated parameters
+    count by name (``dependency-names``); annotated ones by their class, resolved in ``module``."""
+    if param.annotation is None:
+        return any(
+            fnmatch.fnmatchcase(param.name, pattern) for pattern in index.settings.dependency_names
+        )
+    try:
+        expr = cst.parse_expression(param.annotation)
+    except (cst.ParserSyntaxError, TypeError, ValueError, RecursionError):
+        return False
+    return _collaborator(index, module, expr, 0)
+
+
+def _collaborator(index: ProjectIndex, module: str, expr: cst.BaseExpression, depth: int) -> bool:
+    if depth > 10:
+        return False
+    if isinstance(expr, cst.SimpleString):
+        text = expr.evaluated_value
+        if not isinstance(text, str):
+            return False
+        try:
+            return _collaborator(index, module, cst.parse_expression(text), depth + 1)
+        except (cst.ParserSyntaxError, TypeError, ValueError, RecursionError):
+            return False
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        members = [m for m in _union_members(expr) if dotted_name(m) != "None"]
+        return bool(members) and all(_collaborator(index, module, m, depth + 1) for m in members)
+    if isinstance(expr, cst.Subscript):
+        head = dotted_name(expr.value) or ""
+        last = head.rsplit(".", 1)[-1]
+        items = [el.slice.value for el in expr.slice if isinstance(el.slice, cst.Index)]
+        if last in ("Optional", "Annotated") and items:
+            return _collaborator(index, module, items[0], depth + 1)
+        if last == "Union":
+            members = [m for m in items if dotted_name(m) != "None"]
+            return bool(members) and all(
+                _collaborator(index, module, m, depth + 1) for m in members
+            )
+        if last in _CALLABLES:
+            return True
+        if last in _CONTAINERS or last in _VALUE_TYPES:
+            return False
+        return _collaborator(index, module, expr.value, depth + 1)
+    name = dotted_name(expr)
+    if name is None or name == "None":
+        return False
+    last = name.rsplit(".", 1)[-1]
+    if last in _CALLABLES:
+        return True
+    if last in _VALUE_TYPES or last in _CONTAINERS:
+        return False
+    target = index.resolve_dotted(module, name)
+    if isinstance(target, ClassRef):
+        return _project_class_is_collaborator(index, target)
+    if isinstance(target, (VariableRef, FunctionRef, ModuleRef)):
+        return False  # a type alias, NewType or TypeVar: cannot tell
+    qualified = _imported_as(index, module, name)
+    if qualified is None:
+        return False  # a builtin or an unknown name
+    owner = qualified.rsplit(".", 1)[0] if "." in qualified else ""
+    return owner not in _VALUE_MODULES and qualified.split(".", 1)[0] not in _VALUE_MODULES
+
+
+def _union_members(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        return [*_union_members(expr.left), *_union_members(expr.right)]
+    return [expr]
+
+
+def _imported_as(index: ProjectIndex, module: str, name: str) -> str | None:
+    facts = index.module(module)
+    if facts is None:
+        return None
+    head, _, rest = name.partition(".")
+    for binding in facts.imports:
+        if binding.local == head:
+            return f"{binding.target}.{rest}" if rest else binding.target
+    return None
+
+
+def _project_class_is_collaborator(index: ProjectIndex, cls: ClassRef) -> bool:
+    """A project class is a collaborator unless it is an enum, a str/int subclass, a
+    TypedDict or a NamedTuple (values)."""
+    classes, external = mro(index, cls)
+    bases = [*external]
+    for current in classes:
+        bases.extend(current.cls.bases)
+    return not any(base.rsplit(".", 1)[-1] in _VALUE_TYPES for base in bases)
+
+
+# -- the ISO401/ISO403 decision ----------------------------------------------------------------
 def none_rejecting_parameter(
     index: ProjectIndex, shape: CallShape, key: object
 ) -> tuple[Signature, ParamFacts] | None:
-    """The resolved signature and the parameter argument ``key`` binds to, when that parameter
-    does not admit None (ISO401/ISO403); None when unresolvable or the parameter admits None."""
+    """The signature and the dependency parameter argument ``key`` binds to, when the call binds
+    cleanly to every applicable signature (any ``@overload``) and in each of them that
+    parameter is a dependency that does not admit None; None otherwise (unresolvable,
+    uncheckable, accepted by some overload, or not a dependency)."""
     if not isinstance(key, (str, int)):
         return None
-    signature = resolve_call(index, shape)
-    if signature is None:
+    callee = resolved(index, shape)
+    signatures = call_signatures(index, callee) if callee is not None else None
+    if not signatures:
         return None
-    param = bind(signature, shape).by_argument.get(key)
-    if param is None or param.admits_none or param.kind in ("vararg", "varkw"):
+    found: list[tuple[Signature, ParamFacts]] = []
+    for signature in signatures:
+        binding = bind(signature, shape)
+        if not binding.clean:
+            continue
+        param = binding.by_argument.get(key)
+        if param is None or param.kind in ("vararg", "varkw") or param.default_is_none:
+            return None
+        if param.annotation is not None and param.annotation_admits_none:
+            return None
+        if not is_dependency(index, signature.callable.module, param):
+            return None
+        found.append((signature, param))
+    return found[0] if found else None
+
+
+def call_type_error(index: ProjectIndex, shape: CallShape) -> tuple[Signature, Binding] | None:
+    """The implementation signature and the failing binding when the call raises ``TypeError``
+    at run time and matches no ``@overload`` either; None when it binds or cannot be checked."""
+    callee = resolved(index, shape)
+    if callee is None:
         return None
-    return signature, param
+    signatures = call_signatures(index, callee)
+    if not signatures or any(bind(s, shape).clean for s in signatures):
+        return None
+    runtime = implementation_signature(index, callee)
+    if runtime is None:
+        return None
+    binding = bind(runtime, shape)
+    return None if binding.clean else (runtime, binding)

@@ -13,6 +13,7 @@ from rules._calls import (
     CallTrackingRule,
     argument_key,
     call_shape,
+    definition,
     describe,
     in_pytest_raises,
     is_none,
@@ -47,10 +48,17 @@ class Notifier:
 class NoneForRequiredDependency(CallTrackingRule):
     """
     ## What it does
-    Resolves calls through the project index to the function, method or class they call, and
-    reports a literal `None` passed (by keyword or by position) for a parameter whose annotation
-    does not admit None (not `Optional[X]`, `X | None`, `Union[..., None]`, `Any`) and whose
-    default is not `None`.
+    Resolves calls through the project index to the function, method or class they call (as a
+    type checker would: imports, `self`/`cls` methods, `cls(...)`, methods of instances built in
+    scope, of parameters and attributes annotated with a project class, and of module-level
+    instances; dataclass, attrs, pydantic and NamedTuple constructors), and reports a literal
+    `None` passed (by keyword or by position) for a *dependency* parameter that does not admit
+    None. A dependency takes a collaborator object: it is annotated with a class that is not a
+    plain value type (`str`, numbers, dates, `UUID`, `Path`, enums, `Literal`, containers), or
+    it is unannotated and its name matches `dependency-names` (`emitter`, `*_client`,
+    `*_session`...). An annotation admits None when it is `Optional[X]`, `X | None`,
+    `Union[..., None]` or `Any`, or the default is `None`. With `@overload`s, a call is fine when
+    any overload accepts it.
 
     ## Why is this bad?
     Per-user factories take their dependencies (an emitter, a session, a user context) so that
@@ -59,13 +67,21 @@ class NoneForRequiredDependency(CallTrackingRule):
     default object is used instead. A test that does it is green while production is not.
 
     ## Known problems
-    Only calls whose callee resolves statically (imports, re-exports, `Class(...)`,
-    `Class.factory(...)`) are checked; unannotated parameters are never reported.
+    Calls that cannot be checked are never reported: callees outside the project or not
+    reachable statically, callees with decorators that may change their signature (anything
+    but `classmethod`, `staticmethod`, `overload`, `abstractmethod`, the `functools` caches,
+    `contextmanager`...), classes with a custom metaclass or `__new__`, and methods an external
+    base class could define. `None` for a plain value (`block_id: str`) is a type error, but not
+    a missing dependency: it is left to the type checker.
+
+    ## Options
+    `dependency-names` (list of parameter-name globs): unannotated parameters that take a
+    collaborator.
     """
 
     code: ClassVar[str] = "ISO401"
     name: ClassVar[str] = "none-for-required-dependency"
-    summary: ClassVar[str] = "`None` passed for a parameter whose type does not admit None"
+    summary: ClassVar[str] = "`None` passed for a dependency parameter that does not admit None"
     message: ClassVar[str] = ""
     bad: ClassVar[tuple[Example | str, ...]] = (
         Example(
@@ -134,10 +150,8 @@ class NoneForRequiredDependency(CallTrackingRule):
     def visit_Call(self, node: cst.Call) -> None:
         if not any(is_none(arg.value) for arg in node.args):
             return
-        shape = call_shape(node, self.context)
-        if shape is None or self.locals.is_local(shape.callee.split(".")[0]):
-            return
-        if in_pytest_raises(self.context):
+        shape = call_shape(node, self.context, self.local_types)
+        if shape is None or in_pytest_raises(self.context):
             return
         for arg in node.args:
             if is_none(arg.value):
@@ -151,15 +165,16 @@ class NoneForRequiredDependency(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            found = none_rejecting_parameter(index, shape, candidate.payload[7])
+            found = none_rejecting_parameter(index, shape, candidate.payload[8])
             if found is None:
                 continue
             signature, param = found
+            declared = f"{param.name}: {param.annotation}" if param.annotation else param.name
+            wanted = param.annotation or "object"
             yield ProjectFinding(
                 candidate,
-                f"`{shape.callee}(...)` receives `None` for `{param.name}: {param.annotation}` "
-                f"of {describe(signature)}, which does not admit None: pass a real "
-                f"{param.annotation} (inject it, or build it with a per-request factory or a "
-                "test fixture); a missing dependency fails at run time or silently serves the "
-                "wrong user",
+                f"`{shape.callee}(...)` passes `None` for dependency `{declared}` of "
+                f"{describe(signature)}, which does not admit None: pass a real {wanted} "
+                "(inject it, or build it with a per-request factory or a test fixture)",
+                related=definition(signature),
             )

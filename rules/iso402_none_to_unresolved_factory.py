@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, Severity
+from linter.api import (
+    Candidate,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Severity,
+    callee_ref,
+)
 from rules._calls import (
     CallShape,
     CallTrackingRule,
@@ -16,17 +24,18 @@ from rules._calls import (
     in_pytest_raises,
     is_none,
     matches_factory,
-    resolve_call,
+    resolved,
 )
 
 
 class NoneToUnresolvedFactory(CallTrackingRule):
     """
     ## What it does
-    Reports a literal `None` passed to a callee whose name looks like a factory
+    Off by default (select it with `--select ISO402` or `extend-select`). Lists the calls that
+    ISO401 could not check: a literal `None` passed to a callee whose name looks like a factory
     (`create_*`, `make_*`, `build_*`, `*_factory`, `for_user`, `from_*`) when isolint cannot
     resolve the callee's definition (it lives outside the project, or is reached through an
-    object) and so cannot check its signature.
+    object of unknown type), so nobody knows whether `None` is allowed there.
 
     ## Why is this bad?
     Factories exist to hand each user's request its own, fully wired object. Passing `None` for
@@ -34,15 +43,22 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     to make a test or a call site "work": the object is built without it, and per-user
     behaviour silently degrades or fails later, far from the cause.
 
+    ## Known problems
+    An unresolvable callee is not evidence of a bug: `None` is the normal argument of many
+    library factories (Alembic's `op.create_foreign_key(None, ...)`), so most findings are
+    harmless. That is why the rule is not in the default set: use it to review what the
+    checked rules cannot see.
+
     ## Options
     `factory-patterns` (list of name globs, matched against the callee's last name).
     """
 
     code: ClassVar[str] = "ISO402"
     name: ClassVar[str] = "none-to-factory"
-    summary: ClassVar[str] = "`None` passed to an unresolved factory-like callee"
+    summary: ClassVar[str] = "`None` passed to a factory-like callee isolint could not check"
     message: ClassVar[str] = ""
     severity: ClassVar[Severity] = Severity.WARNING
+    default_enabled: ClassVar[bool] = False
     bad: ClassVar[tuple[Example | str, ...]] = (
         """
         from vendor.ws import WebSocketNotifier
@@ -91,12 +107,12 @@ class NoneToUnresolvedFactory(CallTrackingRule):
             return
         if in_pytest_raises(self.context):
             return
+        shape = replace(shape, ref=callee_ref(node, self.context, self.local_types))
         for arg in node.args:
             if is_none(arg.value):
                 key = argument_key(node, arg)
-                local = self.locals.is_local(shape.callee.split(".")[0])
                 if key is not None:
-                    self.add_candidate(arg.value, (*shape.as_payload(), key, local))
+                    self.add_candidate(arg.value, (*shape.as_payload(), key))
 
     @classmethod
     def check_project(
@@ -104,13 +120,13 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            key, local = candidate.payload[7], candidate.payload[8]
-            if not local and resolve_call(index, shape) is not None:
+            key = candidate.payload[8]
+            if shape.ref is not None and resolved(index, shape) is not None:
                 continue  # resolved: ISO401 checks it against the real signature
             where = f"argument {key + 1}" if isinstance(key, int) else f"`{key}`"
             yield ProjectFinding(
                 candidate,
-                f"`{shape.callee}(...)` looks like a factory and receives `None` for {where}; "
-                "isolint cannot see its signature: pass the real dependency (or a test fixture "
-                "that builds one) so each user's object is fully wired",
+                f"isolint could not check this call: `{shape.callee}(...)` looks like a factory "
+                f"and receives `None` for {where}, but its definition is not in the project or "
+                "not reachable statically; check that `None` is allowed there",
             )

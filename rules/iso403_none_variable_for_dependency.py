@@ -14,6 +14,7 @@ from rules._calls import (
     CallTrackingRule,
     argument_key,
     call_shape,
+    definition,
     describe,
     in_pytest_raises,
     is_none,
@@ -28,7 +29,7 @@ class _Frame:
     def __init__(self) -> None:
         self.bindings: Counter[str] = Counter()
         self.none_assigned: dict[str, int] = {}  # name -> index of the top-level statement
-        self.calls: list[tuple[cst.Call, cst.Arg, str, int, str]] = []
+        self.calls: list[tuple[CallShape, cst.Arg, str, int, str, str | int]] = []
         self.statement = 0
 
 
@@ -140,14 +141,11 @@ class NoneVariableForDependency(CallTrackingRule):
         if not self.frames or self.frames[-1][0] is not node:
             return
         _, frame = self.frames.pop()
-        for call, arg, name, statement, scope in frame.calls:
+        for shape, arg, name, statement, scope, key in frame.calls:
             assigned_at = frame.none_assigned.get(name)
             if assigned_at is None or frame.bindings[name] != 1 or assigned_at >= statement:
                 continue
-            shape = call_shape(call, self.context)
-            key = argument_key(call, arg)
-            if shape is not None and key is not None:
-                self.add_candidate(arg.value, (*shape.as_payload(), key, name), scope=scope)
+            self.add_candidate(arg.value, (*shape.as_payload(), key, name), scope=scope)
 
     def _frame(self) -> _Frame | None:
         function = self.context.enclosing_function()
@@ -186,7 +184,6 @@ class NoneVariableForDependency(CallTrackingRule):
                 frame.none_assigned.setdefault(targets[0].value, frame.statement)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        super().visit_AssignTarget(node)
         self._count(node.target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -195,6 +192,7 @@ class NoneVariableForDependency(CallTrackingRule):
             self._count(node.target)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        super().visit_AugAssign(node)
         self._count(node.target)
 
     def visit_For(self, node: cst.For) -> None:
@@ -224,10 +222,19 @@ class NoneVariableForDependency(CallTrackingRule):
         frame = self._frame()
         if frame is None or in_pytest_raises(self.context):
             return
-        for arg in node.args:
-            if isinstance(arg.value, cst.Name) and not arg.star:
+        names = [a for a in node.args if isinstance(a.value, cst.Name) and not a.star]
+        if not any(
+            isinstance(a.value, cst.Name) and a.value.value in frame.none_assigned for a in names
+        ):
+            return
+        shape = call_shape(node, self.context, self.local_types)
+        if shape is None:
+            return
+        for arg in names:
+            key = argument_key(node, arg)
+            if isinstance(arg.value, cst.Name) and key is not None:
                 frame.calls.append(
-                    (node, arg, arg.value.value, frame.statement, self.context.scope_name())
+                    (shape, arg, arg.value.value, frame.statement, self.context.scope_name(), key)
                 )
 
     @classmethod
@@ -236,14 +243,16 @@ class NoneVariableForDependency(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            found = none_rejecting_parameter(index, shape, candidate.payload[7])
+            found = none_rejecting_parameter(index, shape, candidate.payload[8])
             if found is None:
                 continue
             signature, param = found
-            variable = candidate.payload[8]
+            variable = candidate.payload[9]
+            declared = f"{param.name}: {param.annotation}" if param.annotation else param.name
             yield ProjectFinding(
                 candidate,
                 f"`{variable}` is always `None` here and is passed to `{shape.callee}(...)` for "
-                f"`{param.name}: {param.annotation}` of {describe(signature)}, which does not "
-                f"admit None: build or inject a real {param.annotation} before the call",
+                f"dependency `{declared}` of {describe(signature)}, which does not admit None: "
+                f"build or inject a real {param.annotation or 'object'} before the call",
+                related=definition(signature),
             )

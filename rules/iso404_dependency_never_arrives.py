@@ -7,15 +7,18 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, ClassRef, Example, ProjectFinding, ProjectIndex
+from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
 from rules._calls import (
     CallShape,
     CallTrackingRule,
-    bind,
     call_shape,
+    call_type_error,
+    definition,
     describe,
     in_pytest_raises,
+    is_dependency,
     matches_factory,
+    matches_name,
 )
 from rules.iso401_none_for_required_dependency import _NOTIFIER
 
@@ -23,9 +26,13 @@ from rules.iso401_none_for_required_dependency import _NOTIFIER
 class DependencyNeverArrives(CallTrackingRule):
     """
     ## What it does
-    For calls resolved through imports to a project factory (a classmethod/staticmethod or a
-    function) or constructor, reports keywords the callee does not accept (no such parameter and
-    no `**kwargs`) and required parameters the call does not pass.
+    For constructor calls (`Class(...)`, `cls(...)`) and calls of factory-named callables
+    (`factory-patterns`), resolved to their definition in the project as a type checker would
+    (imports, `self`/`cls`, instances, annotated parameters and attributes, module-level
+    instances; synthesized `__init__` of dataclasses, attrs, pydantic models and NamedTuples),
+    reports calls that raise `TypeError` when they run: keywords the callee does not accept (no
+    such parameter and no `**kwargs`), required parameters the call does not pass, too many
+    positional arguments, an argument given twice. A call that matches any `@overload` is fine.
 
     ## Why is this bad?
     After a migration to per-user factories, old call sites keep passing the dependency under its
@@ -33,16 +40,18 @@ class DependencyNeverArrives(CallTrackingRule):
     never arrives, and the call raises `TypeError` the first time a user hits that path.
 
     ## Known problems
-    Functions are checked only when their name matches `factory-patterns`. Only callees
-    reached through an import are checked, never by bare name: real codebases hold
-    several functions of the same name. Calls with `*args`/`**kwargs` are not checked for
-    missing parameters.
+    Calls with `*args`/`**kwargs` are not checked for missing parameters. Callees that cannot be
+    checked (outside the project, decorated with anything that may change the signature, with
+    a custom metaclass or `__new__`, or methods an external base class could define) are never
+    reported. Pydantic models are checked only for positional arguments: they ignore unknown
+    keywords and reject missing fields with a `ValidationError`.
     """
 
     code: ClassVar[str] = "ISO404"
     name: ClassVar[str] = "dependency-never-arrives"
     summary: ClassVar[str] = (
-        "A factory or constructor call passes an unknown keyword or omits a required parameter"
+        "A factory or constructor call that raises `TypeError`: an unknown keyword or a missing"
+        " parameter"
     )
     message: ClassVar[str] = ""
     bad: ClassVar[tuple[Example | str, ...]] = (
@@ -67,6 +76,16 @@ class DependencyNeverArrives(CallTrackingRule):
         ),
         Example(
             code="""
+            class Notifier:
+                @classmethod
+                def create_for_user(cls, user_id): ...
+
+            def build():
+                return Notifier.create_for_user(websocket_manager=None)
+            """,
+        ),
+        Example(
+            code="""
             import app.notify
 
             def build(emitter):
@@ -88,12 +107,17 @@ class DependencyNeverArrives(CallTrackingRule):
         ),
         Example(
             code="""
+            from typing import overload
+
             class Notifier:
-                @classmethod
-                def create_for_user(cls, user_id): ...
+                @overload
+                def __init__(self, *, href: str) -> None: ...
+                @overload
+                def __init__(self, *, href_route_name: str) -> None: ...
+                def __init__(self, *, href=None, href_route_name=None) -> None: ...
 
             def build():
-                return Notifier.create_for_user(websocket_manager=None)
+                return Notifier(href_route_name="home")
             """,
         ),
         Example(
@@ -110,53 +134,60 @@ class DependencyNeverArrives(CallTrackingRule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        shape = call_shape(node, self.context)
-        if shape is None or not shape.imported:
+        if in_pytest_raises(self.context):
             return
-        last = shape.callee.rsplit(".", 1)[-1]
-        head = shape.callee.split(".")[0]
-        if self.locals.is_local(head) or in_pytest_raises(self.context):
+        shape = call_shape(node, self.context, self.local_types)
+        if shape is None or shape.ref is None:
             return
-        parts = shape.callee.split(".")
-        constructor_like = last[:1].isupper() or (len(parts) > 1 and parts[-2][:1].isupper())
-        factory_named = matches_factory(last, self.context.settings.factory_patterns)
-        if constructor_like or factory_named:
-            self.add_candidate(node.func, (*shape.as_payload(), factory_named))
+        ref = shape.ref
+        parts = (ref.name or ref.owner).split(".")
+        last = parts[-1]
+        constructor_like = (
+            ref.kind == "cls_call"
+            or last[:1].isupper()
+            or (ref.kind == "name" and len(parts) > 1 and parts[-2][:1].isupper())
+        )
+        if constructor_like or matches_factory(last, self.context.settings.factory_patterns):
+            self.add_candidate(node.func, shape.as_payload())
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
+        names = index.settings.dependency_names
         for candidate in candidates:
             shape = CallShape.from_payload(candidate.payload)
-            target = index.resolve_dotted(shape.module, shape.callee)
-            if target is None:
+            failed = call_type_error(index, shape)
+            if failed is None:
                 continue
-            signature = index.signature(target)
-            if signature is None:
-                continue
-            kind = signature.callable.function.kind
-            is_factory = (
-                isinstance(target, ClassRef)
-                or kind in ("classmethod", "staticmethod")
-                or (kind == "function" and bool(candidate.payload[7]))
-            )
-            if not is_factory:
-                continue
-            binding = bind(signature, shape)
+            signature, binding = failed
+            module = signature.callable.module
             problems = []
+            dependencies = [p.name for p in binding.missing if is_dependency(index, module, p)] + [
+                k for k in binding.unknown_keywords if matches_name(k, names)
+            ]
             if binding.unknown_keywords:
-                names = ", ".join(f"`{k}`" for k in binding.unknown_keywords)
-                problems.append(f"passes unknown keyword {names}")
+                listed = ", ".join(f"`{k}`" for k in binding.unknown_keywords)
+                problems.append(f"passes unknown keyword {listed}")
             if binding.missing:
-                names = ", ".join(f"`{p.name}`" for p in binding.missing)
-                problems.append(f"omits required {names}")
-            if not problems:
-                continue
-            accepted = ", ".join(p.name for p in signature.params) or "no parameters"
+                listed = ", ".join(f"`{p.name}`" for p in binding.missing)
+                problems.append(f"omits required {listed}")
+            if binding.too_many:
+                problems.append(f"passes {binding.too_many} positional argument(s) too many")
+            if binding.repeated:
+                listed = ", ".join(f"`{k}`" for k in binding.repeated)
+                problems.append(f"passes {listed} twice")
+            if dependencies:
+                listed = ", ".join(f"`{d}`" for d in dependencies)
+                remedy = (
+                    f"the dependency {listed} never arrives: pass it under the parameter's "
+                    "current name"
+                )
+            else:
+                remedy = "pass the arguments the signature asks for"
             yield ProjectFinding(
                 candidate,
-                f"`{shape.callee}(...)` {' and '.join(problems)}: {describe(signature)} takes "
-                f"({accepted}); the dependency never arrives and the call fails at run time — "
-                "pass it under the parameter's current name",
+                f"`{shape.callee}(...)` {' and '.join(problems)}: calling {describe(signature)} "
+                f"this way raises `TypeError` at the call; {remedy}",
+                related=definition(signature),
             )
