@@ -1,20 +1,19 @@
-"""Apply fixes: non-overlapping edits, re-parsed before writing, written atomically."""
+"""Apply fixes: non-overlapping edits, re-parsed and checked against their intent before writing."""
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
+from linter.bindings import Misaligned, bindings, intended
 from linter.diagnostics import Diagnostic, Edit, Span
 from linter.parsing import decode
+from linter.safe_write import ChangedOnDisk, replace_content
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -84,6 +83,9 @@ def fix_source(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Fix
         return FixOutcome(
             path, data, None, 0, f"fix dropped: it would produce invalid code ({reason})"
         )
+    problem = _binding_problem(text, chosen, new_text)
+    if problem is not None:
+        return FixOutcome(path, data, None, 0, f"fix dropped: {problem}")
     try:
         fixed = new_text.encode(encoding)
     except (UnicodeEncodeError, LookupError):
@@ -95,10 +97,34 @@ def fix_source(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Fix
     return FixOutcome(path, data, fixed, applied)
 
 
+def _binding_problem(text: str, edits: Sequence[Edit], new_text: str) -> str | None:
+    """Why the spliced ``new_text`` is not what ``edits`` intend, judged by import bindings."""
+    try:
+        expected = intended(text, edits)
+    except Misaligned as exc:
+        return f"an edit does not line up with the import it rewrites ({str(exc)!r})"
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return f"CPython cannot parse the file ({type(exc).__name__})"
+    try:
+        actual = bindings(new_text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return f"it would produce code CPython rejects ({type(exc).__name__})"
+    if actual == expected:
+        return None
+    unexpected = sorted(set(actual) - set(expected)) or sorted(set(expected) - set(actual))
+    shown = ", ".join(f"{b.local} -> {b.target}" for b in unexpected[:3]) or "duplicates"
+    return f"the result would not import what the fix intends ({shown})"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as Python counts them (``str.splitlines`` also breaks at form feeds)."""
+    return [line for line in re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", text) if line]
+
+
 def unified_diff(outcome: FixOutcome) -> str:
     assert outcome.fixed is not None
-    before = outcome.original.decode("utf-8", errors="replace").splitlines(keepends=True)
-    after = outcome.fixed.decode("utf-8", errors="replace").splitlines(keepends=True)
+    before = _lines(outcome.original.decode("utf-8", errors="replace"))
+    after = _lines(outcome.fixed.decode("utf-8", errors="replace"))
     return "".join(
         difflib.unified_diff(
             before, after, fromfile=f"a/{outcome.path}", tofile=f"b/{outcome.path}"
@@ -107,32 +133,10 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 
 def write_atomic(target: Path, data: bytes, expected: bytes | None = None) -> bool:
-    """Replace ``target`` with ``data`` via a flushed temp file in the same directory.
-
-    With ``expected``, the file is only replaced if it still holds exactly those bytes (it was
-    not edited since it was read); the mode of an existing file is preserved.
-    """
-    if expected is not None:
-        try:
-            if target.read_bytes() != expected:
-                return False
-        except OSError:
-            return False
+    """Replace ``target``'s content (see ``linter.safe_write``); False if it changed on disk
+    since ``expected`` was read. Other refusals raise ``WriteRefused``."""
     try:
-        mode: int | None = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        replace_content(target, data, expected)
+    except ChangedOnDisk:
+        return False
     return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 
 _NEWLINES = re.compile(r"\r\n?|\n")
+_SKIPPABLE = frozenset(" \t\f\v\r\n")
 
 
 class _TargetedState(CodegenState):
@@ -113,10 +115,13 @@ def positions(
         _unit_lines(module, text, groups) if text is not None and (-1, -1) not in groups else None
     )
     computed: dict[int, CodeRange] = {}
+    lines = _SourceLines(text) if text is not None else None
     if starts is None:
         state = _TargetedState(module, wanted)
         module._codegen(state)
         computed = state.computed
+        if lines is not None:
+            computed = lines.placed(state, 1)
     else:
         for (top, member), group in groups.items():
             state = _TargetedState(module, group)
@@ -130,8 +135,82 @@ def positions(
                 statement = block.body[member]
             state.line = starts[(top, member)]
             statement._codegen(state)
-            computed.update(state.computed)
+            assert lines is not None
+            computed.update(lines.placed(state, starts[(top, member)]))
     return {node: computed[id(node)] for node in wanted if id(node) in computed}
+
+
+class SourceMismatch(ValueError):
+    """LibCST's code for a statement differs from the source in more than dropped whitespace."""
+
+
+class _SourceLines:
+    """The source text, to place positions measured on LibCST's generated code onto it.
+
+    LibCST does not always reproduce the source: it drops a form feed (and the whitespace
+    around it) that starts a line before a statement, and a lone carriage return ending the file.
+    Columns taken from its generated code are then off. Each generated unit is compared with
+    the source where it starts (a cheap string comparison); where they differ, the two are
+    aligned character by character (only whitespace may be missing on either side), and every
+    position is moved onto the source character it was generated from, so columns count every
+    character CPython counts.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in _NEWLINES.finditer(text))]
+
+    def placed(self, state: _TargetedState, first_line: int) -> dict[int, CodeRange]:
+        """``state.computed`` with positions moved onto the source (unit starts at ``first_line``)."""
+        if first_line - 1 >= len(self.starts):
+            raise SourceMismatch(f"statement at line {first_line} is past the end of the source")
+        generated = "".join(state.tokens)
+        base = self.starts[first_line - 1]
+        if self.text.startswith(generated, base):
+            return state.computed
+        mapping, added = _align(generated, self.text, base)
+        gen_starts = [0, *(m.end() for m in _NEWLINES.finditer(generated))]
+
+        def place(position: CodePosition, end: bool) -> CodePosition:
+            index = position.line - first_line
+            if index >= len(gen_starts):
+                raise SourceMismatch(f"position {position} outside its statement")
+            offset = gen_starts[index] + position.column
+            if end and offset > 0 and offset - 1 not in added:
+                source = mapping[offset - 1] + 1
+            else:
+                source = mapping[min(offset, len(mapping) - 1)]
+            line = bisect_right(self.starts, source)
+            return CodePosition(line, source - self.starts[line - 1])
+
+        return {
+            key: CodeRange(place(r.start, end=False), place(r.end, end=True))
+            for key, r in state.computed.items()
+        }
+
+
+def _align(generated: str, text: str, base: int) -> tuple[list[int], set[int]]:
+    """For each offset of ``generated`` (and one past its end), the offset in ``text`` of the
+    character it reproduces, ``text`` being read from ``base``; and the offsets of generated
+    characters the source lacks. Either side may hold whitespace the other lacks (LibCST drops
+    some); any other difference is a ``SourceMismatch``."""
+    out: list[int] = []
+    added: set[int] = set()
+    source = base
+    limit = len(text)
+    for char in generated:
+        while source < limit and text[source] != char and text[source] in _SKIPPABLE:
+            source += 1  # a character of the source that LibCST did not reproduce
+        if source < limit and text[source] == char:
+            out.append(source)
+            source += 1
+        elif char in _SKIPPABLE:
+            added.add(len(out))  # whitespace LibCST added: it stands at the next source char
+            out.append(source)
+        else:
+            raise SourceMismatch(f"LibCST's code differs from the source near offset {source}")
+    out.append(source)
+    return out, added
 
 
 def _unit_lines(module: cst.Module, text: str, units: Iterable[Unit]) -> dict[Unit, int] | None:

@@ -39,8 +39,9 @@ REMAINING = {
     ("app/ws/reconnect.py", 5, "ISO503"),  # app.legacy_ws has no replacement
     ("app/agents/execution_engine.py", 12, "ISO504"),
     ("app/ws/reconnect.py", 10, "ISO504"),
+    ("app/jobs.py", 15, "ISO504"),  # no canonical module for RetryPolicy: every copy reported
 }
-FIX_SUMMARY = "7 findings in 5 files (0 files could not be analysed); fixed 9, 0 fixable remaining"
+FIX_SUMMARY = "8 findings in 6 files (0 files could not be analysed); fixed 9, 0 fixable remaining"
 
 
 @pytest.fixture
