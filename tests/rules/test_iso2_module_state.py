@@ -610,3 +610,29 @@ def test_keyed_multiton_instances_are_reported_but_singleton_stores_are_not() ->
             return cls._instances[cls]
     """
     assert findings(code, "ISO203") == [("ISO203", 2), ("ISO203", 19)]
+
+
+def test_iso205_contextvar_default_mutated_in_place_names_the_sites() -> None:
+    code = """
+    from contextvars import ContextVar
+
+    buffer = ContextVar("buffer", default=SessionBuffer())
+    labels = ContextVar("labels", default=frozenset())
+    scoped = ContextVar("scoped", default=[])
+
+    def record(message):
+        held = buffer.get()
+        held.add(message)
+        held.count += 1
+
+    def start():
+        scoped.set([])
+
+    def use():
+        scoped.get().append(1)
+        return labels.get()
+    """
+    example = Example(code=code)
+    found = [d for d in lint_example(example, RULES, ["ISO205"]) if d.code == "ISO205"]
+    assert [(d.span.line, [r.line for r in d.related]) for d in found] == [(3, [9, 10])]
+    assert "`buffer`" in found[0].message and "SessionBuffer()" in found[0].message
