@@ -189,17 +189,16 @@ class LazyGlobalSingleton(Rule):
             return
         self._with_global.pop()
         imports = self.context.imports
-        created: dict[str, str] = {}  # global -> the callee creating it ("" for a container)
+        created: set[tuple[str, str]] = set()  # (global, the callee creating it or "")
         for init in lazy_initializations(node):
             if makes_immutable(init.value, imports):
                 continue
             value = init.value.expression if isinstance(init.value, cst.Await) else init.value
             callee = dotted_name(value.func) if isinstance(value, cst.Call) else None
-            if created.get(init.name, "-") != "":
-                created[init.name] = callee or ""
+            created.add((init.name, callee or ""))
         if created:
             module = self.context.info.module_name
-            self.add_candidate(node.name, (module, node.name.value, tuple(sorted(created.items()))))
+            self.add_candidate(node.name, (module, node.name.value, tuple(sorted(created))))
 
     @classmethod
     def check_project(
@@ -209,11 +208,13 @@ class LazyGlobalSingleton(Rule):
             module, function, created = candidate.payload
             assert isinstance(module, str) and isinstance(function, str)
             assert isinstance(created, tuple)
-            names = [
-                name
-                for name, callee in created
-                if not (callee and is_stateless_class(index, module, callee))
-            ]
+            names = list(  # a global counts if any of its initialisations makes shared state
+                dict.fromkeys(
+                    name
+                    for name, callee in created
+                    if not (callee and is_stateless_class(index, module, callee))
+                )
+            )
             if names:
                 listed = ", ".join(f"`{name}`" for name in names)
                 yield ProjectFinding(candidate, cls.message.format(function=function, names=listed))
