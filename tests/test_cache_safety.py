@@ -1,0 +1,406 @@
+"""The cache never deletes or hides what isolint did not create, and never trusts its own files.
+
+Regressions of issue 11 (items 1, 9 and the cache part of 10), each through the real CLI on real
+files: ``cache clear`` on a project directory, a foreign directory or through symlinks; a
+cache directory that is or holds the sources; flipped bytes in entries; no pickle on disk; an
+interrupted run keeps the entries of the files it finished.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from linter.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache
+from linter.check import CheckRequest, lint_files
+from linter.config import Settings
+from linter.diagnostics import FileResult, Severity
+from linter.discovery import SourceFile
+from linter.facts import PackedFacts
+from linter.rule import Rule
+from linter.runner import LintOptions, lint_many
+from linter.serial import Codec, SerialError
+from rules import load_rules
+from tests.conftest import FIXTURES, REPO, Completed, isolint_executable
+
+Run = Callable[..., Completed]
+_MAGIC = b"ISOLINT-CACHE-2\n"
+
+
+def _tree(root: Path) -> dict[str, bytes | str]:
+    """Every path under ``root`` (symlinks as their target text, files as their bytes)."""
+    out: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            out[rel] = "-> " + os.readlink(path)
+        elif path.is_file():
+            out[rel] = path.read_bytes()
+        else:
+            out[rel] = "dir"
+    return out
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(
+        FIXTURES / "multi_package", root, ignore=shutil.ignore_patterns(".isolint_cache")
+    )
+    return root
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    """The entry files and manifests of every namespace of a cache directory."""
+    return sorted(
+        p
+        for p in cache_dir.rglob("*")
+        if p.is_file()
+        and not p.is_symlink()
+        and p.parent != cache_dir
+        and not p.name.startswith(".tmp-")
+    )
+
+
+def _one_line_error(out: Completed) -> str:
+    assert out.returncode == 2, out
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    return lines[0]
+
+
+# --- item 1: clear deletes only what isolint created -----------------------------------------
+
+
+def test_clear_with_cache_dir_dot_keeps_the_repository(isolint: Run, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("*.pyc\n")
+    (repo / "app.py").write_text("def f(x=[]):\n    return x\n")
+    (repo / "pkg").mkdir()
+    (repo / "pkg/mod.py").write_text("X = 1\n")
+    before = _tree(repo)
+    out = isolint("cache", "clear", "--cache-dir", ".", cwd=repo)
+    line = _one_line_error(out)
+    assert "'.'" in line and "not an isolint cache directory" in line
+    assert _tree(repo) == before
+    # Using the repository itself as the cache is refused too, before anything is written.
+    checked = isolint("check", "--cache-dir", ".", ".", cwd=repo)
+    assert "--cache-dir" in _one_line_error(checked)
+    assert _tree(repo) == before
+
+
+def test_foreign_directory_is_refused_and_untouched(isolint: Run, tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    other = tmp_path / "other"
+    (other / "sub").mkdir(parents=True)
+    (other / "notes.txt").write_text("mine\n")
+    (other / "sub/data.bin").write_bytes(b"\x00\x01")
+    (other / ".gitignore").write_text("*\n")  # looks like a cache to a careless check
+    before = _tree(other)
+    cleared = isolint("cache", "clear", "--cache-dir", str(other), cwd=root)
+    assert str(other) in _one_line_error(cleared)
+    checked = isolint("check", "--cache-dir", str(other), ".", cwd=root)
+    assert "--cache-dir" in _one_line_error(checked)
+    assert _tree(other) == before
+
+
+def test_clear_removes_its_entries_and_markers(isolint: Run, tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert isolint("check", ".", cwd=root).returncode in (0, 1)
+    cache_dir = root / ".isolint_cache"
+    assert (cache_dir / CACHEDIR_TAG).read_text().startswith(TAG_SIGNATURE + "\n")
+    assert (cache_dir / MARKER).is_file()
+    assert _entries(cache_dir)
+    cleared = isolint("cache", "clear", cwd=root)
+    assert cleared.returncode == 0, cleared.stderr
+    assert not cache_dir.exists()
+
+
+def test_clear_keeps_what_it_did_not_create_and_follows_no_symlink(
+    isolint: Run, tmp_path: Path
+) -> None:
+    root = _project(tmp_path)
+    assert isolint("check", ".", cwd=root).returncode in (0, 1)
+    cache_dir = root / ".isolint_cache"
+    namespace = next(p for p in cache_dir.iterdir() if p.is_dir())
+    outside = tmp_path / "outside"
+    (outside / "ab").mkdir(parents=True)
+    (outside / "precious.py").write_text("KEEP = 1\n")
+    (outside / "ab" / ("c" * 64)).write_text("looks like an entry\n")
+    # Links named as isolint names its own things: a namespace, a shard, an entry, a manifest.
+    (cache_dir / "0.0.0-py3.0-000000000000-0000000000000000").symlink_to(outside)
+    (namespace / "ab").symlink_to(outside / "ab")
+    shard = next(p for p in namespace.iterdir() if p.is_dir())
+    (shard / ("d" * 64)).symlink_to(outside / "precious.py")
+    (cache_dir / "user-notes.txt").write_text("not isolint's\n")
+    before = _tree(outside)
+    cleared = isolint("cache", "clear", cwd=root)
+    assert cleared.returncode == 0, cleared.stderr
+    assert _tree(outside) == before
+    assert "user-notes.txt" in cleared.stderr
+    assert (cache_dir / "user-notes.txt").read_text() == "not isolint's\n"
+    assert (cache_dir / MARKER).is_file()  # the directory stays marked while it holds others' files
+    assert not any(p.is_file() and not p.is_symlink() for p in namespace.rglob("*"))
+    assert not (shard / ("d" * 64)).is_symlink()  # a link at an entry's name: the link only goes
+
+
+def test_clear_of_a_missing_path_is_an_error(isolint: Run, tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert isolint("check", ".", cwd=root).returncode in (0, 1)
+    before = _tree(root)
+    out = isolint("cache", "clear", "missing/path", cwd=root)
+    assert "missing/path" in _one_line_error(out)
+    assert _tree(root) == before
+
+
+@pytest.mark.parametrize(
+    ("config", "option", "named"),
+    [
+        ('cache-dir = "src"\n', (), "cache-dir"),
+        ('cache-dir = "."\n', (), "cache-dir"),
+        ("", ("--cache-dir", "src"), "--cache-dir"),
+        ("", ("--cache-dir", ".."), "--cache-dir"),
+        ("", ("--cache-dir", "src/app"), "--cache-dir"),
+    ],
+)
+def test_cache_dir_holding_sources_is_a_configuration_error(
+    isolint: Run, tmp_path: Path, config: str, option: tuple[str, ...], named: str
+) -> None:
+    root = tmp_path / "project"
+    (root / "src/app").mkdir(parents=True)
+    (root / "src/app/state.py").write_text("def f(x=[]):\n    return x\n")
+    (root / "pyproject.toml").write_text("[tool.isolint]\n" + config)
+    before = _tree(tmp_path)
+    out = isolint("check", *option, ".", cwd=root)
+    assert named in _one_line_error(out)
+    assert _tree(tmp_path) == before  # no .gitignore written into the sources
+
+
+# --- item 9: checksummed, data-only entries ---------------------------------------------------
+
+
+def test_a_flipped_byte_in_any_entry_is_a_miss_and_is_replaced(
+    isolint: Run, tmp_path: Path
+) -> None:
+    root = _project(tmp_path)
+    clean = isolint("check", "--no-cache", "--format", "json", ".", cwd=root)
+    cold = isolint("check", "--format", "json", ".", cwd=root)
+    assert cold.stdout == clean.stdout and cold.returncode == clean.returncode
+    entries = _entries(root / ".isolint_cache")
+    assert len(entries) > 5
+    originals = {entry: entry.read_bytes() for entry in entries}
+    for number, entry in enumerate(entries):
+        data = bytearray(originals[entry])
+        where = [len(_MAGIC) + 3, len(data) // 2, len(data) - 1][number % 3]  # checksum, body
+        data[where] ^= 0x20
+        entry.write_bytes(bytes(data))
+    again = isolint("check", "--format", "json", ".", cwd=root)
+    assert again.stderr.count("Traceback") == 0
+    assert again.stdout == clean.stdout and again.returncode == clean.returncode
+    for entry in entries:  # each bad entry was replaced by a good one
+        assert entry.read_bytes() == originals[entry], entry
+
+
+def _walk_bytes(value: object) -> list[bytes]:
+    """Every ``{"B": ...}`` (bytes) value in a decoded JSON document."""
+    if isinstance(value, list):
+        return [b for item in value for b in _walk_bytes(item)]
+    if isinstance(value, dict):
+        if set(value) == {"B"}:
+            return [base64.b64decode(value["B"])]
+        return [b for item in value.values() for b in _walk_bytes(item)]
+    return []
+
+
+def test_cache_holds_checksummed_json_and_no_pickle(isolint: Run, tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert isolint("check", ".", cwd=root).returncode in (0, 1)
+    entries = _entries(root / ".isolint_cache")
+    packed = 0
+    for entry in entries:
+        raw = entry.read_bytes()
+        assert raw.startswith(_MAGIC)
+        checksum, body = raw[len(_MAGIC) :].split(b"\n", 1)
+        assert hashlib.sha256(body).hexdigest().encode() == checksum
+        document = json.loads(zlib.decompress(body))
+        for data in _walk_bytes(document):  # the packed module facts: JSON too
+            json.loads(zlib.decompress(data))
+            packed += 1
+    assert packed > 0
+    for module in ("cache.py", "facts.py", "serial.py"):
+        source = (REPO / "linter" / module).read_text()
+        assert "pickle" not in source.replace("never pickle", "").replace("no pickle", "")
+
+
+def _real_results() -> list[FileResult]:
+    options = LintOptions.create(Settings(), tuple(load_rules()))
+    files = sorted((FIXTURES / "multi_package").rglob("*.py"))
+    root = FIXTURES / "multi_package"
+    return lint_many([(p.relative_to(root).as_posix(), str(p)) for p in files], options)
+
+
+def test_serial_round_trip_is_exact_on_real_results() -> None:
+    codec = Codec.create()
+    results = _real_results()
+    assert any(r.diagnostics for r in results) and any(r.candidates for r in results)
+    for result in results:
+        back = codec.loads(codec.dumps(result))
+        assert back == result and hash(repr(back)) == hash(repr(result))
+        assert isinstance(back, FileResult)
+        for diagnostic in back.diagnostics:
+            assert type(diagnostic.severity) is Severity
+        for candidate in back.candidates:
+            assert type(candidate.payload) is tuple
+        if isinstance(result.facts, PackedFacts):
+            assert isinstance(back.facts, PackedFacts)
+            assert back.facts.unpack() == result.facts.unpack()
+    odd = (("a", 1), [1.5, None, True], {"k": (b"\x00", frozenset({"x"}))}, "\udcff")
+    assert codec.loads(codec.dumps(odd)) == odd
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"C": "os.system", "v": {"command": "true"}},
+        {"C": "builtins.eval", "v": {}},
+        {"E": "subprocess.Popen", "v": 1},
+        {"C": "linter.diagnostics.Span", "v": {"line": 1}},  # missing fields
+        {"X": []},
+        {"T": 1},
+        [1, 2],
+    ],
+)
+def test_unknown_or_malformed_tags_fail_closed(document: object) -> None:
+    codec = Codec.create()
+    with pytest.raises(SerialError):
+        codec.loads(json.dumps(document).encode())
+
+
+def test_values_outside_the_allowlist_are_not_stored(tmp_path: Path) -> None:
+    codec = Codec.create()
+    with pytest.raises(SerialError):
+        codec.dumps(FileResult("x.py", facts=Path("x")))
+    cache = Cache.open(tmp_path / "cache", "configuration")
+    key = cache.key("x.py", b"x = 1\n")
+    cache.put(key, FileResult("x.py", facts=object()))
+    assert cache.get(key) is None  # nothing written rather than something unreadable
+    cache.put(key, FileResult("x.py"))
+    assert cache.get(key) == FileResult("x.py")
+
+
+def test_a_foreign_entry_with_a_valid_checksum_is_a_miss(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / "cache", "configuration")
+    key = cache.key("x.py", b"x = 1\n")
+    cache.put(key, FileResult("x.py"))
+    entry = next(p for p in _entries(tmp_path / "cache") if p.name == key)
+    body = zlib.compress(json.dumps({"C": "os.system", "v": {"command": "touch pwned"}}).encode())
+    entry.write_bytes(_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    assert cache.get(key) is None
+    assert not (tmp_path / "pwned").exists()
+
+
+# --- item 10: an interrupted run keeps what it finished ---------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jobs: str) -> None:
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.isolint]\n")
+    total = 300
+    for index in range(total):
+        (root / f"pkg/m{index:03d}.py").write_text(
+            f"import os\n\n\ndef f{index}(x=[]):\n    return x\n\n\nclass C{index}:\n    pass\n"
+        )
+    cache_dir = root / ".isolint_cache"
+    process = subprocess.Popen(
+        [isolint_executable(), "check", "-j", jobs, "."],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill reaches its workers too
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            if cache_dir.exists() and len(_entries(cache_dir)) >= 3:
+                break
+            time.sleep(0.01)
+        finished_first = process.poll() is not None
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+    assert not finished_first, "the run ended before any entry was written"
+    kept = {p: p.stat().st_mtime_ns for p in _entries(cache_dir)}
+    assert kept, "no cache entry survived the interrupted run"
+    again = isolint("check", "--format", "json", ".", cwd=root)
+    assert again.returncode == 1
+    assert len(json.loads(again.stdout)["diagnostics"]) == total
+    reused = [p for p, mtime in kept.items() if p.exists() and p.stat().st_mtime_ns == mtime]
+    assert [p for p in reused if p.name != "manifest"], "the next run did not read the entries"
+
+
+class _Stall(Rule):
+    """A fake rule: the last file never finishes (until the run is killed)."""
+
+    code = "ISO098"
+    name = "stall-here"
+    summary = "never reported"
+    severity = Severity.WARNING
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if self.context.path.endswith("zz_last.py"):
+            time.sleep(600)
+
+
+def _lint_in_own_group(request: CheckRequest) -> None:
+    os.setsid()  # the test kills this process and its workers as one group
+    lint_files(request)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_entries_are_written_while_a_file_is_still_running(tmp_path: Path, jobs: int) -> None:
+    """Deterministic twin of the kill test: the run is stuck on its last file, the others'
+    entries are on disk already (they used to be written only after the whole pass)."""
+    (tmp_path / "pkg").mkdir()
+    files = [f"pkg/m{index:02d}.py" for index in range(40)] + ["pkg/zz_last.py"]
+    for relpath in files:
+        (tmp_path / relpath).write_text("def f(x=[]):\n    return x\n")
+    cache_dir = tmp_path / ".isolint_cache"
+    request = CheckRequest(
+        tmp_path,
+        Settings(timeout=900),
+        (_Stall,),
+        tuple(SourceFile(tmp_path / relpath, relpath) for relpath in files),
+        jobs=jobs,
+        cache=Cache.open(cache_dir, "stalled"),
+    )
+    child = multiprocessing.get_context("fork").Process(target=_lint_in_own_group, args=(request,))
+    child.start()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and len(_entries(cache_dir)) < len(files) - 1:
+            time.sleep(0.05)
+        assert child.is_alive()  # still stuck on the last file
+        assert len(_entries(cache_dir)) == len(files) - 1
+    finally:
+        assert child.pid is not None
+        os.killpg(child.pid, signal.SIGKILL)
+        child.join(30)
