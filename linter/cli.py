@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -15,11 +17,13 @@ from linter import __version__, baseline
 from linter.cache import clear as clear_cache
 from linter.check import CheckRequest, default_jobs, run_check
 from linter.config import load_config
-from linter.diagnostics import Diagnostic, ExitCode, RunResult
+from linter.diagnostics import Diagnostic, ExitCode, FileError, RunResult
 from linter.docs import explain, markdown_rules_table, rules_table
 from linter.errors import IsolintError, UsageError
-from linter.fixes import FixOutcome, fix_source, unified_diff, write_atomic
+from linter.fixes import FixOutcome, fix_source, unified_diff
+from linter.output import write_output
 from linter.reporters import ReportContext, reporters
+from linter.safe_write import WriteRefused, replace_content
 from linter.session import Options, Prepared, configured_cache_dir, prepare
 from rules import load_rules
 
@@ -30,6 +34,11 @@ _FIX_ROUNDS = 4
 def _fail(message: str) -> None:
     click.echo(f"isolint: error: {message}", err=True)
     sys.exit(ExitCode.USAGE)
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"isolint: warning: {warning}", err=True)
 
 
 def _summary(result: RunResult) -> str:
@@ -63,9 +72,12 @@ def selection_options(function: F) -> F:
         click.option(
             "-j",
             "--jobs",
-            type=click.IntRange(min=1),
+            type=int,
             default=None,
-            help="Worker processes (default: available CPUs; 1 runs in-process).",
+            help=(
+                "Worker processes (default and 0: the available CPUs; 1 runs in-process). "
+                "Capped at one per CPU and per 8 files."
+            ),
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
         click.option(
@@ -80,6 +92,13 @@ def selection_options(function: F) -> F:
     return function
 
 
+def _jobs(requested: int | None) -> int:
+    """``--jobs``: None or 0 mean every available CPU; negative is a usage error."""
+    if requested is not None and requested < 0:
+        _fail(f"--jobs: must be 0 (all CPUs) or a positive number of processes, got {requested}")
+    return requested or default_jobs()
+
+
 def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options:
     quiet = bool(params.get("quiet"))
     return Options(
@@ -88,7 +107,7 @@ def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options
         extend_select=params["extend_select"],
         ignore=params["ignore"],
         config_file=params["config_file"],
-        jobs=params["jobs"] or default_jobs(),
+        jobs=_jobs(params["jobs"]),
         use_cache=not params["no_cache"],
         cache_dir=params["cache_dir"],
         stdin_filename=params.get("stdin_filename"),
@@ -109,10 +128,55 @@ def _guarded(debug: bool, action: Callable[[], Any]) -> Any:
         _fail(f"internal error: {type(exc).__name__}: {exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds (and kills its workers)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+class _StoppableGroup(click.Group):
+    """Ctrl-C (SIGINT) and SIGTERM stop any command at once: one line, exit 130 or 143.
+
+    Worker processes ignore SIGINT and die with the parent (linter.pool), so nothing outlives
+    the run; cache entries of the files already done stay (they are written as files finish).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            after_echoed_ctrl_c = "\n" if sys.stderr.isatty() else ""
+            click.echo(f"{after_echoed_ctrl_c}isolint: interrupted", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except _Terminated:
+            click.echo("isolint: terminated", err=True)
+            sys.exit(ExitCode.TERMINATED)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@click.group(cls=_StoppableGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="isolint", message="%(prog)s %(version)s")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """isolint: find user-isolation violations (session bleeding) in multi-user Python backends."""
+    if ctx.invoked_subcommand in ("check", "baseline", "cache"):
+        _require_working_directory()
+
+
+def _require_working_directory() -> None:
+    """Relative paths, config discovery and the project root all start from it."""
+    try:
+        os.getcwd()
+    except OSError as exc:
+        try:  # Linux names a deleted directory "<path> (deleted)"
+            where = os.readlink("/proc/self/cwd").removesuffix(" (deleted)")
+        except OSError:
+            where = os.environ.get("PWD") or "the current directory"
+        _fail(f"{where}: working directory is not accessible ({exc.strerror}); cd elsewhere")
 
 
 @main.command()
@@ -155,22 +219,21 @@ def check(**params: Any) -> None:
     if params["stdin_filename"] is not None or any(str(p) == "-" for p in params["paths"]):
         if params["stdin_filename"] is None:
             _fail("--stdin-filename: required when reading source from stdin ('-')")
-        stdin_data = sys.stdin.buffer.read()
+        stdin_data = _read_stdin()
     if params["report_unused_ignores"]:
         params["extend_select"] = ",".join(filter(None, [params["extend_select"], "ISO000"]))
     options = _options(params, stdin_data)
     all_rules = load_rules()
     prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
+    _warn(prepared.warnings)
     request = prepared.request
     result: RunResult = _guarded(params["debug"], lambda: run_check(request))
     if params["diff"]:
-        _print_diff(request, result)
+        _guarded(params["debug"], lambda: _print_diff(request, result, params["exit_zero"]))
         return
+    stdin_fix = bool(params["fix"]) and stdin_data is not None
     if params["fix"]:
-        if stdin_data is not None:
-            _fix_stdin(request, result, stdin_data)
-            return
-        result = _guarded(params["debug"], lambda: _fix_loop(request, result))
+        result = _guarded(params["debug"], lambda: _fix_loop(request, result, stdin=stdin_fix))
     baseline_path = params["baseline_file"] or (
         prepared.loaded.root / prepared.loaded.settings.baseline
         if prepared.loaded.settings.baseline
@@ -193,12 +256,16 @@ def check(**params: Any) -> None:
         show_known=params["show_known"],
         read_source=lambda path: _read_text(request, path),
     )
-    if params["statistics"]:
+    if stdin_fix:
+        report = ""  # stdout carries the fixed source
+    elif params["statistics"]:
         report = _statistics(result)
     else:
         report = reporters()[params["output_format"]](result, context)
-    if params["output_file"] is not None:
-        write_atomic(Path(params["output_file"]), report.encode("utf-8"))
+    if params["output_file"] is not None and not stdin_fix:
+        output = Path(params["output_file"])
+        data = report.encode("utf-8", "backslashreplace")
+        _guarded(params["debug"], lambda: write_output(output, data, "the report"))
     else:
         click.echo(report, nl=False)
     if not params["quiet"]:
@@ -240,12 +307,27 @@ def _fixable_by_path(result: RunResult) -> dict[str, list[Diagnostic]]:
     return by_path
 
 
+def _read_stdin() -> bytes:
+    """The source on stdin; a closed or unreadable stdin is a one-line usage error."""
+    stream = sys.stdin
+    if stream is None:
+        _fail("cannot read the source from stdin ('-'): stdin is closed")
+    try:
+        return stream.buffer.read()
+    except (OSError, ValueError, AttributeError) as exc:
+        _fail(f"cannot read the source from stdin ('-'): {exc}")
+    return b""  # unreachable: _fail exits
+
+
 def _outcomes(
-    request: CheckRequest, result: RunResult, current: dict[str, bytes]
+    request: CheckRequest, result: RunResult, current: dict[str, bytes], skip: set[str]
 ) -> list[FixOutcome]:
+    overrides = dict(request.overrides)
     outcomes = []
     for path, diagnostics in sorted(_fixable_by_path(result).items()):
-        data = current.get(path)
+        if path in skip:
+            continue
+        data = current.get(path, overrides.get(path))
         if data is None:
             try:
                 data = (request.root / path).read_bytes()
@@ -257,74 +339,105 @@ def _outcomes(
 
 @dataclasses.dataclass(frozen=True)
 class _FixRun:
-    """Where the fix rounds ended: the last lint result, original and fixed bytes per file."""
+    """Where the fix rounds ended: the last lint result, original and fixed bytes per file, and
+    the files whose fix was refused (left as they were), as file errors."""
 
     result: RunResult
     original: dict[str, bytes]
     fixed: dict[str, bytes]
+    problems: tuple[FileError, ...]
 
 
 def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRun:
     """Apply fixes and re-lint until nothing fixable changes (bounded).
 
-    With ``write`` each round is written atomically (only if the file did not change on disk
-    since it was read); without it the fixed sources live in memory and the re-lint reads them
-    as overrides, so ``--diff`` shows exactly what ``--fix`` would write.
+    With ``write`` each round is written to the files (``replace_content``: crash-safe, only
+    if the file did not change on disk since it was read); without it the fixed sources live
+    in memory and the re-lint reads them as overrides, so ``--diff`` (and stdin) shows exactly
+    what ``--fix`` would write. A file whose fix is refused (it would not re-parse or would
+    import something else than intended, or cannot be written) is left alone from then on and
+    reported as a file error; the other files go on.
     """
     original: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
+    problems: dict[str, str] = {}
+    base_overrides = dict(request.overrides)
     for _ in range(_FIX_ROUNDS):
         progress = False
-        for outcome in _outcomes(request, result, current):
+        for outcome in _outcomes(request, result, current, set(problems)):
             if outcome.problem:
-                click.echo(f"isolint: warning: {outcome.path}: {outcome.problem}", err=True)
+                problems[outcome.path] = outcome.problem
             if outcome.fixed is None:
                 continue
-            if write and not write_atomic(
-                request.root / outcome.path, outcome.fixed, expected=outcome.original
-            ):
-                click.echo(
-                    f"isolint: warning: {outcome.path}: changed on disk; not fixed", err=True
-                )
-                continue
+            if write:
+                try:
+                    replace_content(
+                        request.root / outcome.path, outcome.fixed, expected=outcome.original
+                    )
+                except WriteRefused as exc:
+                    problems[outcome.path] = str(exc)
+                    continue
             original.setdefault(outcome.path, outcome.original)
             current[outcome.path] = outcome.fixed
             progress = True
         if not progress:
             break
         if not write:
-            request = dataclasses.replace(request, overrides=tuple(current.items()))
+            request = dataclasses.replace(
+                request, overrides=tuple({**base_overrides, **current}.items())
+            )
         result = run_check(request)
-    return _FixRun(result, original, current)
+    errors = tuple(FileError(path, message, kind="fix") for path, message in problems.items())
+    return _FixRun(result, original, current, errors)
 
 
-def _fix_loop(request: CheckRequest, result: RunResult) -> RunResult:
+def _fix_loop(request: CheckRequest, result: RunResult, stdin: bool = False) -> RunResult:
+    """``--fix``: write the fixes (or, for stdin, print the fixed source on stdout)."""
     before = len(result.diagnostics)
-    run = _fix_rounds(request, result, write=True)
+    run = _fix_rounds(request, result, write=not stdin)
+    if stdin:
+        relpath, data = request.overrides[0]
+        sys.stdout.buffer.write(run.fixed.get(relpath, data))
+        sys.stdout.buffer.flush()
+    errors = tuple(sorted((*run.result.errors, *run.problems), key=FileError.sort_key))
+    if stdin:
+        for error in errors:
+            click.echo(f"isolint: error: {_located(error)}", err=True)
     return dataclasses.replace(
-        run.result, fixes_applied=max(0, before - len(run.result.diagnostics))
+        run.result,
+        errors=errors,
+        fixes_applied=max(0, before - len(run.result.diagnostics)),
     )
 
 
-def _print_diff(request: CheckRequest, result: RunResult) -> None:
+def _located(error: FileError) -> str:
+    where = error.path
+    if error.line is not None:
+        where += f":{error.line}" + (f":{error.column}" if error.column is not None else "")
+    return f"{where}: {error.message}"
+
+
+def _print_diff(request: CheckRequest, result: RunResult, exit_zero: bool) -> None:
+    """``--diff``: the pending fixes as a unified diff; exit 1 when there are any, or when a
+    file could not be analysed or its fix was refused (0 with ``--exit-zero``)."""
     run = _fix_rounds(request, result, write=False)
     changed = [path for path in sorted(run.fixed) if run.fixed[path] != run.original[path]]
     for path in changed:
         click.echo(unified_diff(FixOutcome(path, run.original[path], run.fixed[path], 0)), nl=False)
+    errors = sorted((*run.result.errors, *run.problems), key=FileError.sort_key)
+    for error in errors:
+        click.echo(f"isolint: error: {_located(error)}", err=True)
     fixed = max(0, len(result.diagnostics) - len(run.result.diagnostics))
     findings = "finding" if fixed == 1 else "findings"
     files = "file" if len(changed) == 1 else "files"
-    click.echo(f"{fixed} {findings} fixable in {len(changed)} {files} (nothing written)", err=True)
-    sys.exit(ExitCode.FINDINGS if changed else ExitCode.CLEAN)
-
-
-def _fix_stdin(request: CheckRequest, result: RunResult, data: bytes) -> None:
-    relpath = request.overrides[0][0]
-    diagnostics = [d for d in result.diagnostics if d.path == relpath and d.fix is not None]
-    outcome = fix_source(relpath, data, diagnostics)
-    sys.stdout.buffer.write(outcome.fixed if outcome.fixed is not None else data)
-    sys.stdout.buffer.flush()
-    sys.exit(ExitCode.CLEAN)
+    bad = len({e.path for e in errors})
+    bad_files = "file" if bad == 1 else "files"
+    summary = f"{fixed} {findings} fixable in {len(changed)} {files} (nothing written)"
+    if bad:
+        summary += f"; {bad} {bad_files} could not be analysed or fixed"
+    click.echo(summary, err=True)
+    failed = bool(changed or errors)
+    sys.exit(ExitCode.FINDINGS if failed and not exit_zero else ExitCode.CLEAN)
 
 
 @main.command("baseline")
@@ -341,6 +454,7 @@ def baseline_command(**params: Any) -> None:
     options = _options(params)
     all_rules = load_rules()
     prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
+    _warn(prepared.warnings)
     result: RunResult = _guarded(params["debug"], lambda: run_check(prepared.request))
     loaded = prepared.loaded
     target = params["baseline_file"] or loaded.root / (
@@ -349,14 +463,14 @@ def baseline_command(**params: Any) -> None:
     if params["prune"]:
         entries = _guarded(params["debug"], lambda: baseline.load(Path(target)))
         kept = baseline.prune(entries, result.diagnostics)
-        baseline.save(Path(target), kept)
+        _guarded(params["debug"], lambda: baseline.save(Path(target), kept))
         click.echo(
             f"pruned {len(entries) - len(kept)} fixed entries; {len(kept)} remain in {target}",
             err=True,
         )
         return
     entries = [baseline.entry_for(d) for d in result.diagnostics]
-    baseline.save(Path(target), entries)
+    _guarded(params["debug"], lambda: baseline.save(Path(target), entries))
     click.echo(f"wrote {len(entries)} findings to {target}", err=True)
 
 

@@ -135,7 +135,7 @@ def _temporary(directory: Path, name: str) -> tuple[int, str | None]:
             if isinstance(exc, PermissionError):
                 raise
             # the file system has no O_TMPFILE: use a named temporary file
-    fd, named = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".isolint.tmp")
+    fd, named = tempfile.mkstemp(dir=directory, prefix=f".{name[:100]}.", suffix=".isolint.tmp")
     return fd, named
 
 
@@ -144,7 +144,7 @@ def _link_unnamed(fd: int, directory: Path, name: str) -> str:
     directory_fd = os.open(directory, os.O_RDONLY)
     try:
         for attempt in range(100):
-            candidate = f".{name}.{os.getpid()}.{attempt}.isolint.tmp"
+            candidate = f".{name[:100]}.{os.getpid()}.{attempt}.isolint.tmp"  # < NAME_MAX
             try:
                 # with a directory fd CPython calls linkat(AT_SYMLINK_FOLLOW): the magic link
                 # to the open file is followed (plain link() would try to link the symlink)

@@ -84,6 +84,8 @@ def test_sigkill_never_leaves_a_damaged_file(tmp_path: Path) -> None:
             assert data in (originals[path], fixed[path]), f"kill {kill}: {path} is damaged"
             libcst.parse_module(data)
             done += data == fixed[path] and data != originals[path]
+        strays = [p.name for p in root.rglob("*") if p.name.endswith(".tmp")]
+        assert not strays, f"kill {kill}: temporary files left behind: {strays}"
         outcomes[
             "untouched" if done == 0 else "complete" if done == len(changed) else "partial"
         ] += 1
