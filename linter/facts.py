@@ -940,6 +940,9 @@ class FactCollector:
         return function if scopes and scopes[-1][1] is function.node else None
 
     def _bind_in_function(
+        function = self._current_function()
+        if function is not None and function.method is not None:
+            self._call_cache_call(function.method, node)
         self, targets: list[cst.BaseExpression], value: cst.BaseExpression
     ) -> None:
         function = self._current_function()
@@ -1040,13 +1043,6 @@ class FactCollector:
                 )
                 owner.init_per_call = True
             return
-        if (
-            method.name == "__call__"
-            and owner.call_cache is None
-            and method.is_created(value)
-            and not _rooted_in(target, method.created)
-        ):
-            owner.call_cache = " ".join(self.context.code_for(target).split())
         if owner.reason is None and method.is_instance(value):
             attribute = method.class_attribute(target)
             if attribute is not None:
@@ -1073,6 +1069,17 @@ class FactCollector:
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if not self.context.at_module_level():
             self.context.imports.add(node)
+        if (
+            method.name == "__call__"
+            and owner.call_cache is None
+            and not isinstance(target, cst.Name)
+            and method.is_created(value)
+            and not _rooted_in(target, method.created)
+        ):
+            # a metaclass's ``__call__`` keeps the instance it made; its first parameter is the
+            # class, so ``cls._instance = super().__call__()`` is a store on the class
+            owner.call_cache = " ".join(self.context.code_for(target).split())
+            return
 
     def facts(self) -> ModuleFacts:
         info = self.context.info
@@ -1091,3 +1098,27 @@ class FactCollector:
             shared_instances=tuple(self.shared),
             external_mutations=tuple(self.external_mutations),
         )
+    def _call_cache_call(self, method: _Method, node: cst.Call) -> None:
+        """``setattr(cls, "_instance", created)`` / ``X.setdefault(cls, created)`` in a
+        metaclass's ``__call__`` (the call forms ISO102 recognises)."""
+        owner = method.owner
+        if method.name != "__call__" or owner.call_cache is not None:
+            return
+        func, args = node.func, [arg.value for arg in node.args]
+        if (
+            isinstance(func, cst.Name)
+            and func.value == "setattr"
+            and len(args) == 3
+            and method.is_created(args[2])
+            and not _rooted_in(args[0], method.created)
+        ):
+            target, attribute = (" ".join(self.context.code_for(a).split()) for a in args[:2])
+            owner.call_cache = f"setattr({target}, {attribute}, ...)"
+        elif (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "setdefault"
+            and len(args) == 2
+            and method.is_created(args[1])
+        ):
+            owner.call_cache = " ".join(self.context.code_for(func.value).split())
+

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import libcst as cst
 import pytest
 
+from linter.config import Settings
+from linter.facts import ClassFacts, PackedFacts
 from linter.rule import Example
+from linter.runner import LintOptions, lint_source
 from linter.testing import lint_example
+from linter.walk import Walker
 from rules import load_rules
 from rules._singleton_patterns import lazy_initializations, lazy_initialized_globals
 
@@ -733,3 +739,53 @@ def test_third_party_classes_and_library_bases_are_still_reported() -> None:
     client = "from httpx import Client as Base\n\nclass Client(Base):\n    pass\n"
     files = (("app/client.py", client),)
     assert findings(code, "ISO105", files=files) == [("ISO105", 6), ("ISO105", 10)]
+
+
+# -- one source of singleton facts: what ISO101/102/104 report, the index records ----------------
+
+
+def _classes(example: Example) -> tuple[ClassFacts, ...]:
+    """The ClassFacts the engine records for an example's main file."""
+    source = textwrap.dedent(example.code).lstrip("\n").encode()
+    result = lint_source(source, example.path, LintOptions.create(Settings(), ()), Walker())
+    assert isinstance(result.facts, PackedFacts)
+    return result.facts.unpack().classes
+
+
+_FACT_OF = {
+    "ISO101": lambda c: c.singleton_reason is not None and "caches its own" in c.singleton_reason,
+    "ISO102": lambda c: c.call_cache is not None,
+    "ISO104": lambda c: c.singleton_reason is not None and "`__dict__`" in c.singleton_reason,
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "index"),
+    [
+        (rule.code, index)
+        for rule in RULES
+        if rule.code in _FACT_OF
+        for index in range(len(rule.examples("bad")))
+    ],
+)
+def test_every_singleton_bad_example_records_the_fact_iso6_relies_on(code: str, index: int) -> None:
+    """ISO601/ISO603 and the cross-module ISO102/ISO104 findings read the index's singleton facts:
+    every shape ISO101/102/104 report must leave one (issue 14: the `hasattr` metaclass did not)."""
+    rule = next(r for r in RULES if r.code == code)
+    example = rule.examples("bad")[index]
+    assert any(_FACT_OF[code](c) for c in _classes(example)), (code, index)
+
+
+def test_hasattr_metaclass_user_gets_iso601() -> None:
+    code = """
+    class Singleton(type):
+        def __call__(cls, *args, **kwargs):
+            if not hasattr(cls, "_instance"):
+                cls._instance = super().__call__(*args, **kwargs)
+            return cls._instance
+
+    class D(metaclass=Singleton):
+        def bind(self, user_id):
+            self.user_id = user_id
+    """
+    assert findings(code, "ISO601") == [("ISO601", 9)]
