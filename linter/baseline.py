@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,10 +11,11 @@ from pathlib import Path
 
 from linter.diagnostics import Diagnostic
 from linter.errors import UsageError
-from linter.fixes import write_atomic
+from linter.output import write_output
 
 BASELINE_FILE = ".isolint-baseline.json"
 _FORMAT = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,15 @@ def render(entries: Sequence[BaselineEntry]) -> str:
             for e in sorted(entries, key=BaselineEntry.sort_key)
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # Paths from non-UTF-8 file names hold lone surrogates: JSON's \uXXXX escapes carry them
+    # (json.loads gives the same string back), raw they cannot be encoded as UTF-8.
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def save(path: Path, entries: Sequence[BaselineEntry]) -> None:
-    write_atomic(path, render(entries).encode("utf-8"))
+    """Write the baseline; an unwritable path is a UsageError naming it."""
+    write_output(path, render(entries).encode("utf-8"), "the baseline")
 
 
 def load(path: Path) -> list[BaselineEntry]:
@@ -71,6 +77,8 @@ def load(path: Path) -> list[BaselineEntry]:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"{path}: cannot read baseline: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read baseline: JSON nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
         raise UsageError(f"{path}: not an isolint baseline (no 'findings' list)")
     entries = []

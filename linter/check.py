@@ -59,6 +59,9 @@ class CheckRequest:
     progress: bool = False
 
     def source(self, file: SourceFile) -> bytes | FileResult:
+        if file.problem is not None:  # a directory that could not be listed
+            error = FileError(file.relpath, file.problem, kind="io")
+            return FileResult(file.relpath, errors=(error,))
         for relpath, data in self.overrides:
             if relpath == file.relpath:
                 return data
@@ -151,7 +154,8 @@ def _lint_sources(
         return []
     if request.jobs <= 1:
         return lint_many(items, options, on_result)
-    jobs = min(request.jobs, max(1, len(items) // _MIN_FILES_PER_JOB))
+    # At most one worker per CPU and per _MIN_FILES_PER_JOB files (-j 2+ always uses workers).
+    jobs = min(request.jobs, default_jobs(), max(1, len(items) // _MIN_FILES_PER_JOB))
     pool = WorkerPool(options, jobs, request.settings.timeout, on_result)
     with progress_bar(len(items), enabled=request.progress) as advance:
         return pool.run(items, advance)

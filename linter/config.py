@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from linter.errors import ConfigError
+from linter.globs import invalid_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -129,12 +130,18 @@ def _str_map(value: object) -> tuple[tuple[str, str], ...] | None:
     return None
 
 
+def _codes(value: object) -> tuple[str, ...] | None:
+    """Rule codes or prefixes, case-insensitive as on the command line (``iso2`` is ``ISO2``)."""
+    codes = _str_list(value)
+    return None if codes is None else tuple(code.strip().upper() for code in codes)
+
+
 def _per_file_ignores(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
     if not isinstance(value, dict):
         return None
     out: list[tuple[str, tuple[str, ...]]] = []
     for key, codes in value.items():
-        converted = _str_list(codes)
+        converted = _codes(codes)
         if not isinstance(key, str) or converted is None:
             return None
         out.append((key, converted))
@@ -178,9 +185,9 @@ Converter = Callable[[object], object]
 
 # key -> (Settings field, converter returning None when invalid, expected type in words)
 _KEYS: Mapping[str, tuple[str, Converter, str]] = {
-    "select": ("select", _str_list, "a list of rule codes"),
-    "extend-select": ("extend_select", _str_list, "a list of rule codes"),
-    "ignore": ("ignore", _str_list, "a list of rule codes"),
+    "select": ("select", _codes, "a list of rule codes"),
+    "extend-select": ("extend_select", _codes, "a list of rule codes"),
+    "ignore": ("ignore", _codes, "a list of rule codes"),
     "extend-exclude": ("extend_exclude", _str_list, "a list of gitignore-style patterns"),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores, "a table of glob = [codes]"),
     "src": ("src", _str_list, "a list of directories"),
@@ -238,6 +245,23 @@ def _convert_table(
     return values, problems
 
 
+def _pattern_problems(display: str, values: Mapping[str, object]) -> list[str]:
+    """Gitignore-style patterns git would reject (``!`` alone, a trailing backslash)."""
+    patterns: list[tuple[str, str]] = []
+    for key in ("extend-exclude", "integration-tests"):
+        converted = values.get(_KEYS[key][0])
+        if isinstance(converted, tuple):
+            patterns.extend((key, str(pattern)) for pattern in converted)
+    per_file = values.get("per_file_ignores")
+    if isinstance(per_file, tuple):
+        patterns.extend(("per-file-ignores", str(glob)) for glob, _ in per_file)
+    return [
+        f"{display}: [tool.isolint] key '{key}': invalid pattern {pattern!r}"
+        for key, pattern in patterns
+        if invalid_patterns([pattern])
+    ]
+
+
 def settings_from_table(raw: Mapping[str, object], display: str = "pyproject.toml") -> Settings:
     """Validate a ``[tool.isolint]`` table; raise ConfigError listing every problem found."""
     top = {k: v for k, v in raw.items() if k != "ssot"}
@@ -252,6 +276,7 @@ def settings_from_table(raw: Mapping[str, object], display: str = "pyproject.tom
             )
             problems.extend(ssot_problems)
             values["ssot"] = SsotSettings(**ssot_values)  # type: ignore[arg-type]
+    problems.extend(_pattern_problems(display, values))
     if problems:
         raise ConfigError("; ".join(problems))
     known = {f.name for f in fields(Settings)}
@@ -271,7 +296,7 @@ def read_config_file(path: Path) -> dict[str, object] | None:
     if path.is_dir():
         raise ConfigError(f"{display}: is a directory, not a configuration file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is fine
     except OSError as exc:
         raise ConfigError(f"{display}: cannot read configuration: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
@@ -293,8 +318,12 @@ def read_config_file(path: Path) -> dict[str, object] | None:
 
 
 def find_config(start: Path) -> Path | None:
-    """Walk up from ``start`` to the nearest pyproject.toml that has a ``[tool.isolint]`` table."""
-    current = start.resolve()
+    """Walk up from ``start`` to the nearest pyproject.toml that has a ``[tool.isolint]`` table.
+
+    The path is taken as given: a symlink named on the command line gets the configuration of
+    the directory it is in, not of its target's.
+    """
+    current = Path(os.path.abspath(start))
     if not current.is_dir():
         current = current.parent
     for directory in (current, *current.parents):

@@ -36,10 +36,15 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to lint: where it is, and its POSIX path relative to the project root."""
+    """A file to lint: where it is, and its POSIX path relative to the project root.
+
+    ``problem`` is set for a directory that could not be listed (it is reported as a file
+    that could not be analysed, never skipped silently).
+    """
 
     path: Path
     relpath: str
+    problem: str | None = None
 
 
 def _relpath(path: Path, root: Path) -> str:
@@ -52,7 +57,7 @@ def _gitignore(directory: str) -> Globs | None:
             lines = f.read().splitlines()
     except OSError:
         return None
-    return Globs(lines)
+    return Globs.gitignore(lines)
 
 
 class _Ignores:
@@ -117,10 +122,10 @@ def discover(paths: Sequence[Path], root: Path, extend_exclude: Sequence[str]) -
             raise UsageError(f"path '{given}' does not exist")
         absolute = Path(os.path.abspath(given))
         if absolute.is_dir():
-            for item in _walk(str(absolute), ignores):
+            for item, problem in _walk(str(absolute), ignores):
                 path = Path(item)
                 rel = _relpath(path, root)
-                found.setdefault(rel, SourceFile(path, rel))
+                found.setdefault(rel, SourceFile(path, rel, problem))
         else:
             rel = _relpath(absolute, root)
             if rel.startswith("..") or not ignores.exclude.match(rel):
@@ -155,9 +160,16 @@ def select(
     return [wanted[key] for key in sorted(wanted)]
 
 
-def _walk(top: str, ignores: _Ignores) -> list[str]:
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+def _walk(top: str, ignores: _Ignores) -> list[tuple[str, str | None]]:
+    """(path, None) per Python file; (directory, reason) per directory that cannot be listed."""
+    out: list[tuple[str, str | None]] = []
+
+    def unreadable(exc: OSError) -> None:
+        if exc.filename is not None:
+            reason = exc.strerror or type(exc).__name__
+            out.append((os.fspath(exc.filename), f"cannot list directory: {reason}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable, followlinks=False):
         kept = []
         for name in sorted(dirnames):
             if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
@@ -168,5 +180,5 @@ def _walk(top: str, ignores: _Ignores) -> list[str]:
         dirnames[:] = kept
         for name in sorted(filenames):
             if name.endswith(".py") and not ignores.excluded(dirpath, name, is_dir=False):
-                out.append(os.path.join(dirpath, name))
+                out.append((os.path.join(dirpath, name), None))
     return out

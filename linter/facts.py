@@ -886,6 +886,9 @@ class FactCollector:
             self._external_mutation(func.value, subscript_only=False)
         if not self._class_stack:
             return
+        function = self._current_function()
+        if function is not None and function.method is not None:
+            self._call_cache_call(function.method, node)
         if (
             isinstance(func, cst.Attribute)
             and func.attr.value in _MUTATING_METHODS
@@ -940,9 +943,6 @@ class FactCollector:
         return function if scopes and scopes[-1][1] is function.node else None
 
     def _bind_in_function(
-        function = self._current_function()
-        if function is not None and function.method is not None:
-            self._call_cache_call(function.method, node)
         self, targets: list[cst.BaseExpression], value: cst.BaseExpression
     ) -> None:
         function = self._current_function()
@@ -1023,6 +1023,17 @@ class FactCollector:
     ) -> None:
         owner = method.owner
         if (
+            method.name == "__call__"
+            and owner.call_cache is None
+            and not isinstance(target, cst.Name)
+            and method.is_created(value)
+            and not _rooted_in(target, method.created)
+        ):
+            # a metaclass's ``__call__`` keeps the instance it made; its first parameter is the
+            # class, so ``cls._instance = super().__call__()`` is a store on the class
+            owner.call_cache = " ".join(self.context.code_for(target).split())
+            return
+        if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
             and target.value.value == method.self_name
@@ -1049,55 +1060,6 @@ class FactCollector:
                 owner.reason = f"caches its own instance in `{attribute}` in `{method.name}`"
                 owner.init_per_call = method.name == "__new__"
 
-    def _borg_source(self, method: _Method, value: cst.BaseExpression) -> str | None:
-        """Source of a class attribute or module-level name installed as an instance ``__dict__``."""
-        if isinstance(value, cst.Name):
-            return value.value if value.value in self.variables else None
-        if not isinstance(value, cst.Attribute) or value.attr.value == "__dict__":
-            return None
-        owner = value.value
-        is_self = isinstance(owner, cst.Name) and owner.value == method.self_name
-        if is_self or method.is_class_ref(owner):
-            return " ".join(self.context.code_for(value).split())
-        return None
-
-    # -- imports inside functions bind names too (module-level ones come from the pre-pass) -----
-    def visit_Import(self, node: cst.Import) -> None:
-        if not self.context.at_module_level():
-            self.context.imports.add(node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if not self.context.at_module_level():
-            self.context.imports.add(node)
-        if (
-            method.name == "__call__"
-            and owner.call_cache is None
-            and not isinstance(target, cst.Name)
-            and method.is_created(value)
-            and not _rooted_in(target, method.created)
-        ):
-            # a metaclass's ``__call__`` keeps the instance it made; its first parameter is the
-            # class, so ``cls._instance = super().__call__()`` is a store on the class
-            owner.call_cache = " ".join(self.context.code_for(target).split())
-            return
-
-    def facts(self) -> ModuleFacts:
-        info = self.context.info
-        table = self.context.imports
-        return ModuleFacts(
-            module=info.module_name,
-            path=info.path,
-            is_package=info.is_package,
-            is_test=info.is_test,
-            classes=tuple(self.classes),
-            functions=tuple(self.functions),
-            variables=tuple(dict.fromkeys(self.variables)),
-            imports=tuple(table.bindings.values()),
-            star_imports=tuple(table.star_modules),
-            all_names=self.all_names,
-            shared_instances=tuple(self.shared),
-            external_mutations=tuple(self.external_mutations),
-        )
     def _call_cache_call(self, method: _Method, node: cst.Call) -> None:
         """``setattr(cls, "_instance", created)`` / ``X.setdefault(cls, created)`` in a
         metaclass's ``__call__`` (the call forms ISO102 recognises)."""
@@ -1122,3 +1084,41 @@ class FactCollector:
         ):
             owner.call_cache = " ".join(self.context.code_for(func.value).split())
 
+    def _borg_source(self, method: _Method, value: cst.BaseExpression) -> str | None:
+        """Source of a class attribute or module-level name installed as an instance ``__dict__``."""
+        if isinstance(value, cst.Name):
+            return value.value if value.value in self.variables else None
+        if not isinstance(value, cst.Attribute) or value.attr.value == "__dict__":
+            return None
+        owner = value.value
+        is_self = isinstance(owner, cst.Name) and owner.value == method.self_name
+        if is_self or method.is_class_ref(owner):
+            return " ".join(self.context.code_for(value).split())
+        return None
+
+    # -- imports inside functions bind names too (module-level ones come from the pre-pass) -----
+    def visit_Import(self, node: cst.Import) -> None:
+        if not self.context.at_module_level():
+            self.context.imports.add(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.context.at_module_level():
+            self.context.imports.add(node)
+
+    def facts(self) -> ModuleFacts:
+        info = self.context.info
+        table = self.context.imports
+        return ModuleFacts(
+            module=info.module_name,
+            path=info.path,
+            is_package=info.is_package,
+            is_test=info.is_test,
+            classes=tuple(self.classes),
+            functions=tuple(self.functions),
+            variables=tuple(dict.fromkeys(self.variables)),
+            imports=tuple(table.bindings.values()),
+            star_imports=tuple(table.star_modules),
+            all_names=self.all_names,
+            shared_instances=tuple(self.shared),
+            external_mutations=tuple(self.external_mutations),
+        )

@@ -35,6 +35,21 @@ class Reporter(Protocol):
     def __call__(self, result: RunResult, context: ReportContext) -> str: ...
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_code(point: int) -> str:
+    """``\\xNN`` for a byte of a non-UTF-8 file name (surrogateescape), ``\\uNNNN`` otherwise."""
+    if 0xDC80 <= point <= 0xDCFF:
+        return f"\\x{point - 0xDC00:02x}"
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+def escape_surrogates(text: str) -> str:
+    """Spell out lone surrogates (the undecodable bytes of file names) so the text encodes."""
+    return _SURROGATE.sub(lambda m: _escape_code(ord(m.group())), text)
+
+
 def _error_location(error: FileError) -> str:
     return f"{error.path}:{error.line or 1}:{error.column or 1}"
 
@@ -50,7 +65,7 @@ def format_text(result: RunResult, context: ReportContext) -> str:
             for d in result.known
         )
     lines.extend(f"{_error_location(e)}: error: {e.message}" for e in result.errors)
-    return "".join(line + "\n" for line in lines)
+    return escape_surrogates("".join(line + "\n" for line in lines))
 
 
 def fix_to_json(fix: Fix | None) -> dict[str, object] | None:
@@ -176,7 +191,9 @@ def _full_entry(
     rule = rules.get(d.code)
     help_text = d.fix.title if d.fix is not None else rule.summary if rule is not None else None
     for related in d.related:
-        out.append(f"{gutter} = note: {related.path}:{related.line}:{related.column}: {related.note}")
+        out.append(
+            f"{gutter} = note: {related.path}:{related.line}:{related.column}: {related.note}"
+        )
     if help_text:
         out.append(f"{gutter} = help: {help_text}")
     return "\n".join(out)
@@ -191,7 +208,7 @@ def format_full(result: RunResult, context: ReportContext) -> str:
         entries += [_full_entry(d, rules, lines_of, " [known]") for d in result.known]
     errors = "".join(f"{_error_location(e)}: error: {e.message}\n" for e in result.errors)
     findings = "\n".join(entry + "\n" for entry in entries)
-    return findings + ("\n" if findings and errors else "") + errors
+    return escape_surrogates(findings + ("\n" if findings and errors else "") + errors)
 
 
 # --- json-lines ---------------------------------------------------------------------------------
@@ -256,8 +273,17 @@ def _sarif_descriptors(
     return descriptors
 
 
+def _uri(path: str) -> str:
+    """The path percent-encoded as UTF-8, or as its raw bytes for a non-UTF-8 file name."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system name decodes to
+        raw = path.encode("utf-8", "backslashreplace")
+    return quote(raw)
+
+
 def _artifact(path: str) -> dict[str, object]:
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+    return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(span: Span) -> dict[str, object]:
@@ -406,7 +432,7 @@ def format_github(result: RunResult, context: ReportContext) -> str:
     if context.show_known:
         lines += [_github_annotation(d, "notice", f"{d.code} (known)") for d in result.known]
     lines += [_github_error(e) for e in result.errors]
-    return "".join(line + "\n" for line in lines)
+    return escape_surrogates("".join(line + "\n" for line in lines))
 
 
 # --- junit --------------------------------------------------------------------------------------
@@ -415,8 +441,7 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 
 def _xml_escape_code(match: re.Match[str]) -> str:
-    point = ord(match.group())
-    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+    return _escape_code(ord(match.group()))
 
 
 def _xml_text(text: str) -> str:
@@ -551,7 +576,7 @@ def format_markdown(result: RunResult, context: ReportContext) -> str:
     if result.errors:
         rows = [(_md_code(_error_location(e)), _md_plain(e.message)) for e in result.errors]
         parts += ["", "### Errors", "", _md_table(("Location", "Error"), rows)]
-    return "\n".join(parts) + "\n"
+    return escape_surrogates("\n".join(parts) + "\n")
 
 
 def reporters() -> Mapping[str, Reporter]:

@@ -40,6 +40,7 @@ class Prepared:
 
     request: CheckRequest
     loaded: LoadedConfig
+    warnings: tuple[str, ...] = ()
 
 
 def parse_codes(value: str | None, option: str) -> tuple[str, ...] | None:
@@ -115,6 +116,11 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         settings.extend_select + cli_extend,
         settings.ignore + cli_ignore,
     )
+    warnings: tuple[str, ...] = ()
+    if not enabled:
+        warnings = (
+            "no rule is enabled (check select, extend-select and ignore): nothing to report",
+        )
     project: list[SourceFile] | None = None
     if loaded.path is not None:
         # The project index always sees the whole project (cached), whatever paths are linted.
@@ -149,4 +155,4 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         overrides,
         options.progress,
     )
-    return Prepared(request, loaded)
+    return Prepared(request, loaded, warnings)
