@@ -35,7 +35,6 @@ from linter.runner import (
     Source,
     content_digest,
     fingerprint,
-    lint_many,
     read_source,
 )
 from linter.selection import codes_matching
@@ -148,12 +147,11 @@ def _lint_sources(
     options: LintOptions,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """In-process for ``--jobs 1``; otherwise worker processes (time budget, crash isolation).
-    ``on_result`` sees each result as soon as its file is done."""
+    """Worker processes, also for ``--jobs 1``: each file's analysis is bounded in time and
+    memory, and a parser crash costs one file (``linter.runner.lint_many`` lints in-process, for
+    profiling). ``on_result`` sees each result as soon as its file is done."""
     if not items:
         return []
-    if request.jobs <= 1:
-        return lint_many(items, options, on_result)
     # At most one worker per CPU and per _MIN_FILES_PER_JOB files (-j 2+ always uses workers).
     jobs = min(request.jobs, default_jobs(), max(1, len(items) // _MIN_FILES_PER_JOB))
     pool = WorkerPool(options, jobs, request.settings.timeout, on_result)

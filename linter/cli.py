@@ -75,8 +75,8 @@ def selection_options(function: F) -> F:
             type=int,
             default=None,
             help=(
-                "Worker processes (default and 0: the available CPUs; 1 runs in-process). "
-                "Capped at one per CPU and per 8 files."
+                "Worker processes (default and 0: the available CPUs). Capped at one per CPU "
+                "and per 8 files; negative is an error."
             ),
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),

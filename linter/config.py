@@ -104,6 +104,7 @@ class Settings:
     baseline: str | None = None
     cache_dir: str | None = None
     timeout: float = 60.0
+    memory_limit: float = 4.0  # GiB a worker may allocate for one file (RLIMIT_AS)
     ssot: SsotSettings = field(default_factory=SsotSettings)
 
 
@@ -211,6 +212,7 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "baseline": ("baseline", _string, "a path string"),
     "cache-dir": ("cache_dir", _string, "a path string"),
     "timeout": ("timeout", _positive_number, "a positive number of seconds"),
+    "memory-limit": ("memory_limit", _positive_number, "a positive number of GiB"),
 }
 _SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "canonical": ("canonical", _str_map, 'a table of symbol = "module"'),

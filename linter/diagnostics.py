@@ -52,6 +52,8 @@ class ExitCode(enum.IntEnum):
     CLEAN = 0
     FINDINGS = 1
     USAGE = 2
+    INTERRUPTED = 130  # SIGINT (Ctrl-C), as shells report it: 128 + 2
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 @dataclass(frozen=True, order=True)

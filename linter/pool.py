@@ -5,30 +5,61 @@ starts each file and sends back each FileResult as soon as it is done, so result
 no worker holds more than one tree at a time. A worker that exceeds the time budget on a file
 is killed and replaced (the file becomes a ``timed out`` file error); a worker that dies (a
 native crash in the parser) is replaced too, and the rest of its chunk is redistributed.
+
+Each worker has a memory ceiling (a file past it is a ``exceeds the memory limit`` file error),
+ignores Ctrl-C (the parent stops the run and kills its workers at once), and dies with its
+parent whatever killed it (see linter.worker).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from typing import IO
 
 from linter.diagnostics import FileError, FileResult
 from linter.runner import LintOptions, Source, in_big_stack, lint_item
 from linter.walk import Walker
+from linter.worker import (
+    close_inherited,
+    die_with_parent,
+    leave_signals_to_the_parent,
+    limit_memory,
+    memory_limit_message,
+    redirect_stderr,
+)
 
 Item = Source
 Progress = Callable[[int], None]
 _CHUNK = 16
 
 
-def _worker(connection: Connection, options: LintOptions) -> None:
+_LAST_WORDS = 4096  # bytes of a dead worker's stderr read to tell why it died
+_NATIVE_OUT_OF_MEMORY = b"memory allocation of"  # Rust's message before it aborts
+
+
+def _worker(
+    connection: Connection,
+    options: LintOptions,
+    inherited: list[Connection],
+    parent_pid: int,
+    stderr_fd: int,
+) -> None:
     """Worker main loop: receive chunks, report 'start' and the result for each file."""
+    leave_signals_to_the_parent()
+    close_inherited(inherited)
+    die_with_parent(parent_pid)
+    redirect_stderr(stderr_fd)
 
     def serve() -> None:
+        limit_memory(options.settings.memory_limit)  # here: the big stack is already mapped
         walker = Walker()
         while True:
             try:
@@ -51,9 +82,20 @@ class _Slot:
 
     process: multiprocessing.process.BaseProcess
     connection: Connection
+    stderr: IO[bytes]
     pending: deque[Item] = field(default_factory=deque)
     current: str | None = None
     started: float = 0.0
+
+
+def _how(exitcode: int | None) -> str:
+    """`` (SIGSEGV)`` for a worker killed by a signal."""
+    if exitcode is None or exitcode >= 0:
+        return ""
+    try:
+        return f" ({signal.Signals(-exitcode).name})"
+    except ValueError:
+        return f" (signal {-exitcode})"
 
 
 class WorkerPool:
@@ -72,12 +114,15 @@ class WorkerPool:
         self.on_result = on_result  # sees each worker's result as it arrives (cache writes)
         self.context = multiprocessing.get_context("fork")
 
-    def _spawn(self) -> _Slot:
+    def _spawn(self, others: Sequence[_Slot]) -> _Slot:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(child, self.options), daemon=True)
+        stderr = tempfile.TemporaryFile()
+        inherited = [parent, *(slot.connection for slot in others)]
+        args = (child, self.options, inherited, os.getpid(), stderr.fileno())
+        process = self.context.Process(target=_worker, args=args, daemon=True)
         process.start()
         child.close()
-        return _Slot(process, parent)
+        return _Slot(process, parent, stderr)
 
     def _assign(self, slot: _Slot, queue: deque[Item]) -> None:
         chunk = [queue.popleft() for _ in range(min(_CHUNK, len(queue)))]
@@ -87,16 +132,21 @@ class WorkerPool:
     def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[FileResult]:
         queue: deque[Item] = deque(items)
         results: list[FileResult] = []
-        slots = [self._spawn() for _ in range(min(self.jobs, max(1, len(items))))]
+        slots: list[_Slot] = []
         try:
+            for _ in range(min(self.jobs, max(1, len(items)))):
+                slots.append(self._spawn(slots))
             for slot in slots:
                 if queue:
                     self._assign(slot, queue)
             while any(slot.pending for slot in slots) or queue:
                 self._step(slots, queue, results, progress)
-        finally:
+        except BaseException:  # Ctrl-C, SIGTERM or a bug: no worker outlives the run
             for slot in slots:
-                self._stop(slot)
+                self._kill(slot)
+            raise
+        for slot in slots:
+            self._stop(slot)
         return results
 
     def _step(
@@ -117,15 +167,13 @@ class WorkerPool:
         for index, slot in enumerate(slots):
             if slot.connection in ready:
                 if not self._receive(slot, results, progress):
-                    slots[index] = self._replace(
-                        slot, queue, results, "the parser crashed", progress
-                    )
+                    slots[index] = self._replace(slots, index, queue, results, None, progress)
                     continue
                 if not slot.pending and queue:
                     self._assign(slot, queue)
             elif slot.current is not None and now - slot.started > self.timeout:
                 reason = f"timed out after {self.timeout:g} s"
-                slots[index] = self._replace(slot, queue, results, reason, progress)
+                slots[index] = self._replace(slots, index, queue, results, reason, progress)
 
     def _receive(self, slot: _Slot, results: list[FileResult], progress: Progress | None) -> bool:
         """Drain one worker's messages; False if it died."""
@@ -151,31 +199,50 @@ class WorkerPool:
 
     def _replace(
         self,
-        slot: _Slot,
+        slots: list[_Slot],
+        index: int,
         queue: deque[Item],
         results: list[FileResult],
-        reason: str,
+        reason: str | None,
         progress: Progress | None,
     ) -> _Slot:
-        """Kill a worker, charge its current file with ``reason``, requeue the rest."""
-        self._kill(slot)
+        """Kill a worker, charge its current file with ``reason``, requeue the rest.
+
+        ``reason`` None: the worker died on its own, and how it died says why.
+        """
+        slot = slots[index]
+        slot.process.kill()
+        slot.process.join(5)
         if slot.pending and slot.current == slot.pending[0][0]:
             relpath, _ = slot.pending.popleft()
-            kind = "timeout" if reason.startswith("timed out") else "crash"
-            results.append(FileResult(relpath, errors=(FileError(relpath, reason, kind=kind),)))
+            error = self._error(relpath, reason, slot)
+            results.append(FileResult(relpath, errors=(error,)))
             if progress is not None:
                 progress(1)
+        self._kill(slot)
         queue.extendleft(reversed(slot.pending))
-        replacement = self._spawn()
+        replacement = self._spawn([s for s in slots if s is not slot])
         if queue:
             self._assign(replacement, queue)
         return replacement
+
+    def _error(self, relpath: str, reason: str | None, slot: _Slot) -> FileError:
+        if reason is not None:
+            return FileError(relpath, reason, kind="timeout")
+        slot.stderr.seek(0, os.SEEK_END)
+        slot.stderr.seek(max(0, slot.stderr.tell() - _LAST_WORDS))
+        last_words = slot.stderr.read()
+        if _NATIVE_OUT_OF_MEMORY in last_words or b"MemoryError" in last_words:
+            message = memory_limit_message(self.options.settings.memory_limit)
+            return FileError(relpath, message, kind="memory")
+        return FileError(relpath, f"the parser crashed{_how(slot.process.exitcode)}", kind="crash")
 
     @staticmethod
     def _kill(slot: _Slot) -> None:
         slot.process.kill()
         slot.process.join(5)
         slot.connection.close()
+        slot.stderr.close()
 
     @staticmethod
     def _stop(slot: _Slot) -> None:
@@ -188,3 +255,4 @@ class WorkerPool:
             slot.process.kill()
             slot.process.join(2)
         slot.connection.close()
+        slot.stderr.close()

@@ -38,6 +38,7 @@ from linter.positions import positions as node_positions
 from linter.rule import NodeFix, Rule
 from linter.suppressions import find_suppressions
 from linter.walk import Visitor, Walker
+from linter.worker import memory_limit_message
 
 # LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
 # segmentation fault into a slow parse or a RecursionError that becomes a file error.
@@ -244,6 +245,9 @@ def lint_guarded(data: bytes, relpath: str, options: LintOptions, walker: Walker
         return lint_source(data, relpath, options, walker)
     except RecursionError:
         error = FileError(relpath, "too deeply nested to analyse (RecursionError)", kind="syntax")
+    except MemoryError:  # workers run under a memory ceiling (linter.worker.limit_memory)
+        message = memory_limit_message(options.settings.memory_limit)
+        error = FileError(relpath, message, kind="memory")
     except Exception as exc:  # noqa: BLE001 - the one per-file catch-all: report, never crash the run
         error = FileError(relpath, f"internal error: {type(exc).__name__}: {exc}", kind="internal")
     return FileResult(relpath, errors=(error,))

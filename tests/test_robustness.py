@@ -313,27 +313,31 @@ def test_ten_megabytes_of_functions_are_linted(isolint: Run, make_project: Make)
 
 
 _DEEP = 3000
-DEEP_SOURCES = {
-    "parentheses": ("x = " + "(" * _DEEP + "1" + ")" * _DEEP + "\n", True),
-    "brackets": ("x = " + "[" * _DEEP + "]" * _DEEP + "\n", True),
-    "binary-operators": ("x = " + "+".join(["1"] * _DEEP) + "\n", False),
+_NESTED = "syntax error: too many nested parentheses"
+_TOO_DEEP = "too deeply nested to analyse: nested more than 1,000 levels deep"
+DEEP_SOURCES = {  # source, the file error and where it is, or None: linted
+    "parentheses": ("x = " + "(" * _DEEP + "1" + ")" * _DEEP + "\n", (_NESTED, "3:205")),
+    "brackets": ("x = " + "[" * _DEEP + "]" * _DEEP + "\n", (_NESTED, "3:205")),
+    "binary-operators": ("x = " + "+".join(["1"] * _DEEP) + "\n", (_TOO_DEEP, "3:1")),
+    "binary-operators-within-limit": ("x = " + "+".join(["1"] * 200) + "\n", None),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(DEEP_SOURCES))
 def test_deep_nesting_in_worker_processes(isolint: Run, make_project: Make, kind: str) -> None:
-    """3,000 levels: CPython's nesting limit (a syntax error) or linted; 24 files use workers."""
-    deep, too_deep = DEEP_SOURCES[kind]
+    """3,000 levels: CPython's nesting limit or isolint's depth limit (checked with CPython's
+    parser before LibCST, so it takes no time: no time budget is involved), or linted."""
+    deep, expected_error = DEEP_SOURCES[kind]
     files: dict[str, str | bytes] = {f"pkg/other_{i:02d}.py": FINE for i in range(22)}
     files.update({"pkg/deep.py": FINE + deep, "pkg/fine.py": FINE})
-    root = make_project(files)
+    root = make_project(files, pyproject="[tool.isolint]\ntimeout = 1000\n")
     code, doc, text = check(isolint, root, "--jobs", "2")
     assert code == 1
     expected = [(f"pkg/other_{i:02d}.py", 1, 13, "ISO204") for i in range(22)]
-    if too_deep:
-        message = "syntax error: too many nested parentheses"
+    if expected_error is not None:
+        message, location = expected_error
         assert errors(doc) == [("pkg/deep.py", message)]
-        assert error_lines(text) == [f"pkg/deep.py:3:205: error: {message}"]
+        assert error_lines(text) == [f"pkg/deep.py:{location}: error: {message}"]
     else:
         assert doc["errors"] == []
         expected.append(("pkg/deep.py", 1, 13, "ISO204"))

@@ -17,8 +17,11 @@ def test_pathological_file_times_out_and_the_run_completes(
     isolint: Run, make_project: Make
 ) -> None:
     files: dict[str, str | bytes] = {
-        # LibCST parses a long flat chain in super-linear time: far more than the 1 s budget
-        "app/slow.py": "x = " + "+".join(["1"] * 9000) + "\n",
+        # Within the size limits, but a million literal elements take CPython's parser seconds
+        # and LibCST about a minute: far more than the 1 s budget on any machine
+        "app/slow.py": "".join(
+            f"x_{index} = [" + ", ".join(["1"] * 50_000) + "]\n" for index in range(20)
+        ),
     }
     for index in range(12):
         files[f"app/module_{index}.py"] = (
