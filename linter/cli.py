@@ -364,7 +364,11 @@ def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRu
     base_overrides = dict(request.overrides)
     for _ in range(_FIX_ROUNDS):
         progress = False
+        written: set[str] = set()  # real paths: a symlink and its target are one file
         for outcome in _outcomes(request, result, current, set(problems)):
+            real = os.path.realpath(request.root / outcome.path)
+            if write and real in written:
+                continue  # fixed through another name this round; the next round re-lints it
             if outcome.problem:
                 problems[outcome.path] = outcome.problem
             if outcome.fixed is None:
@@ -377,6 +381,7 @@ def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRu
                 except WriteRefused as exc:
                     problems[outcome.path] = str(exc)
                     continue
+            written.add(real)
             original.setdefault(outcome.path, outcome.original)
             current[outcome.path] = outcome.fixed
             progress = True

@@ -287,6 +287,15 @@ def test_symlinked_file_fixes_its_target_and_stays_a_link(project: Path, tmp_pat
     assert not list(elsewhere.glob(".*tmp")) and not list(project.rglob("*.tmp"))
 
 
+def test_symlink_to_a_file_in_the_tree_is_fixed_once(project: Path) -> None:
+    (project / "app/jobs_alias.py").symlink_to("jobs.py")
+    out = _fix(project)
+    assert out.returncode == 1
+    assert "error" not in out.stdout, out.stdout
+    assert (project / "app/jobs_alias.py").is_symlink()
+    assert LEGACY_FIXED in (project / "app/jobs.py").read_text(encoding="utf-8")
+
+
 def test_hard_linked_file_is_refused_and_keeps_its_inode(project: Path, tmp_path: Path) -> None:
     jobs = project / "app/jobs.py"
     other = tmp_path / "jobs_link.py"
