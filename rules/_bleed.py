@@ -65,7 +65,7 @@ class Write:
 
     written: cst.BaseExpression
     data: tuple[cst.BaseExpression, ...]
-    keyed: bool  # keys met on the way to the container are stored data too (not for ``+=``)
+    keyed: bool  # keys met on the way are stored data too (for ``+=`` only on a subscript)
 
 
 def writes(node: cst.CSTNode) -> Iterator[Write]:
@@ -80,7 +80,8 @@ def writes(node: cst.CSTNode) -> Iterator[Write]:
             yield Write(node.target, (node.value,), True)
     elif isinstance(node, cst.AugAssign):
         if isinstance(node.target, (cst.Attribute, cst.Subscript)):
-            yield Write(node.target, (node.value,), False)
+            # ``counts[user_id] += n`` stores under the key; ``self.total += n`` stores no key
+            yield Write(node.target, (node.value,), isinstance(node.target, cst.Subscript))
     elif isinstance(node, cst.Call):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in INSERTING_METHODS:

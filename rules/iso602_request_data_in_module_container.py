@@ -57,9 +57,10 @@ class RequestDataInModuleContainer(Rule):
 
     ## Known problems
     Only containers bound in the same module are seen: a container imported from another module,
-    or reached through a local alias or a helper, is not. Counters keyed by user
-    (`_hits[user_id] += 1`) are left to ISO201. Request-scoped data is recognised by name and
-    annotation only. Test modules are not checked.
+    or reached through a local alias or a helper, is not (a value taken out of a process-wide
+    container and written to is ISO601's). Counters keyed by user (`_hits[user_id] += 1`) are
+    reported: the key is request data stored in the container. Request-scoped data is
+    recognised by name and annotation only. Test modules are not checked.
 
     ## Options
     `request-scoped-names`: names of request-scoped values (default: `user_id`, `user`,
@@ -116,6 +117,14 @@ class RequestDataInModuleContainer(Rule):
             """,
             config=(("request-scoped-types", ["UserExecutionContext"]),),
         ),
+        """
+        from collections import Counter
+
+        _requests_by_user = Counter()
+
+        def track(user_id, n=1):
+            _requests_by_user[user_id] += n
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -212,6 +221,8 @@ class RequestDataInModuleContainer(Rule):
             self._scope.bind(node)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self._containers and not self.context.at_module_level():
+            self._check(node)  # ``_hits[user_id] += 1`` stores under a request-scoped key
         self._bind(node.target)  # ``x += ...`` makes ``x`` local
 
     def visit_For(self, node: cst.For) -> None:
@@ -271,7 +282,7 @@ class RequestDataInModuleContainer(Rule):
         ):
             self._check(node)
 
-    def _check(self, node: cst.Assign | cst.AnnAssign | cst.Call) -> None:
+    def _check(self, node: cst.Assign | cst.AnnAssign | cst.AugAssign | cst.Call) -> None:
         if not self._frames or self.context.info.is_test:
             return  # import time, or a test helper (tests serve no users)
         if any(frame.node.name.value == "__init_subclass__" for frame in self._frames):

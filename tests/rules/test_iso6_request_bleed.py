@@ -364,6 +364,43 @@ def test_iso602_negative_shadowing_in_an_outer_function() -> None:
     assert lint(code, "ISO602") == []
 
 
+def test_iso602_keyed_augmented_assignment_is_a_keyed_store() -> None:
+    code = """
+    from collections import Counter, defaultdict
+
+    _hits = Counter()
+    _bytes = defaultdict(int)
+    _total = {"all": 0}
+
+    def count(user_id, size):
+        _hits[user_id] += 1
+        _bytes[f"{user_id}:up"] += size
+        _total["all"] += size
+    """
+    found = lint(code, "ISO602")
+    assert [(d.code, d.span.line) for d in found] == [("ISO602", 8), ("ISO602", 9)]
+    assert "`user_id`" in found[0].message and "`_hits`" in found[0].message
+
+
+def test_iso601_keyed_augmented_assignment_on_a_singleton() -> None:
+    code = """
+    class Meter:
+        _instance = None
+
+        def __new__(cls):
+            if cls._instance is None:
+                cls._instance = super().__new__(cls)
+                cls._instance.by_user = {}
+                cls._instance.total = 0
+            return cls._instance
+
+        def add(self, user_id, n):
+            self.by_user[user_id] += n
+            self.total += n
+    """
+    assert [(d.code, d.span.line) for d in lint(code, "ISO601")] == [("ISO601", 12)]
+
+
 def test_iso602_negative_counters_removals_import_time_and_non_containers() -> None:
     code = """
     import threading
@@ -373,8 +410,8 @@ def test_iso602_negative_counters_removals_import_time_and_non_containers() -> N
     _local = threading.local()
     _sessions["system"] = object()
 
-    def count(user_id):
-        _hits[user_id] += 1
+    def count(role):
+        _hits[role] += 1
 
     def logout(user_id):
         _sessions.pop(user_id, None)
