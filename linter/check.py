@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linter.cache import Cache, Manifest, ManifestEntry
+from linter.callgraph import build_graph
 from linter.config import Settings
 from linter.diagnostics import (
     Candidate,
@@ -29,6 +30,7 @@ from linter.globs import Globs
 from linter.pool import WorkerPool
 from linter.progress import progress_bar
 from linter.project import ProjectIndex
+from linter.reachability import NO_ENTRY_POINTS, Reachability
 from linter.rule import ProjectFinding, Rule
 from linter.runner import (
     LintOptions,
@@ -116,6 +118,7 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
             keys[relpath] = (key, *stat, digest)
         # Files on disk are re-read by the worker: the parent keeps no file's bytes.
         misses.append((relpath, data if relpath in stdin else str(source.path)))
+
     def store(result: FileResult) -> None:
         """Cache each result as it arrives: an interrupted run keeps what it finished."""
         if cache is not None and result.path in keys:
@@ -161,11 +164,13 @@ def _lint_sources(
 
 def global_phase(
     results: Sequence[FileResult], request: CheckRequest
-) -> tuple[list[Diagnostic], list[str]]:
-    """Merge facts into the index and let project rules decide their candidates."""
+) -> tuple[list[Diagnostic], list[str], Reachability]:
+    """Merge facts into the index and let project rules decide their candidates; build the
+    call graph and what requests reach (``finish`` filters findings with it)."""
     rules = request.rules
     facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     index = ProjectIndex(facts, request.settings)
+    reachability = Reachability(build_graph(facts, index, request.settings))
     warnings = [w for rule in rules for w in rule.check_configuration(index)]
     by_code: dict[str, list[Candidate]] = defaultdict(list)
     for result in results:
@@ -197,9 +202,10 @@ def global_phase(
                     else None
                 ),
                 related=finding.related,
+                sites=finding.sites if finding.sites is not None else candidate.sites,
             )
         )
-    return out, warnings
+    return out, warnings, reachability
 
 
 def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:
@@ -211,14 +217,23 @@ def finish(
     request: CheckRequest,
     extra: Iterable[Diagnostic] = (),
     warnings: Sequence[str] = (),
+    reachability: Reachability | None = None,
 ) -> RunResult:
-    """Apply suppression comments and per-file-ignores; collect a sorted RunResult."""
+    """Drop findings no request reaches and give the others their request path; apply
+    suppression comments and per-file-ignores; collect a sorted RunResult."""
     ignores = _per_file_ignored(request.settings)
     comments = {r.path: r.suppressions for r in results}
     used: set[tuple[str, int, int]] = set()
     kept: list[Diagnostic] = []
     suppressed = 0
-    for diagnostic in [d for r in results for d in r.diagnostics] + list(extra):
+    reported = [d for r in results for d in r.diagnostics] + list(extra)
+    if reachability is not None:
+        unreached = request.settings.report_unreached
+        decided = [reachability.decide(d, unreached) for d in reported]
+        if not reachability.has_entry_points and any(d.sites for d in reported):
+            warnings = [*warnings, NO_ENTRY_POINTS]
+        reported = [d for d in decided if d is not None]
+    for diagnostic in reported:
         if _suppressed_by_comment(diagnostic, comments.get(diagnostic.path), used) or any(
             spec.match(diagnostic.path) and codes_matching([diagnostic.code], codes)
             for spec, codes in ignores
@@ -296,5 +311,5 @@ def _unused_suppressions(
 
 def run_check(request: CheckRequest) -> RunResult:
     results = lint_files(request)
-    diagnostics, warnings = global_phase(results, request)
-    return finish(results, request, diagnostics, warnings)
+    diagnostics, warnings, reachability = global_phase(results, request)
+    return finish(results, request, diagnostics, warnings, reachability)

@@ -105,6 +105,9 @@ class Settings:
     cache_dir: str | None = None
     timeout: float = 60.0
     memory_limit: float = 4.0  # GiB a worker may allocate for one file (RLIMIT_AS)
+    entry_points: tuple[str, ...] = ()  # qualified-name globs, or "@decorator" names
+    startup_roots: tuple[str, ...] = ()
+    report_unreached: bool = False
     ssot: SsotSettings = field(default_factory=SsotSettings)
 
 
@@ -176,6 +179,18 @@ def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _boolean(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _roots(value: object) -> tuple[str, ...] | None:
+    """Qualified-name globs (``app.api.*``) or decorator names (``@my_route``): no whitespace."""
+    names = _str_list(value)
+    if names is None or any(not name or any(ch.isspace() for ch in name) for name in names):
+        return None
+    return names
+
+
 def _positive_number(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
@@ -213,6 +228,17 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "cache-dir": ("cache_dir", _string, "a path string"),
     "timeout": ("timeout", _positive_number, "a positive number of seconds"),
     "memory-limit": ("memory_limit", _positive_number, "a positive number of GiB"),
+    "entry-points": (
+        "entry_points",
+        _roots,
+        "a list of qualified-name globs or '@decorator' names (e.g. 'app.api.*', '@route')",
+    ),
+    "startup-roots": (
+        "startup_roots",
+        _roots,
+        "a list of qualified-name globs or '@decorator' names",
+    ),
+    "report-unreached": ("report_unreached", _boolean, "true or false"),
 }
 _SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "canonical": ("canonical", _str_map, 'a table of symbol = "module"'),

@@ -27,6 +27,7 @@ class Report:
     fix: NodeFix | None
     statement: cst.CSTNode | None = None
     related: tuple[NodeNote, ...] = ()
+    sites: tuple[str, ...] = ()  # scopes of this file where the state changes (see Rule.report)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class PendingCandidate:
     node: cst.CSTNode
     payload: tuple[object, ...]
     scope: str
+    sites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class RuleContext:
         scope: str | None = None,
         fix: NodeFix | None = None,
         related: tuple[NodeNote, ...] = (),
+        sites: tuple[str, ...] = (),
     ) -> None:
         self.reports.append(
             Report(
@@ -124,6 +127,7 @@ class RuleContext:
                 fix,
                 self._statement(),
                 related,
+                sites,
             )
         )
 
@@ -142,6 +146,7 @@ class RuleContext:
         payload: tuple[object, ...],
         *,
         scope: str | None = None,
+        sites: tuple[str, ...] = (),
     ) -> None:
         self.candidates.append(
             PendingCandidate(
@@ -149,5 +154,6 @@ class RuleContext:
                 node,
                 payload,
                 scope if scope is not None else self.scope_name(),
+                sites,
             )
         )

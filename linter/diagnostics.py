@@ -106,6 +106,10 @@ class Diagnostic:
     fix: Fix | None = None
     statement_line: int | None = None  # first line of the reported statement (suppressions)
     related: tuple[Related, ...] = ()
+    # Qualified names (``pkg.mod.Class.method``, ``pkg.mod.<module>``) of the functions whose
+    # code makes the finding harmful (a mutation, a state-changing use): the global phase
+    # reports the finding only where a request can reach one of them (request-path analysis).
+    sites: tuple[str, ...] = ()
 
     @property
     def category(self) -> Category:
@@ -141,6 +145,7 @@ class Candidate:
     span: Span
     fingerprint: str
     payload: tuple[object, ...]
+    sites: tuple[str, ...] = ()  # as ``Diagnostic.sites``: where the candidate's state changes
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,58 @@ class ModuleFacts:
 
 
 @dataclass(frozen=True)
+class EntryPoint:
+    """Where a request or a user's task starts (``kind="request"``), or startup code runs
+    (``kind="startup"``), as the file shows it (``linter.entrypoints`` recognises them).
+
+    ``target`` is a function of this module by its qualified name in the module
+    (``Class.method``) when ``local``; otherwise a name as written in this module (``views.index``,
+    ``ItemView``) or an absolute dotted name (Django ``MIDDLEWARE`` strings), resolved in the
+    global phase: a class stands for its request methods.
+    """
+
+    target: str
+    kind: str
+    label: str  # "POST /items", "Celery task", "Django URL 'items/'", "FastAPI lifespan"
+    line: int
+    local: bool = True
+
+
+@dataclass(frozen=True)
+class FunctionFlow:
+    """The calls one function (or ``<module>``: import-time code) makes, for the call graph.
+
+    ``calls`` are callees as written, rewritten where the file knows better (``self.save`` in
+    class ``Repo`` -> ``Repo.save``, ``repo.save`` after ``repo = Repo()`` -> ``Repo.save``);
+    ``=outer.inner`` names a function of this module by its qualified name (a nested def).
+    """
+
+    name: str
+    line: int
+    calls: tuple[str, ...]
+    decorators: tuple[str, ...] = ()  # qualified through imports (``entry-points = ["@name"]``)
+    returns: str = ""  # the class it returns as written (``-> Repo``, ``return Repo(...)``)
+
+
+@dataclass(frozen=True)
+class ClassFlow:
+    """A module-level class as the entry-point search needs it (framework base classes)."""
+
+    name: str
+    bases: tuple[str, ...]  # qualified through imports where possible
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlowFacts:
+    """What one file contributes to the project call graph and its roots."""
+
+    functions: tuple[FunctionFlow, ...] = ()
+    entries: tuple[EntryPoint, ...] = ()
+    classes: tuple[ClassFlow, ...] = ()
+
+
+@dataclass(frozen=True)
 class PackedFacts:
     """ModuleFacts as they travel and sit in the cache: a small header read by every run, and the
     full facts as zlib-compressed typed JSON (``linter.serial``, never pickle), decoded only when
@@ -190,9 +242,10 @@ class PackedFacts:
     shared_instances: tuple[SharedInstanceFacts, ...]
     data: bytes
     external_mutations: tuple[tuple[str, str], ...] = ()
+    flow: FlowFacts = FlowFacts()  # in the header: every run builds the call graph from it
 
     @classmethod
-    def pack(cls, facts: ModuleFacts) -> PackedFacts:
+    def pack(cls, facts: ModuleFacts, flow: FlowFacts | None = None) -> PackedFacts:
         data = zlib.compress(Codec.create().dumps(facts), 1)
         return cls(
             facts.module,
@@ -201,6 +254,7 @@ class PackedFacts:
             facts.shared_instances,
             data,
             facts.external_mutations,
+            flow if flow is not None else FlowFacts(),
         )
 
     def unpack(self) -> ModuleFacts:

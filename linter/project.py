@@ -102,6 +102,21 @@ class _LazyModules(Mapping[str, ModuleFacts]):
         return len(self._packed)
 
 
+def _source_root_names(modules: Mapping[str, object]) -> dict[str, str]:
+    """Names modules import each other by when their package sits in a plain directory that is
+    not a configured source root (``backend/chainlit/x.py`` is imported as ``chainlit.x``):
+    the name without the leading directories that are not packages -> the module, if unique."""
+    found: dict[str, str | None] = {}
+    for name in modules:
+        parts = name.split(".")
+        for cut in range(1, len(parts)):
+            if ".".join(parts[:cut]) in modules:
+                break  # a real package: its modules are only imported through it
+            short = ".".join(parts[cut:])
+            found[short] = name if found.get(short, name) == name else None
+    return {short: name for short, name in found.items() if name and short not in modules}
+
+
 class ProjectIndex:
     """Read-only view over every module's facts, with static name resolution.
 
@@ -123,6 +138,7 @@ class ProjectIndex:
             for cut in range(1, len(parts))
         )
         self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
+        self._rooted = _source_root_names(by_module)
 
     @property
     def modules(self) -> Mapping[str, ModuleFacts]:
@@ -192,7 +208,9 @@ class ProjectIndex:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
-            if head in self._modules or self._is_namespace(head):
+            if head not in self._modules and not self._is_namespace(head):
+                head = self._rooted.get(head, "")  # ``chainlit.x`` for ``backend/chainlit/x.py``
+            if head:
                 target: Target | None = ModuleRef(head)
                 for attr in parts[cut:]:
                     if target is None:

@@ -61,6 +61,8 @@ class ProjectFinding:
     """A diagnostic decided in the global phase, from a candidate the per-file pass recorded.
 
     ``replacement``, when set, is a fix: the candidate node's source is replaced with it.
+    ``sites``, when set, replaces the candidate's sites: qualified names of the functions
+    (``pkg.mod.func``, ``pkg.mod.<module>``) where the state changes (request-path analysis).
     """
 
     candidate: Candidate
@@ -68,6 +70,7 @@ class ProjectFinding:
     replacement: str | None = None
     fix_title: str | None = None
     related: tuple[Related, ...] = ()
+    sites: tuple[str, ...] | None = None
 
 
 class Rule:
@@ -111,22 +114,42 @@ class Rule:
         scope: str | None = None,
         fix: NodeFix | None = None,
         related: tuple[NodeNote, ...] = (),
+        sites: Iterable[str] | None = None,
         **fields: object,
     ) -> None:
         """Report ``node`` with this rule's message template filled from ``fields``.
 
         ``related`` are other nodes of this file that explain the finding (another copy, the
         import a mock comes from), each with a note; they become ``Related`` locations.
+        ``sites`` are the scopes of this file (``Class.method``, ``<module>``; see
+        ``RuleContext.scope_name``) whose code changes the state: the global phase keeps the
+        finding only where a request reaches one of them. None or empty: not classified, always
+        reported.
         """
         self.context.report(
-            self, node, self.message.format(**fields), scope=scope, fix=fix, related=related
+            self,
+            node,
+            self.message.format(**fields),
+            scope=scope,
+            fix=fix,
+            related=related,
+            sites=tuple(sites or ()),
         )
 
     def add_candidate(
-        self, node: cst.CSTNode, payload: tuple[object, ...], *, scope: str | None = None
+        self,
+        node: cst.CSTNode,
+        payload: tuple[object, ...],
+        *,
+        scope: str | None = None,
+        sites: Iterable[str] | None = None,
     ) -> None:
-        """Record a site that the global phase decides on with the project index."""
-        self.context.add_candidate(self, node, payload, scope=scope)
+        """Record a site that the global phase decides on with the project index.
+
+        ``sites`` as in ``report``; ``check_project`` may replace them with
+        ``ProjectFinding(sites=...)`` (qualified names, for sites in other modules).
+        """
+        self.context.add_candidate(self, node, payload, scope=scope, sites=tuple(sites or ()))
 
     @classmethod
     def check_project(

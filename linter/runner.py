@@ -17,6 +17,7 @@ from typing import TypeVar
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from linter.callgraph import FlowCollector
 from linter.config import Settings
 from linter.context import FileInfo, RuleContext
 from linter.diagnostics import (
@@ -107,6 +108,11 @@ def _snippet(context: RuleContext, node: cst.CSTNode) -> str:
     return " ".join(context.code_for(node).split())
 
 
+def qualified_sites(module: str, scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """Scopes of a file (``Class.method``, ``<module>``) as project-wide qualified names."""
+    return tuple(dict.fromkeys(f"{module}.{scope}" for scope in scopes))
+
+
 def fingerprint(code: str, path: str, scope: str, snippet: str, occurrence: int) -> str:
     """Line-independent identity of a finding, for baselines and SARIF partialFingerprints."""
     raw = "\x1f".join((code, path, scope, snippet, str(occurrence)))
@@ -159,7 +165,8 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     _collect_imports(parsed.module, imports)
     context = RuleContext(info, parsed.module, options.settings, imports)
     collector = FactCollector(context, parsed.text)
-    visitors: list[Visitor] = [collector] if options.collect_facts else []
+    flow = FlowCollector(context, parsed.text)
+    visitors: list[Visitor] = [collector, flow] if options.collect_facts else []
     visitors.extend(rule_class(context) for rule_class in options.rules)
     errors = walker.walk(context, visitors)
     diagnostics: list[Diagnostic] = []
@@ -200,6 +207,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                     for note in report.related
                     for span in (_span(positions, note.node),)
                 ),
+                sites=qualified_sites(info.module_name, report.sites),
             )
         )
     for pending in context.candidates:
@@ -210,6 +218,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                 span=_span(positions, pending.node),
                 fingerprint=identity(pending.rule.code, pending.scope, pending.node),
                 payload=pending.payload,
+                sites=qualified_sites(info.module_name, pending.sites),
             )
         )
     return FileResult(
@@ -217,7 +226,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         diagnostics=tuple(diagnostics),
         errors=tuple(errors),
         candidates=tuple(candidates),
-        facts=PackedFacts.pack(collector.facts()) if options.collect_facts else None,
+        facts=PackedFacts.pack(collector.facts(), flow.facts()) if options.collect_facts else None,
         suppressions=find_suppressions(parsed.text),
         digest=content_digest(data),
     )

@@ -15,6 +15,7 @@ from rules._singleton_patterns import (
     iter_small_statements,
     looks_like_metaclass,
 )
+from rules._sites import state_changing_methods
 
 
 class SelfCachingSingleton(Rule):
@@ -142,7 +143,14 @@ class SelfCachingSingleton(Rule):
         for func in class_methods(node):
             attribute = _cached_attribute(Method.of(func, class_name))
             if attribute is not None:
-                self.report(node.name, cls=class_name, attribute=attribute, method=func.name.value)
+                sites = state_changing_methods(node, self.context.scope_name())
+                self.report(
+                    node.name,
+                    sites=sites,
+                    cls=class_name,
+                    attribute=attribute,
+                    method=func.name.value,
+                )
                 return
 
     def _is_enum(self, node: cst.ClassDef) -> bool:

@@ -15,6 +15,7 @@ from rules._singleton_patterns import (
     iter_small_statements,
     looks_like_metaclass,
 )
+from rules._sites import state_changing_methods
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class SingletonMetaclass(Rule):
                 self.report(
                     use.node.name,
                     scope=use.scope,
+                    sites=state_changing_methods(use.node, use.scope),
                     cls=use.node.name.value,
                     what=what,
                     store=stores[use.metaclass],

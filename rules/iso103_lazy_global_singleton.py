@@ -17,6 +17,7 @@ from linter.api import (
     dotted_name,
 )
 from rules._singleton_patterns import lazy_initializations, makes_immutable
+from rules._sites import qualified
 from rules._state import is_stateless_class
 
 
@@ -198,7 +199,9 @@ class LazyGlobalSingleton(Rule):
             created.add((init.name, callee or ""))
         if created:
             module = self.context.info.module_name
-            self.add_candidate(node.name, (module, node.name.value, tuple(sorted(created))))
+            payload = (module, node.name.value, tuple(sorted(created)))
+            sites = (qualified(self.context.scope_name(), node.name.value),)
+            self.add_candidate(node.name, payload, sites=sites)
 
     @classmethod
     def check_project(

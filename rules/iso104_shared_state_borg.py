@@ -8,6 +8,7 @@ import libcst as cst
 
 from linter.api import Example, Rule, RuleContext
 from rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
+from rules._sites import state_changing_methods
 
 
 class SharedStateBorg(Rule):
@@ -118,7 +119,14 @@ class SharedStateBorg(Rule):
             for small in iter_small_statements(func.body):
                 shared = self._shared_dict(small, method)
                 if shared is not None:
-                    self.report(node.name, cls=class_name, shared=shared, method=func.name.value)
+                    sites = state_changing_methods(node, self.context.scope_name())
+                    self.report(
+                        node.name,
+                        sites=sites,
+                        cls=class_name,
+                        shared=shared,
+                        method=func.name.value,
+                    )
                     return
 
     def _shared_dict(self, small: cst.BaseSmallStatement, method: Method) -> str | None:

@@ -19,6 +19,7 @@ from linter.api import (
     dotted_name,
 )
 from rules._singleton_patterns import IMMUTABLE_FACTORIES, assignments, iter_small_statements
+from rules._sites import qualified
 from rules._state import is_stateless_class
 
 _CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
@@ -213,7 +214,8 @@ class CachedInstanceFactory(Rule):
             )
             if classes:
                 payload = (module, factory.node.name.value, factory.decorator, classes)
-                self.add_candidate(factory.node.name, payload, scope=factory.scope)
+                sites = (qualified(factory.scope, factory.node.name.value),)
+                self.add_candidate(factory.node.name, payload, scope=factory.scope, sites=sites)
 
     @classmethod
     def check_project(

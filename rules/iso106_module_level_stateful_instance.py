@@ -27,6 +27,9 @@ class Formatter:
 """
 
 
+_SETUP_METHODS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__"})
+
+
 class ModuleLevelStatefulInstance(Rule):
     """
     ## What it does
@@ -164,4 +167,10 @@ class ModuleLevelStatefulInstance(Rule):
             yield ProjectFinding(
                 candidate,
                 cls.message.format(target=target, cls=resolved.qualname),
+                sites=tuple(
+                    f"{c.qualname}.{m.name}"
+                    for c in stateful
+                    for m in c.cls.methods
+                    if m.name not in _SETUP_METHODS
+                ),
             )

@@ -354,14 +354,18 @@ class MutableModuleGlobal(Rule):
         if not self._bindings:
             return
         reported: set[str] = set()
-        for site in self._sites:
+        live = [
+            site
+            for site in self._sites
+            if not self._import_time_only(site.top_function) and self._mutates_global(site)
+        ]
+        for site in live:
             node = self._bindings.get(site.name)
             if node is None or site.name in reported:
                 continue
-            if self._import_time_only(site.top_function) or not self._mutates_global(site):
-                continue
             reported.add(site.name)
-            self.report(node, scope=MODULE_SCOPE, name=site.name, function=site.scope)
+            sites = [other.scope for other in live if other.name == site.name]
+            self.report(node, scope=MODULE_SCOPE, sites=sites, name=site.name, function=site.scope)
         # Not mutated here: another module may mutate it (decided with the project index).
         module = self.context.info.module_name
         for name, node in self._bindings.items():
@@ -376,14 +380,17 @@ class MutableModuleGlobal(Rule):
         if not wanted:
             return
         found: dict[tuple[str, str], tuple[str, str]] = {}
+        sites: dict[tuple[str, str], list[str]] = {}
         for module, path, mutations in index.external_mutation_sites():
             for qualified, function in mutations:
                 target = index.resolve_absolute(qualified)
                 if not isinstance(target, VariableRef) or target.module == module:
                     continue
                 key = (target.module, target.name)
-                if key in wanted and key not in found:
-                    found[key] = (module or path, function)
+                if key in wanted:
+                    sites.setdefault(key, []).append(f"{module}.{function}")
+                    if key not in found:
+                        found[key] = (module or path, function)
         for key, (mutator, function) in sorted(found.items(), key=lambda item: str(item[0])):
             yield ProjectFinding(
                 wanted[key],
@@ -391,4 +398,5 @@ class MutableModuleGlobal(Rule):
                 f"(`{mutator}`, in `{function}()`): every request in the process shares it, so "
                 "one user's data reaches another user; keep the state in a `ContextVar` or a "
                 "per-request object, or give the owning module a function that returns a copy",
+                sites=tuple(sites[key]),
             )

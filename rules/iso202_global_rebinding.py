@@ -246,5 +246,9 @@ class GlobalRebinding(Rule):
                 if name in lazy:
                     continue  # the lazy getter: ISO103 judges the singleton it creates
                 self.report(
-                    declaration.node, scope=declaration.scope, name=name, function=declaration.scope
+                    declaration.node,
+                    scope=declaration.scope,
+                    sites=(declaration.scope,),
+                    name=name,
+                    function=declaration.scope,
                 )

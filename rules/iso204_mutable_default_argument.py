@@ -86,8 +86,11 @@ class MutableDefaultArgument(Rule):
         if default is None or not self._is_mutable(default):
             return
         function = self._function_name()
+        owner = self.context.scope_name()
+        qualname = function if self.context.at_module_level() else f"{owner}.{function}"
         self.report(
             default,
+            sites=(qualname,) if function not in ("<lambda>", "<function>") else (),
             param=node.name.value,
             function=function,
             value=" ".join(self.context.code_for(default).split())[:40],

@@ -326,7 +326,7 @@ class RequestDataOnSharedObject(Rule):
                 store.container,
                 store.on_class,
             )
-            self.add_candidate(store.node, payload, scope=store.scope)
+            self.add_candidate(store.node, payload, scope=store.scope, sites=(store.scope,))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope.push(node)

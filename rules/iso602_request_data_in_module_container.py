@@ -310,6 +310,7 @@ class RequestDataInModuleContainer(Rule):
                 self.report(
                     site.node,
                     scope=site.scope,
+                    sites=(site.scope,),
                     data=site.datum,
                     container=site.container,
                     function=site.scope,

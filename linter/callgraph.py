@@ -1,0 +1,624 @@
+"""The project call graph: per-file call-site and entry-point facts, and the graph built from them.
+
+Per file (``FlowCollector``, in the one walk): for every function the calls it makes, written
+so the index can resolve them (``self.save`` -> ``Repo.save``), its line, its decorators, and the
+entry points and startup roots the file shows (``linter.entrypoints``). In the global phase
+(``build_graph``): callees resolved through the project index into edges between qualified
+function names (``pkg.mod.Class.method``; ``pkg.mod.<module>`` is a module's import-time code),
+and the roots. An unresolved call is simply a missing edge.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from linter.config import Settings
+from linter.context import MODULE_SCOPE, RuleContext
+from linter.entrypoints import (
+    REQUEST,
+    STARTUP,
+    Found,
+    class_decorator_entry,
+    class_entry,
+    decorator_entry,
+    entry_methods,
+    function_name_entry,
+    registrations,
+    startup_module,
+)
+from linter.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
+from linter.imports import dotted_name
+from linter.project import ClassRef, FunctionRef, ProjectIndex, Target, VariableRef
+
+_BUILTINS = frozenset(dir(builtins))
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_DEPENDS = frozenset({"Depends", "Security"})
+_CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
+_ARQ_KEYS = {"functions": REQUEST, "on_startup": STARTUP, "on_shutdown": STARTUP}
+
+
+def _def_lines(text: str) -> dict[str, list[int]]:
+    """name -> lines of ``def name`` in source order (the walk meets defs in the same order)."""
+    out: dict[str, list[int]] = {}
+    line, last = 1, 0
+    for match in _DEF.finditer(text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        out.setdefault(match.group(1), []).append(line)
+    return out
+
+
+def _annotation_type(annotation: cst.BaseExpression) -> str | None:
+    """``Repo``, ``Optional[Repo]``, ``Repo | None``, ``"Repo"`` -> ``Repo``."""
+    if isinstance(annotation, cst.SimpleString):
+        text = annotation.evaluated_value
+        if isinstance(text, str) and re.fullmatch(r"[\w.]+", text):
+            return text
+        return None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        left, right = annotation.left, annotation.right
+        if dotted_name(right) == "None":
+            return _annotation_type(left)
+        if dotted_name(left) == "None":
+            return _annotation_type(right)
+        return None
+    if isinstance(annotation, cst.Subscript):
+        head = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
+        if head in ("Optional", "Annotated") and annotation.slice:
+            first = annotation.slice[0].slice
+            if isinstance(first, cst.Index):
+                return _annotation_type(first.value)
+        return None
+    return dotted_name(annotation)
+
+
+class _Frame:
+    """A function being walked: its name, its receiver and what its locals are known to hold."""
+
+    __slots__ = (
+        "calls",
+        "cls",
+        "decorators",
+        "line",
+        "name",
+        "nested",
+        "parent",
+        "returns",
+        "self_name",
+        "types",
+    )
+
+    def __init__(self, name: str, line: int, parent: _Frame | None) -> None:
+        self.name = name
+        self.line = line
+        self.parent = parent
+        self.calls: dict[str, None] = {}
+        self.cls: str | None = None  # qualified name in the module of the class it is a method of
+        self.self_name: str | None = None
+        self.types: dict[str, str] = {}  # local or parameter -> its class as written
+        self.nested: dict[str, str] = {}  # nested def name -> its qualified name
+        self.decorators: tuple[str, ...] = ()
+        self.returns = ""
+
+
+class FlowCollector:
+    """Runs in the engine's single walk beside the rules; builds the file's ``FlowFacts``."""
+
+    code = "flow"
+
+    def __init__(self, context: RuleContext, text: str) -> None:
+        self.context = context
+        self._lines = _def_lines(text)
+        self._seen: dict[str, int] = {}
+        self._module = _Frame(MODULE_SCOPE, 1, None)
+        self._frames: dict[int, _Frame] = {}
+        self._order: list[_Frame] = []
+        self._attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class as written
+        self._classes: list[tuple[cst.ClassDef, list[str], list[str]]] = []
+        self.classes: list[ClassFlow] = []
+        self.entries: list[EntryPoint] = []
+
+    # -- where we are ------------------------------------------------------------------------
+    def _frame(self) -> _Frame:
+        """The innermost function whose body is being walked (``<module>`` outside functions)."""
+        for _, node in reversed(self.context.scopes):
+            if isinstance(node, cst.FunctionDef):
+                return self._frames.get(id(node), self._module)
+        return self._module
+
+    def _line(self, name: str) -> int:
+        lines = self._lines.get(name, [])
+        seen = self._seen.get(name, 0)
+        self._seen[name] = seen + 1
+        return lines[seen] if seen < len(lines) else 0
+
+    # -- definitions -------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self.context.at_module_level():
+            imports = self.context.imports
+            bases = [
+                imports.qualified_name(a.value) or dotted_name(a.value) or "" for a in node.bases
+            ]
+            bases += [c for d in node.decorators if (c := class_decorator_entry(d, imports))]
+            self._classes.append((node, [b for b in bases if b], []))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._classes and self._classes[-1][0] is node:
+            _, bases, methods = self._classes.pop()
+            self.classes.append(ClassFlow(node.name.value, tuple(bases), tuple(methods)))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        context = self.context
+        name = node.name.value
+        scopes = context.scopes
+        qualname = f"{context.scope_name()}.{name}" if scopes else name
+        parent = self._frame() if scopes else None
+        frame = _Frame(qualname, self._line(name), parent)
+        owner = scopes[-1][1] if scopes else None
+        imports = context.imports
+        decorators = []
+        is_static = False
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            written = imports.qualified_name(expr.func if isinstance(expr, cst.Call) else expr)
+            written = written or dotted_name(expr.func if isinstance(expr, cst.Call) else expr)
+            if written:
+                decorators.append(written)
+                is_static = is_static or written.endswith("staticmethod")
+            found = decorator_entry(decorator, imports)
+            if found is not None:
+                self._entry(qualname, found, frame.line)
+            if isinstance(expr, cst.Call):
+                for arg in expr.args:
+                    self._depends_in(arg.value, frame)
+        frame.decorators = tuple(decorators)
+        if isinstance(owner, cst.ClassDef):
+            frame.cls = context.scope_name()
+            if self._classes and self._classes[-1][0] is owner:
+                self._classes[-1][2].append(name)
+            params = (*node.params.posonly_params, *node.params.params)
+            if params and not is_static:
+                frame.self_name = params[0].name.value
+        if node.returns is not None:
+            frame.returns = _annotation_type(node.returns.annotation) or ""
+        found = function_name_entry(name, not scopes)
+        if found is not None:
+            self._entry(qualname, found, frame.line)
+        every = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+        for param in every:
+            if param.default is not None:
+                self._depends_in(param.default, frame)
+            if param.annotation is not None:
+                annotated = param.annotation.annotation
+                if isinstance(annotated, cst.Subscript):  # Annotated[X, Depends(fn)]
+                    for element in annotated.slice:
+                        if isinstance(element.slice, cst.Index):
+                            self._depends_in(element.slice.value, frame)
+                kind = _annotation_type(annotated)
+                if kind is not None:
+                    frame.types[param.name.value] = kind
+        if parent is not None and isinstance(owner, cst.FunctionDef):
+            parent.nested[name] = qualname  # a local name of the enclosing function
+            parent.calls[f"={qualname}"] = None
+        self._frames[id(node)] = frame
+        self._order.append(frame)
+
+    def _depends_in(self, expr: cst.BaseExpression, frame: _Frame) -> None:
+        """``Depends(fn)`` in a parameter or a decorator: the function calls ``fn`` per request."""
+        pending = [expr]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, (cst.List, cst.Tuple)):
+                pending.extend(el.value for el in current.elements)
+            elif isinstance(current, cst.Call):
+                callee = (dotted_name(current.func) or "").rsplit(".", 1)[-1]
+                if callee in _DEPENDS and current.args:
+                    target = self._callee(current.args[0].value, frame)
+                    if target is not None:
+                        frame.calls[target] = None
+
+    def _entry(self, target: str, found: Found, line: int, local: bool = True) -> None:
+        self.entries.append(EntryPoint(target, found.kind, found.label, line, local))
+
+    # -- calls and what names hold -------------------------------------------------------------
+    def _callee(self, expr: cst.BaseExpression, frame: _Frame) -> str | None:
+        """A callee as the index can resolve it, or None (builtins, expressions)."""
+        dotted = dotted_name(expr)
+        if dotted is None:
+            if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Call):
+                inner = self._callee(expr.value.func, frame)  # ``Repo().save``, ``get_repo().save``
+                return f"{inner}.{expr.attr.value}" if inner and inner[0] not in "=@" else None
+            return None
+        head, _, rest = dotted.partition(".")
+        if not rest:
+            scope: _Frame | None = frame
+            while scope is not None:
+                if head in scope.nested:
+                    return f"={scope.nested[head]}"
+                scope = scope.parent
+            return (
+                None if head in _BUILTINS and head not in self.context.imports.bindings else dotted
+            )
+        receiver = self._receiver(frame, head)
+        if receiver is not None:
+            return f"{receiver}.{rest}"
+        kind = frame.types.get(head)
+        if kind is not None:
+            return f"{kind}.{rest}"
+        return dotted
+
+    def _receiver(self, frame: _Frame, head: str) -> str | None:
+        """``self``/``cls`` of a method (the class), through nested functions (closures)."""
+        scope: _Frame | None = frame
+        while scope is not None:
+            if scope.cls is not None and scope.self_name == head:
+                return f"@{scope.cls}"
+            scope = scope.parent
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self._frame()
+        callee = self._callee(node.func, frame)
+        if callee is not None:
+            frame.calls[callee] = None
+        for arg in node.args:  # callbacks: ``submit(fn)``, ``Thread(target=self.run)``
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                reference = self._callee(arg.value, frame)
+                if reference is not None:
+                    frame.calls[f"&{reference}"] = None
+        found_here = registrations(node, self.context.imports)
+        if found_here and any(
+            isinstance(a, (cst.Param, cst.Decorator)) for a in self.context.ancestors
+        ):
+            return  # ``Depends(fn)`` of an endpoint: an edge from it (``visit_FunctionDef``)
+        for registered in found_here:
+            handler = self._handler(registered.target, frame)
+            found = Found(registered.kind, registered.label)
+            if handler.startswith("="):  # line 0: the handler's own line (global phase)
+                self._entry(handler[1:], found, 0)
+            else:
+                self._entry(handler, found, 0, local=False)
+
+    def _handler(self, written: str, frame: _Frame) -> str:
+        head, _, rest = written.partition(".")
+        receiver = self._receiver(frame, head) if rest else None
+        if receiver is not None:
+            return f"{receiver[1:]}.{rest}"
+        if not rest:
+            scope: _Frame | None = frame
+            while scope is not None:
+                if head in scope.nested:
+                    return f"={scope.nested[head]}"
+                scope = scope.parent
+        return written
+
+    def visit_Return(self, node: cst.Return) -> None:
+        frame = self._frame()
+        value = node.value
+        if frame is self._module or frame.returns or value is None:
+            return
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call):
+            frame.returns = dotted_name(value.func) or ""
+        elif isinstance(value, cst.Name):
+            frame.returns = frame.types.get(value.value, "")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value, None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value, node.annotation.annotation)
+
+    def _bind(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression | None,
+        annotation: cst.BaseExpression | None,
+    ) -> None:
+        context = self.context
+        scopes = context.scopes
+        kind = _annotation_type(annotation) if annotation is not None else None
+        if kind is None and isinstance(value, cst.Call):
+            kind = dotted_name(value.func)
+        if not scopes:
+            if isinstance(target, cst.Name) and target.value in (
+                "MIDDLEWARE",
+                "MIDDLEWARE_CLASSES",
+            ):
+                self._middleware(value)
+            return
+        owner = scopes[-1][1]
+        if isinstance(owner, cst.ClassDef):
+            if isinstance(target, cst.Name):
+                if kind is not None:
+                    self._attributes.setdefault(context.scope_name(), {})[target.value] = kind
+                if target.value in _ARQ_KEYS and value is not None and len(scopes) == 1:
+                    self._arq(target.value, value)
+            return
+        frame = self._frame()
+        if isinstance(target, cst.Name):
+            if kind is not None:
+                frame.types[target.value] = kind
+            else:
+                frame.types.pop(target.value, None)
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and kind is not None
+        ):
+            receiver = self._receiver(frame, target.value.value)
+            if receiver is not None:
+                self._attributes.setdefault(receiver[1:], {})[target.attr.value] = kind
+
+    def _middleware(self, value: cst.BaseExpression | None) -> None:
+        if not isinstance(value, (cst.List, cst.Tuple)):
+            return
+        for element in value.elements:
+            if isinstance(element.value, cst.SimpleString):
+                text = element.value.evaluated_value
+                if isinstance(text, str) and "." in text:
+                    self._entry(text, Found(REQUEST, "Django middleware"), 0, local=False)
+
+    def _arq(self, key: str, value: cst.BaseExpression) -> None:
+        elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else ()
+        for expr in [el.value for el in elements] or [value]:
+            written = dotted_name(expr)
+            if written is not None:
+                label = "arq job" if key == "functions" else f"arq `{key}` hook"
+                self._entry(written, Found(_ARQ_KEYS[key], label), 0, local=False)
+
+    # -- result --------------------------------------------------------------------------------
+    def _rewrite(self, call: str) -> str | None:
+        """``@Class.rest`` (through ``self``) -> ``Class.rest``, or the attribute's class."""
+        prefix = "&" if call.startswith("&") else ""
+        body = call[len(prefix) :]
+        if not body.startswith("@"):
+            return call
+        cls, _, rest = body[1:].partition(".")
+        if "." in cls:  # a class nested in a function: only its own methods, exactly
+            return f"{prefix}={body[1:]}"
+        attribute, _, tail = rest.partition(".")
+        if not tail:
+            return f"{prefix}{cls}.{rest}"
+        kind = self._attributes.get(cls, {}).get(attribute)
+        return f"{prefix}{kind}.{tail}" if kind is not None else None
+
+    def facts(self) -> FlowFacts:
+        functions = []
+        for frame in (self._module, *self._order):
+            calls = tuple(c for c in map(self._rewrite, frame.calls) if c is not None)
+            functions.append(
+                FunctionFlow(frame.name, frame.line, calls, frame.decorators, frame.returns)
+            )
+        return FlowFacts(tuple(functions), tuple(self.entries), tuple(self.classes))
+
+
+# -- the global graph ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Root:
+    """Where the graph search starts: an entry point (``request``) or a startup root."""
+
+    node: str
+    kind: str
+    label: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CallGraph:
+    """Edges between qualified function names, with where each function is and the roots."""
+
+    edges: dict[str, tuple[str, ...]]
+    places: dict[str, tuple[str, int]]  # node -> (path, line)
+    roots: tuple[Root, ...]
+    class_bodies: frozenset[str]  # ``pkg.mod.Class``: code there runs at import
+
+    @property
+    def has_entry_points(self) -> bool:
+        return any(root.kind == REQUEST for root in self.roots)
+
+
+class _Resolver:
+    """Callees and handlers to qualified function names, memoised per (module, name)."""
+
+    def __init__(self, index: ProjectIndex, packed: Sequence[PackedFacts]) -> None:
+        self.index = index
+        self._memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._instances = {
+            (p.module, s.name): s.value
+            for p in packed
+            for s in p.shared_instances
+            if s.kind == "module"
+        }
+        self._returns = {
+            f"{p.module}.{f.name}": (p.module, f.returns)
+            for p in packed
+            for f in p.flow.functions
+            if f.returns
+        }
+
+    def nodes(self, module: str, written: str) -> tuple[str, ...]:
+        key = (module, written)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._resolve(module, written)
+            self._memo[key] = found
+        return found
+
+    def _resolve(self, module: str, written: str) -> tuple[str, ...]:
+        if written.startswith("="):
+            return (f"{module}.{written[1:]}",)
+        functions_only = written.startswith("&")
+        if functions_only:
+            written = written[1:]
+            if written.startswith("="):
+                return (f"{module}.{written[1:]}",)
+        target = self._target(module, written)
+        if isinstance(target, FunctionRef):
+            return (target.qualname,)
+        if isinstance(target, ClassRef) and not functions_only:
+            return self.constructors(target)
+        return ()
+
+    def _target(self, module: str, written: str) -> Target | None:
+        index = self.index
+        target = index.resolve_dotted(module, written)
+        if target is not None or "." not in written:
+            return target
+        # ``manager.connect`` where ``manager = Manager()`` is a module-level instance
+        # ``get_repo.save`` (``get_repo().save()``, or a local bound to it): what it returns
+        head, _, attr = written.rpartition(".")
+        holder = index.resolve_dotted(module, head)
+        kind: tuple[str, str] | None = None
+        if isinstance(holder, VariableRef):
+            value = self._instances.get((holder.module, holder.name))
+            kind = (holder.module, value) if value is not None else None
+        elif isinstance(holder, FunctionRef):
+            kind = self._returns.get(holder.qualname)
+        if kind is not None:
+            cls = index.resolve_dotted(*kind)
+            if isinstance(cls, ClassRef):
+                return index.member(cls, attr)
+        return None
+
+    def constructors(self, cls: ClassRef) -> tuple[str, ...]:
+        found = [self.index.member(cls, name) for name in _CONSTRUCTORS]
+        return tuple(f.qualname for f in found if isinstance(f, FunctionRef))
+
+    def handler(self, module: str, written: str) -> Target | None:
+        return self.index.resolve_dotted(module, written) or self.index.resolve_absolute(written)
+
+
+def _framework_kinds(
+    packed: Sequence[PackedFacts], resolver: _Resolver
+) -> dict[str, tuple[str, ClassFlow, Found]]:
+    """Class qualified name -> (module, class, what the framework does with it), transitively."""
+    classes: dict[str, tuple[str, ClassFlow]] = {}
+    for item in packed:
+        for cls in item.flow.classes:
+            classes[f"{item.module}.{cls.name}"] = (item.module, cls)
+    memo: dict[str, Found | None] = {}
+
+    def kind_of(qualname: str, depth: int) -> Found | None:
+        if qualname in memo:
+            return memo[qualname]
+        memo[qualname] = None  # cycles
+        module, cls = classes[qualname]
+        result: Found | None = None
+        for base in cls.bases:
+            result = class_entry(base)
+            if result is None and depth < 30:
+                local = f"{module}.{base}"
+                parent = local if local in classes else base if base in classes else None
+                if parent is None:
+                    target = resolver.handler(module, base)
+                    if isinstance(target, ClassRef) and target.qualname in classes:
+                        parent = target.qualname
+                if parent is not None:
+                    result = kind_of(parent, depth + 1)
+            if result is not None:
+                break
+        memo[qualname] = result
+        return result
+
+    out: dict[str, tuple[str, ClassFlow, Found]] = {}
+    for qualname, (module, cls) in classes.items():
+        if cls.bases:
+            found = kind_of(qualname, 0)
+            if found is not None:
+                out[qualname] = (module, cls, found)
+    return out
+
+
+def _configured(patterns: Iterable[str], node: str, decorators: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        if pattern.startswith("@"):
+            wanted = pattern[1:]
+            if any(
+                fnmatch.fnmatchcase(d, wanted) or fnmatch.fnmatchcase(d.rsplit(".", 1)[-1], wanted)
+                for d in decorators
+            ):
+                return True
+        elif fnmatch.fnmatchcase(node, pattern):
+            return True
+    return False
+
+
+def build_graph(
+    packed: Sequence[PackedFacts], index: ProjectIndex, settings: Settings
+) -> CallGraph:
+    """Resolve every module's calls and roots into one graph (global phase, no parsing)."""
+    resolver = _Resolver(index, packed)
+    edges: dict[str, tuple[str, ...]] = {}
+    places: dict[str, tuple[str, int]] = {}
+    roots: list[Root] = []
+    bodies: set[str] = set()
+    paths = {item.module: item.path for item in packed}
+
+    def root(node: str, kind: str, label: str, path: str, line: int) -> Root:
+        """A root where it is registered, or (line 0) at the handler's definition."""
+        if line == 0:
+            path, line = places.get(node, (path, 0))
+        return Root(node, kind, label, path, line)
+
+    def add_handler(module: str, path: str, entry: EntryPoint) -> None:
+        if entry.local:
+            node = f"{module}.{entry.target}"
+            roots.append(root(node, entry.kind, entry.label, path, entry.line))
+            return
+        target = resolver.handler(module, entry.target)
+        if isinstance(target, FunctionRef):
+            roots.append(root(target.qualname, entry.kind, entry.label, path, entry.line))
+        elif isinstance(target, ClassRef):
+            found = Found(entry.kind, entry.label)
+            for cls in (target, *index.base_classes(target)):
+                methods = tuple(m.name for m in cls.cls.methods)
+                for method, kind in entry_methods(found, methods):
+                    node = f"{cls.qualname}.{method}"
+                    roots.append(root(node, kind.kind, kind.label, path, entry.line))
+
+    for item in packed:
+        module, path = item.module, item.path
+        startup_label = startup_module(path)
+        for function in item.flow.functions:
+            node = f"{module}.{function.name}"
+            places[node] = (path, function.line)
+            targets: dict[str, None] = {}
+            for call in function.calls:
+                targets.update(dict.fromkeys(resolver.nodes(module, call)))
+            targets.pop(node, None)
+            if targets:
+                edges[node] = tuple(targets)
+            if function.name == MODULE_SCOPE:
+                roots.append(Root(node, STARTUP, "import", path, 1))
+            elif startup_label is not None:
+                roots.append(Root(node, STARTUP, startup_label, path, function.line))
+            elif settings.entry_points and _configured(
+                settings.entry_points, node, function.decorators
+            ):
+                roots.append(Root(node, REQUEST, "configured entry point", path, function.line))
+            elif settings.startup_roots and _configured(
+                settings.startup_roots, node, function.decorators
+            ):
+                roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
+        bodies.update(f"{module}.{cls.name}" for cls in item.flow.classes)
+    for item in packed:
+        for entry in item.flow.entries:
+            add_handler(item.module, item.path, entry)
+    for qualname, (module, cls, found) in _framework_kinds(packed, resolver).items():
+        for method, kind in entry_methods(found, cls.methods):
+            node = f"{qualname}.{method}"
+            line = places.get(node, (paths[module], 0))[1]
+            roots.append(
+                Root(node, kind.kind, f"{kind.label} `{cls.name}.{method}`", paths[module], line)
+            )
+    return CallGraph(edges, places, tuple(roots), frozenset(bodies))

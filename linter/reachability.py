@@ -1,0 +1,139 @@
+"""Which functions a request can reach (and by what shortest path), which only startup reaches.
+
+A breadth-first search over the call graph from every entry point gives each reached function
+its shortest request path; one from the startup roots (import-time code, lifespans, boot hooks,
+CLI commands...) marks what startup reaches. A function is ``request`` if any entry point reaches
+it, ``startup`` if only startup roots do, ``unknown`` otherwise (dynamic dispatch, library
+callbacks). Findings carry the functions where their state changes (``Diagnostic.sites``); this
+module keeps, drops or annotates each one accordingly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from dataclasses import dataclass
+
+from linter.callgraph import CallGraph, Root
+from linter.context import MODULE_SCOPE
+from linter.diagnostics import Diagnostic, Related
+from linter.entrypoints import REQUEST, STARTUP
+
+UNKNOWN = "unknown"
+# Families whose findings are about state a request may share (the others are not filtered).
+FILTERED_FAMILIES = ("ISO1", "ISO2", "ISO6")
+NO_ENTRY_POINTS = (
+    "no request entry point (route, view, task...) was detected, so findings are only filtered "
+    "where startup code alone reaches them; declare entry points with `entry-points` in "
+    "[tool.isolint] "
+    '(qualified-name globs such as "app.handlers.*", or decorator names such as "@my_route")'
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A function's class, and for ``request`` the entry point and the path from it."""
+
+    kind: str
+    root: Root | None = None
+    path: tuple[str, ...] = ()
+
+
+class Reachability:
+    """The result of the two searches over one call graph."""
+
+    def __init__(self, graph: CallGraph) -> None:
+        self.graph = graph
+        self._parent: dict[str, str | None] = {}
+        self._root_of: dict[str, Root] = {}
+        pending: deque[str] = deque()
+        for root in graph.roots:
+            if root.kind == REQUEST and root.node not in self._parent:
+                self._parent[root.node] = None
+                self._root_of[root.node] = root
+                pending.append(root.node)
+        self._search(pending, self._parent)
+        self._startup: dict[str, str | None] = {}
+        pending = deque()
+        for root in graph.roots:
+            if root.kind == STARTUP and root.node not in self._startup:
+                self._startup[root.node] = None
+                pending.append(root.node)
+        self._search(pending, self._startup)
+
+    def _search(self, pending: deque[str], parent: dict[str, str | None]) -> None:
+        edges = self.graph.edges
+        while pending:
+            node = pending.popleft()
+            for callee in edges.get(node, ()):
+                if callee not in parent:
+                    parent[callee] = node
+                    pending.append(callee)
+
+    @property
+    def has_entry_points(self) -> bool:
+        return bool(self._root_of)
+
+    def classify(self, site: str) -> Reach:
+        """The class of a site (a function's qualified name, or a module's or class's body)."""
+        node = _function_of(site)
+        if node in self._parent:
+            path = [node]
+            while (previous := self._parent[path[-1]]) is not None:
+                path.append(previous)
+            path.reverse()
+            return Reach(REQUEST, self._root_of[path[0]], tuple(path))
+        if node in self._startup or node.endswith(f".{MODULE_SCOPE}"):
+            return Reach(STARTUP)
+        if node in self.graph.class_bodies:
+            return Reach(STARTUP)
+        return Reach(UNKNOWN)
+
+    def decide(self, diagnostic: Diagnostic, report_unreached: bool) -> Diagnostic | None:
+        """The diagnostic to report (with its request path), or None when no request reaches it."""
+        if not diagnostic.sites or not diagnostic.code.startswith(FILTERED_FAMILIES):
+            return diagnostic
+        reaches = [self.classify(site) for site in diagnostic.sites]
+        requests = [r for r in reaches if r.kind == REQUEST]
+        if requests:
+            return self._annotate(diagnostic, min(requests, key=lambda r: len(r.path)))
+        unknown = any(r.kind == UNKNOWN for r in reaches)
+        if unknown and (report_unreached or not self.has_entry_points):
+            return diagnostic
+        return None
+
+    def _annotate(self, diagnostic: Diagnostic, reach: Reach) -> Diagnostic:
+        root = reach.root
+        assert root is not None
+        places = self.graph.places
+        steps = [_short(node) for node in reach.path]
+        message = (
+            f"{diagnostic.message}; reached from {root.label} ({root.path}:{root.line}) "
+            f"via {' -> '.join(steps)}"
+        )
+        first = steps[0]
+        related = [Related(root.path, root.line, 1, f"entry point {root.label}: `{first}`")]
+        for index, node in enumerate(reach.path):
+            path, line = places.get(node, (root.path, root.line))
+            if index == 0 and (path, line) != (root.path, root.line):
+                related.append(Related(path, line, 1, f"`{first}` handles the request"))
+            elif index > 0:
+                related.append(Related(path, line, 1, f"calls `{steps[index]}`"))
+        return dataclasses.replace(
+            diagnostic, message=message, related=(*diagnostic.related, *related)
+        )
+
+
+def _function_of(site: str) -> str:
+    """Code in a lambda runs as part of the function around it."""
+    while site.endswith(".<lambda>"):
+        site = site[: -len(".<lambda>")]
+    return site
+
+
+def _short(node: str) -> str:
+    """``pkg.mod.Class.method`` -> ``Class.method`` when the class is known, else ``method``."""
+    parts = node.split(".")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}.{parts[-1]}"
+    return parts[-1]

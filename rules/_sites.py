@@ -1,0 +1,77 @@
+"""Where a shared object's state changes: the sites request-path analysis classifies (ISO1)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from linter.api import MODULE_SCOPE
+
+_SETUP = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
+_MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "pop",
+        "popitem",
+        "clear",
+        "remove",
+        "discard",
+        "appendleft",
+        "popleft",
+        "extendleft",
+    }
+)
+
+
+def qualified(scope: str, name: str) -> str:
+    """``name`` defined in ``scope`` (``<module>``, ``Outer``) as a qualified name in the module."""
+    return name if scope == MODULE_SCOPE else f"{scope}.{name}"
+
+
+def _rooted(expr: cst.BaseExpression, receiver: str) -> bool:
+    if not isinstance(expr, (cst.Attribute, cst.Subscript)):
+        return False
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value == receiver
+
+
+def _changes_state(function: cst.FunctionDef, receiver: str) -> bool:
+    pending: list[cst.CSTNode] = [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Assign):
+            if any(_rooted(t.target, receiver) for t in node.targets):
+                return True
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+            if _rooted(node.target, receiver):
+                return True
+        elif isinstance(node, cst.Call):
+            func = node.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in _MUTATORS
+                and _rooted(func.value, receiver)
+            ):
+                return True
+        pending.extend(node.children)
+    return False
+
+
+def state_changing_methods(node: cst.ClassDef, scope: str) -> tuple[str, ...]:
+    """The methods of class ``node`` (defined in ``scope``) that change its instance's or its
+    class's state after construction, as qualified names in the module (``Cache.put``)."""
+    owner = qualified(scope, node.name.value)
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    out: list[str] = []
+    for statement in body:
+        if not isinstance(statement, cst.FunctionDef) or statement.name.value in _SETUP:
+            continue
+        params = (*statement.params.posonly_params, *statement.params.params)
+        if params and _changes_state(statement, params[0].name.value):
+            out.append(f"{owner}.{statement.name.value}")
+    return tuple(out)
