@@ -116,7 +116,7 @@ class WorkerPool:
 
     def _spawn(self, others: Sequence[_Slot]) -> _Slot:
         parent, child = self.context.Pipe()
-        stderr = tempfile.TemporaryFile()
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         inherited = [parent, *(slot.connection for slot in others)]
         args = (child, self.options, inherited, os.getpid(), stderr.fileno())
         process = self.context.Process(target=_worker, args=args, daemon=True)

@@ -304,7 +304,9 @@ def test_ten_megabytes_of_functions_are_linted(isolint: Run, make_project: Make)
     unit = "def function_{i:06d}(value, other=None):\n    return value\n\n\n"
     count = 10_000_000 // len(unit.format(i=0)) + 1
     source = "".join(unit.format(i=i) for i in range(count)) + "def last(items=[]):\n    pass\n"
-    root = make_project({"pkg/big.py": source, "pkg/fine.py": FINE})
+    # 10 MB of dense code: about 4 GB and minutes in LibCST, past the default limits
+    limits = "[tool.isolint]\ntimeout = 3600\nmemory-limit = 8\n"
+    root = make_project({"pkg/big.py": source, "pkg/fine.py": FINE}, pyproject=limits)
     out = isolint("check", "--no-cache", "--jobs", "1", "--format", "json", ".", cwd=root)
     assert out.returncode == 1, out.stderr
     doc = json.loads(out.stdout)
