@@ -78,6 +78,15 @@ def _annotation_type(annotation: cst.BaseExpression) -> str | None:
     return dotted_name(annotation)
 
 
+def _dependency(expr: cst.BaseExpression) -> str | None:
+    """``fn`` of ``Depends(fn)`` as written."""
+    if isinstance(expr, cst.Call) and expr.args:
+        callee = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
+        if callee in _DEPENDS:
+            return dotted_name(expr.args[0].value)
+    return None
+
+
 class _Frame:
     """A function being walked: its name, its receiver and what its locals are known to hold."""
 
@@ -194,6 +203,9 @@ class FlowCollector:
         for param in every:
             if param.default is not None:
                 self._depends_in(param.default, frame)
+                provider = _dependency(param.default)
+                if provider is not None:  # ``repo=Depends(get_repo)``: what ``get_repo`` returns
+                    frame.types[param.name.value] = provider
             if param.annotation is not None:
                 annotated = param.annotation.annotation
                 if isinstance(annotated, cst.Subscript):  # Annotated[X, Depends(fn)]

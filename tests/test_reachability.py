@@ -1,0 +1,394 @@
+"""Request-path analysis: entry points per framework, the call graph, reachability classes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from linter.callgraph import CallGraph, build_graph
+from linter.config import Settings
+from linter.diagnostics import Diagnostic, Severity, Span
+from linter.entrypoints import REQUEST, STARTUP, class_entry, decorator_entry, registrations
+from linter.facts import PackedFacts
+from linter.imports import ImportTable
+from linter.project import ProjectIndex
+from linter.reachability import Reachability
+from linter.runner import LintOptions, lint_many
+from tests.conftest import Completed
+
+
+def _imports(source: str) -> ImportTable:
+    table = ImportTable("app.views", False)
+    for statement in cst.parse_module(textwrap.dedent(source)).body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    table.add(small)
+    return table
+
+
+def _decorated(source: str) -> tuple[cst.Decorator, ImportTable]:
+    module = cst.parse_module(textwrap.dedent(source))
+    function = module.body[-1]
+    assert isinstance(function, cst.FunctionDef)
+    return function.decorators[0], _imports(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "label"),
+    [
+        ("@app.post('/items')\ndef f(): ...", REQUEST, "POST /items"),
+        ("@router.get('')\ndef f(): ...", REQUEST, "GET /"),
+        ("@bp.route('/x', methods=['PUT'])\ndef f(): ...", REQUEST, "PUT /x"),
+        ("@app.websocket('/ws')\ndef f(): ...", REQUEST, "WEBSOCKET /ws"),
+        ("@app.before_request\ndef f(): ...", REQUEST, "`before_request` hook"),
+        ("@app.on_event('startup')\ndef f(): ...", STARTUP, "`on_event('startup')` hook"),
+        ("from celery import shared_task\n@shared_task\ndef f(): ...", REQUEST, "Celery task"),
+        ("@celery_app.task(bind=True)\ndef f(): ...", REQUEST, "Celery task"),
+        ("import dramatiq\n@dramatiq.actor\ndef f(): ...", REQUEST, "Dramatiq actor"),
+        ("from rq.decorators import job\n@job('q')\ndef f(): ...", REQUEST, "RQ job"),
+        (
+            "from rest_framework.decorators import api_view\n@api_view(['GET'])\ndef f(): ...",
+            REQUEST,
+            "DRF `api_view`",
+        ),
+        (
+            (
+                "from celery.signals import worker_process_init\n"
+                "@worker_process_init.connect\ndef f(**kw): ..."
+            ),
+            STARTUP,
+            "`worker_process_init` signal receiver",
+        ),
+        (
+            "from celery.signals import task_prerun\n@task_prerun.connect\ndef f(**kw): ...",
+            REQUEST,
+            "`task_prerun` signal receiver",
+        ),
+        ("import atexit\n@atexit.register\ndef f(): ...", STARTUP, "`atexit` hook"),
+        ("import click\n@click.command()\ndef f(): ...", STARTUP, "CLI command"),
+        ("@app.cli.command('seed')\ndef f(): ...", STARTUP, "CLI command"),
+        ("@cli.command()\ndef f(): ...", STARTUP, "CLI command"),
+        ("@sio.on('message')\ndef f(): ...", REQUEST, "event `message` handler"),
+        ("@sio.event\ndef f(): ...", REQUEST, "`sio.event` handler"),
+        ("@bolt.command('/echo')\ndef f(): ...", REQUEST, "Slack command `/echo`"),
+        ("import strawberry\n@strawberry.field\ndef f(): ...", REQUEST, "GraphQL resolver"),
+        (
+            (
+                "from sqlalchemy import event\n@event.listens_for(Mapper, 'mapper_configured')\n"
+                "def f(*a): ..."
+            ),
+            STARTUP,
+            "`mapper_configured` event listener",
+        ),
+    ],
+)
+def test_decorator_entry_points(source: str, kind: str, label: str) -> None:
+    decorator, imports = _decorated(source)
+    found = decorator_entry(decorator, imports)
+    assert found is not None
+    assert (found.kind, found.label) == (kind, label)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@functools.lru_cache\ndef f(): ...",
+        "@property\ndef f(self): ...",
+        "@pytest.fixture\ndef f(): ...",
+        "@cache.get\ndef f(): ...",  # no path: not a route
+        "@task\ndef f(): ...",  # a bare name from nowhere: not known to be a task
+    ],
+)
+def test_other_decorators_are_not_entry_points(source: str) -> None:
+    decorator, imports = _decorated(source)
+    assert decorator_entry(decorator, imports) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "targets", "kind"),
+    [
+        ("from django.urls import path\npath('o/', views.create)", ["views.create"], REQUEST),
+        (
+            "from django.urls import re_path\nre_path(r'^o/$', OrderView.as_view())",
+            ["OrderView"],
+            REQUEST,
+        ),
+        ("app.add_url_rule('/s', view_func=StatsView.as_view('s'))", ["StatsView"], REQUEST),
+        ("app.add_api_route('/x', handler, methods=['POST'])", ["handler"], REQUEST),
+        ("from starlette.routing import Route\nRoute('/x', endpoint=home)", ["home"], REQUEST),
+        ("app.router.add_get('/x', handle)", ["handle"], REQUEST),
+        ("q.enqueue(send_email, user_id)", ["send_email"], REQUEST),
+        ("from fastapi import FastAPI\nFastAPI(lifespan=lifespan)", ["lifespan"], STARTUP),
+        ("app.add_event_handler('startup', connect)", ["connect"], STARTUP),
+        ("import atexit\natexit.register(close)", ["close"], STARTUP),
+        (
+            "from django.db.models.signals import post_save\npost_save.connect(on_save)",
+            ["on_save"],
+            REQUEST,
+        ),
+    ],
+)
+def test_registrations(source: str, targets: list[str], kind: str) -> None:
+    module = cst.parse_module(textwrap.dedent(source))
+    statement = module.body[-1]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    expr = statement.body[0]
+    assert isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)
+    found = registrations(expr.value, _imports(source))
+    assert [r.target for r in found] == targets
+    assert {r.kind for r in found} == {kind}
+
+
+@pytest.mark.parametrize(
+    ("base", "kind"),
+    [
+        ("rest_framework.views.APIView", REQUEST),
+        ("rest_framework.viewsets.ModelViewSet", REQUEST),
+        ("django.views.generic.View", REQUEST),
+        ("flask.views.MethodView", REQUEST),
+        ("starlette.endpoints.HTTPEndpoint", REQUEST),
+        ("graphene.ObjectType", REQUEST),
+        ("socketio.AsyncNamespace", REQUEST),
+        ("django.apps.AppConfig", STARTUP),
+        ("django.core.management.base.BaseCommand", STARTUP),
+        ("@strawberry.type", REQUEST),
+    ],
+)
+def test_framework_base_classes(base: str, kind: str) -> None:
+    found = class_entry(base)
+    assert found is not None and found.kind == kind
+
+
+def test_unrelated_base_classes() -> None:
+    assert class_entry("pydantic.BaseModel") is None
+    assert class_entry("app.views.View") is None  # a project class: resolved transitively
+
+
+# -- the graph and the classes, on real files -------------------------------------------------
+def _graph(root: Path, files: dict[str, str], settings: Settings | None = None) -> CallGraph:
+    for relpath, source in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+    settings = settings or Settings()
+    items = [(relpath, str(root / relpath)) for relpath in sorted(files)]
+    results = lint_many(items, LintOptions.create(settings, ()))
+    facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
+    return build_graph(facts, ProjectIndex(facts, settings), settings)
+
+
+_APP = {
+    "app/__init__.py": "",
+    "app/main.py": """
+        from fastapi import Depends, FastAPI
+        from app import store
+        from app.clients import Client
+
+        def get_repo():
+            return store.Repo()
+
+        async def lifespan(app):
+            store.warm()
+            yield
+
+        app = FastAPI(lifespan=lifespan)
+
+        @app.post("/items")
+        async def create(repo=Depends(get_repo)):
+            repo.save(1)
+            client = Client()
+            client.send()
+            store.helper_for(1)()
+    """,
+    "app/store.py": """
+        _registry = {}
+
+        class Repo:
+            def save(self, item):
+                self._write(item)
+
+            def _write(self, item):
+                pass
+
+        def warm():
+            pass
+
+        def helper_for(key):
+            def helper():
+                pass
+            return helper
+
+        def never_called():
+            pass
+    """,
+    "app/clients.py": """
+        class Client:
+            def send(self):
+                pass
+    """,
+}
+
+
+def test_request_paths_and_classes(tmp_path: Path) -> None:
+    reach = Reachability(_graph(tmp_path, _APP))
+    save = reach.classify("app.store.Repo._write")
+    assert save.kind == REQUEST
+    assert save.path == ("app.main.create", "app.store.Repo.save", "app.store.Repo._write")
+    assert save.root is not None and save.root.label == "POST /items"
+    assert reach.classify("app.main.get_repo").kind == REQUEST  # Depends(get_repo)
+    assert reach.classify("app.clients.Client.send").kind == REQUEST  # a local instance
+    assert reach.classify("app.store.helper_for.helper").kind == REQUEST  # nested def
+    assert reach.classify("app.store.warm").kind == STARTUP  # only the lifespan
+    assert reach.classify("app.main.<module>").kind == STARTUP
+    assert reach.classify("app.store.never_called").kind == "unknown"
+
+
+def _diagnostic(sites: tuple[str, ...], code: str = "ISO201") -> Diagnostic:
+    return Diagnostic(
+        path="app/store.py",
+        span=Span(1, 1, 1, 2),
+        code=code,
+        name="x",
+        severity=Severity.ERROR,
+        message="Shared",
+        fingerprint="f",
+        sites=sites,
+    )
+
+
+def test_decide_keeps_request_findings_with_their_path(tmp_path: Path) -> None:
+    reach = Reachability(_graph(tmp_path, _APP))
+    kept = reach.decide(_diagnostic(("app.store.Repo._write",)), report_unreached=False)
+    assert kept is not None
+    assert kept.message.endswith(
+        "; reached from POST /items (app/main.py:16) via create -> Repo.save -> Repo._write"
+    )
+    assert [r.note for r in kept.related] == [
+        "entry point POST /items: `create`",
+        "calls `Repo.save`",
+        "calls `Repo._write`",
+    ]
+    assert reach.decide(_diagnostic(("app.store.warm",)), report_unreached=True) is None
+    unreached = _diagnostic(("app.store.never_called",))
+    assert reach.decide(unreached, report_unreached=False) is None
+    assert reach.decide(unreached, report_unreached=True) == unreached
+    unclassified = _diagnostic(())
+    assert reach.decide(unclassified, report_unreached=False) == unclassified
+    other_family = _diagnostic(("app.store.warm",), code="ISO401")
+    assert reach.decide(other_family, report_unreached=False) == other_family
+
+
+def test_without_entry_points_only_startup_is_dropped(tmp_path: Path) -> None:
+    files = {
+        "lib/__init__.py": "",
+        "lib/core.py": "def setup():\n    pass\n\ndef api():\n    pass\n\nsetup()\n",
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    assert not reach.has_entry_points
+    assert reach.decide(_diagnostic(("lib.core.setup",)), report_unreached=False) is None
+    kept = _diagnostic(("lib.core.api",))
+    assert reach.decide(kept, report_unreached=False) == kept
+
+
+def test_configured_entry_points(tmp_path: Path) -> None:
+    files = {
+        "svc/__init__.py": "",
+        "svc/handlers.py": """
+            def on_message(event):
+                record(event)
+
+            def record(event):
+                pass
+
+            @consumer("orders")
+            def on_order(event):
+                pass
+        """,
+    }
+    settings = Settings(entry_points=("svc.handlers.on_*", "@consumer"))
+    reach = Reachability(_graph(tmp_path, files, settings))
+    assert reach.classify("svc.handlers.record").kind == REQUEST
+    assert reach.classify("svc.handlers.on_order").kind == REQUEST
+
+
+def test_django_urls_and_class_views(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+            urlpatterns = [path("a/", views.index), path("b/", views.Items.as_view())]
+        """,
+        "shop/views.py": """
+            from django.views import View
+
+            class Base(View):
+                def helper(self):
+                    pass
+
+            class Items(Base):
+                def get(self, request):
+                    self.helper()
+
+            def index(request):
+                pass
+        """,
+        "shop/apps.py": """
+            from django.apps import AppConfig
+
+            class ShopConfig(AppConfig):
+                def ready(self):
+                    pass
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    index = reach.classify("shop.views.index")
+    assert index.kind == REQUEST and index.root is not None
+    assert index.root.label == "Django URL 'a/'"
+    assert reach.classify("shop.views.Base.helper").kind == REQUEST
+    assert reach.classify("shop.apps.ShopConfig.ready").kind == STARTUP
+
+
+# -- a few CLI runs ---------------------------------------------------------------------------
+def test_cli_notice_without_entry_points(
+    make_project: Callable[..., Path], isolint: Callable[..., Completed]
+) -> None:
+    root = make_project(
+        {"lib/__init__.py": "", "lib/core.py": "_seen = []\n\ndef add(x):\n    _seen.append(x)\n"}
+    )
+    out = isolint("check", "--no-cache", "--select", "ISO201", ".", cwd=root)
+    assert out.returncode == 1
+    assert out.stderr.count("no request entry point") == 1
+    assert "entry-points" in out.stderr
+
+
+def test_cli_report_unreached_and_json_related(
+    make_project: Callable[..., Path], isolint: Callable[..., Completed]
+) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/api.py": (
+            "from fastapi import APIRouter\nfrom app import state\nrouter = APIRouter()\n\n"
+            "@router.get('/x')\ndef x():\n    state.add(1)\n"
+        ),
+        "app/state.py": (
+            "_seen = []\n_other = []\n\ndef add(v):\n    _seen.append(v)\n\n"
+            "def unused(v):\n    _other.append(v)\n"
+        ),
+    }
+    root = make_project(files)
+    out = isolint("check", "--no-cache", "--select", "ISO201", "--format", "json", ".", cwd=root)
+    found = json.loads(out.stdout)["diagnostics"]
+    assert [(d["line"], d["related"][0]["note"]) for d in found] == [(1, "entry point GET /x: `x`")]
+    (root / "pyproject.toml").write_text("[tool.isolint]\nreport-unreached = true\n")
+    out = isolint("check", "--no-cache", "--select", "ISO201", "--format", "json", ".", cwd=root)
+    assert [d["line"] for d in json.loads(out.stdout)["diagnostics"]] == [1, 2]
+    (root / "pyproject.toml").write_text("[tool.isolint]\nreport-unreached = 'yes'\n")
+    out = isolint("check", "--no-cache", ".", cwd=root)
+    assert out.returncode == 2 and "report-unreached" in out.stderr
