@@ -1170,7 +1170,7 @@ class FactCollector:
             classes=tuple(self.classes),
             functions=tuple(self.functions),
             variables=tuple(dict.fromkeys(self.variables)),
-            imports=tuple(table.bindings.values()),
+            imports=table.module_bindings(),
             star_imports=tuple(table.star_modules),
             all_names=self.all_names,
             shared_instances=tuple(self.shared),

@@ -42,13 +42,38 @@ def resolve_relative(module: str, is_package: bool, level: int, name: str | None
 
 
 class ImportTable:
-    """Maps local names to the absolute dotted names they were imported as."""
+    """Maps local names to the absolute dotted names they were imported as.
+
+    ``bindings`` is what is visible where the walk is: the module's imports plus those of the
+    enclosing function (or class) bodies. The walk calls ``enter_scope``/``exit_scope`` around each
+    body, so an import inside a function is seen in that function only (and in the scopes nested
+    in it), whatever order functions are walked in; ``local_bindings`` keeps every one of them for
+    the project index, which only falls back on them after the module-level imports.
+    """
 
     def __init__(self, module: str, is_package: bool) -> None:
         self.module = module
         self.is_package = is_package
         self.bindings: dict[str, ImportBinding] = {}
         self.star_modules: list[str] = []
+        self.local_bindings: list[ImportBinding] = []
+        # One entry per open scope: name -> the binding it hid (None: it was unbound).
+        self._hidden: list[dict[str, ImportBinding | None]] = []
+
+    def enter_scope(self) -> None:
+        self._hidden.append({})
+
+    def exit_scope(self) -> None:
+        """Forget the imports of the scope being left, restoring what they hid."""
+        for name, previous in self._hidden.pop().items():
+            if previous is None:
+                del self.bindings[name]
+            else:
+                self.bindings[name] = previous
+
+    def module_bindings(self) -> tuple[ImportBinding, ...]:
+        """After the walk: module-level bindings, then function-local ones (the index's view)."""
+        return (*self.bindings.values(), *self.local_bindings)
 
     def add(self, node: cst.Import | cst.ImportFrom) -> list[ImportBinding]:
         """Record the bindings of one import statement and return them."""
@@ -78,7 +103,11 @@ class ImportTable:
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     local = alias.asname.name.value
                 added.append(ImportBinding(local, f"{base}.{alias.name.value}", base))
+        hidden = self._hidden[-1] if self._hidden else None
         for binding in added:
+            if hidden is not None:
+                hidden.setdefault(binding.local, self.bindings.get(binding.local))
+                self.local_bindings.append(binding)
             self.bindings[binding.local] = binding
         return added
 

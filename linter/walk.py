@@ -112,6 +112,7 @@ class Walker:
         failed: dict[str, FileError] = {}
         ancestors = context.ancestors
         scopes = context.scopes
+        imports = context.imports
         statement_index = {id(s): i for i, s in enumerate(context.module.body)}
         member_index: dict[int, int] = {}
         top_of = context.top_of
@@ -128,9 +129,11 @@ class Walker:
                     else "<lambda>"
                 )
                 scopes.append((name, owner))
+                imports.enter_scope()
                 continue
             if item is _EXIT_SCOPE:
                 scopes.pop()
+                imports.exit_scope()
                 continue
             assert isinstance(item, cst.CSTNode)
             node = item
