@@ -154,7 +154,11 @@ def select(
             wanted.update((f.relpath, f) for f in project)
         else:
             prefix = rel + "/"
-            wanted.update((f.relpath, f) for f in project if f.relpath.startswith(prefix))
+            wanted.update(
+                (f.relpath, f)
+                for f in project
+                if f.relpath.startswith(prefix) or f.relpath == rel  # == : unreadable itself
+            )
     for file in discover(elsewhere, root, extend_exclude):
         wanted.setdefault(file.relpath, file)
     return [wanted[key] for key in sorted(wanted)]

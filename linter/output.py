@@ -33,7 +33,8 @@ def _replace(target: str, data: bytes, existing: os.stat_result | None) -> None:
     existing file keeps its mode and owner.
     """
     directory, name = os.path.split(target)
-    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+    # Bounded well below NAME_MAX (255), whatever the length of the target's name.
+    tmp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
