@@ -13,3 +13,7 @@ class ConfigError(IsolintError):
 
 class UsageError(IsolintError):
     """Invalid command-line input: the message names the option or argument."""
+
+
+class RuleDefinitionError(IsolintError):
+    """A rule class that cannot work as written (a handler for no LibCST node type)."""

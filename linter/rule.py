@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,10 +11,39 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from linter.diagnostics import Candidate, Category, Related, Severity, category_for
+from linter.errors import RuleDefinitionError
 
 if TYPE_CHECKING:
     from linter.context import RuleContext
     from linter.project import ProjectIndex
+
+
+# The node types the walk dispatches on (``type(node).__name__``): LibCST's concrete classes.
+NODE_TYPES = frozenset(
+    name
+    for name, value in vars(cst).items()
+    if isinstance(value, type) and issubclass(value, cst.CSTNode) and not inspect.isabstract(value)
+)
+_HANDLER_PREFIXES = ("visit_", "leave_")
+
+
+def handler_problems(visitor: type) -> list[str]:
+    """Each ``visit_X``/``leave_X`` method of ``visitor`` whose ``X`` no node type is called:
+    the walk would never call it (``visit_FunctionDefn``, ``visit_BaseExpression``)."""
+    problems = []
+    for attr in dir(visitor):
+        prefix, _, node_type = attr.partition("_")
+        if f"{prefix}_" not in _HANDLER_PREFIXES or node_type in NODE_TYPES:
+            continue
+        if not callable(getattr(visitor, attr, None)):
+            continue
+        guess = difflib.get_close_matches(node_type, NODE_TYPES, n=1, cutoff=0.8)
+        hint = f" (did you mean `{prefix}_{guess[0]}`?)" if guess else ""
+        problems.append(
+            f"`{attr}`: `{node_type}` is not a concrete LibCST node type, so the walk never "
+            f"calls it{hint}"
+        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -90,6 +120,16 @@ class Rule:
     fix_title: ClassVar[str | None] = None
     bad: ClassVar[tuple[Example | str, ...]] = ()
     good: ClassVar[tuple[Example | str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Handler names are checked when the rule class is defined (that is, when rules load)."""
+        super().__init_subclass__(**kwargs)
+        problems = handler_problems(cls)
+        if problems:
+            name = getattr(cls, "code", None) or cls.__qualname__
+            raise RuleDefinitionError(
+                f"rule {name} ({cls.__module__}.{cls.__qualname__}): " + "; ".join(problems)
+            )
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
