@@ -70,7 +70,10 @@ def _worker(
                 return
             for item in chunk:
                 connection.send(("start", item[0]))
-                connection.send(("done", lint_item(item, options, walker)))
+                result = lint_item(item, options, walker)
+                connection.send(("done", result))
+                if any(error.kind == "memory" for error in result.errors):
+                    return  # a fresh worker takes the rest: this one's heap is fragmented
             connection.send(("idle", None))
 
     in_big_stack(serve)

@@ -16,6 +16,7 @@ GIB = 1 << 30
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _WATCH_SECONDS = 0.5
 _STATM = "/proc/self/statm"
+_NEAR_LIMIT = 32 << 20  # a failed allocation of CPython's parser or AST is far smaller
 
 
 def memory_limit_message(gib: float) -> str:
@@ -67,6 +68,29 @@ def redirect_stderr(fd: int) -> None:
     """Send the worker's stderr (a native parser's last words) where the parent can read it."""
     sys.stderr.flush()
     os.dup2(fd, 2)
+
+
+def peak_address_space() -> int | None:
+    """This process's peak address space in bytes (Linux), else None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return int(fields["VmPeak"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def reached_memory_limit(peak_before: int | None) -> bool:
+    """Whether the address space grew to its ``RLIMIT_AS`` since ``peak_before`` was taken.
+
+    Tells a MemoryError of the memory limit from one that only names a parser's own limit
+    (CPython's parser reports its stack overflowing as a MemoryError).
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    peak = peak_address_space()
+    if soft == resource.RLIM_INFINITY or peak is None or peak_before is None:
+        return False
+    return peak > peak_before and peak >= soft - _NEAR_LIMIT
 
 
 def limit_memory(gib: float) -> bool:
