@@ -7,14 +7,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Completed
 
 Run = Callable[..., Completed]
 Make = Callable[..., Path]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])  # -j 1 also runs in a worker, under the budget
 def test_pathological_file_times_out_and_the_run_completes(
-    isolint: Run, make_project: Make
+    isolint: Run, make_project: Make, jobs: str
 ) -> None:
     files: dict[str, str | bytes] = {
         # Within the size limits, but a million literal elements take CPython's parser seconds
@@ -29,7 +32,7 @@ def test_pathological_file_times_out_and_the_run_completes(
         )
     root = make_project(files, pyproject="[tool.isolint]\ntimeout = 1\n")
     started = time.monotonic()
-    out = isolint("check", "--no-cache", "--jobs", "2", "--format", "json", ".", cwd=root)
+    out = isolint("check", "--no-cache", "--jobs", jobs, "--format", "json", ".", cwd=root)
     elapsed = time.monotonic() - started
     assert out.returncode == 1, out.stderr
     document = json.loads(out.stdout)
