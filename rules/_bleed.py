@@ -306,6 +306,7 @@ class Shared:
 
     reason: str
     init_per_call: bool = False  # each construction re-runs ``__init__`` on the shared state
+    by_metaclass: bool = False  # a caching metaclass's ``__call__`` returns the shared instance
 
 
 class ProcessWide:
@@ -322,8 +323,18 @@ class ProcessWide:
     def _resolve(self, module: str, dotted: str) -> object:
         return self.index.resolve_dotted(module, dotted) or self.index.resolve_absolute(dotted)
 
-    def of_class(self, cls: ClassRef) -> Shared | None:
-        """Why the instances of ``cls`` are process-wide, or None."""
+    def singleton(self, cls: ClassRef, *, constructed: bool = False) -> str | None:
+        """Why ``cls`` keeps one shared instance (its own caching, a base's, a caching
+        metaclass), or None; module-level instances do not count here. ``constructed``: only
+        if calling the class itself returns (or, for a Borg, shares) that instance."""
+        why = self.of_class(cls, instances=False)
+        if why is None or (constructed and not (why.init_per_call or why.by_metaclass)):
+            return None
+        return why.reason
+
+    def of_class(self, cls: ClassRef, *, instances: bool = True) -> Shared | None:
+        """Why the instances of ``cls`` are process-wide, or None (``instances``: also when
+        one instance is kept for the life of the process, at module level or by a getter)."""
         if cls.cls.singleton_reason is not None:
             reason = f"it {cls.cls.singleton_reason}, {self._path(cls.module)}"
             return Shared(reason, cls.cls.init_per_call)
@@ -344,8 +355,8 @@ class ProcessWide:
                     f"it uses the instance-caching metaclass `{meta.qualname}` "
                     f"(`{meta.cls.call_cache}` in `__call__`, {self._path(meta.module)})"
                 )
-                return Shared(reason)
-        return self.instances().get(cls.qualname)
+                return Shared(reason, by_metaclass=True)
+        return self.instances().get(cls.qualname) if instances else None
 
     def instances(self) -> dict[str, Shared]:
         """Class qualname -> why it has a process-wide instance (module, lazy global, cache)."""

@@ -17,6 +17,8 @@ from linter.api import (
     Rule,
     RuleContext,
 )
+from rules._aliases import MESSAGE as ALIAS_MESSAGE
+from rules._aliases import PAYLOAD_TAG, AliasScan, AliasWrite, shared_reason
 from rules._bleed import (
     INSERTING_METHODS,
     LOCAL_STATE_FACTORIES,
@@ -44,6 +46,15 @@ class ConnectionManager:
     async def connect(self, user_id: str, websocket: WebSocket):
         await websocket.accept()
         self.connections[user_id] = websocket
+"""
+_PLUGINS = """
+class Plugin:
+    def __init__(self, slug):
+        self.slug = slug
+        self.configuration = {}
+
+
+plugins = {"slack": Plugin("slack"), "github": Plugin("github")}
 """
 _MODULE_INSTANCE = """
 from app.service import ConnectionManager
@@ -119,7 +130,15 @@ class RequestDataOnSharedObject(Rule):
       `functools.lru_cache`/`cache` provider. Test modules do not count.
 
     Writes to the class object itself (`cls._dispatchers[user_id] = d`, `Cls.current = user`,
-    `type(self).x = ...`) are reported in any class, since a class is process-wide. Writes in
+    `type(self).x = ...`) are reported in any class, since a class is process-wide.
+
+    Functions anywhere are checked for writes through aliases too: an object taken from a
+    process-wide one is process-wide. `plugin = plugins.get(slug)` or `plugins[slug]` on a
+    module-level registry (of this module or, through the project index, another),
+    `Tracker.get_instance()` or `Tracker()` on a singleton, `get_manager()` on a shared-instance
+    getter, `s = manager.by_user` on a module-level instance; then `plugin.configuration =
+    current_user.settings` is reported, as is `manager.current_user = user` on a module-level
+    instance itself. Writes in
     `__init__` count only where every construction re-runs `__init__` on the shared state
     (a caching `__new__`, a Borg): a module-level instance is constructed once, at import.
 
@@ -138,9 +157,14 @@ class RequestDataOnSharedObject(Rule):
 
     ## Known problems
     Attributes holding a `threading.local()` or a `ContextVar` are per thread or per context and
-    are skipped. Only module-level classes are checked, and only writes written through `self`
-    or the class: a container reached through a local alias or a helper, or a mutable class
-    attribute mutated through `self` (ISO203's business), is not seen. Request-scoped data is
+    are skipped. Methods are checked in module-level classes only; a container reached through
+    a helper, or a mutable class attribute mutated through `self` (ISO203's business), is not
+    seen. Through aliases: an entry looked up with request data as its key
+    (`sessions.get(user_id)`) is that user's own and is skipped (storing it is ISO602's); a
+    module-level object's method calls (`db.session.add(x)`) are not writes, only assignments
+    are; `Model.objects.get(...)` on a class and a project `get` with more than one argument
+    (`crud.get(db, id)`) are queries, not lookups of kept objects; a per-request copy
+    (`copy.copy(plugins.get(slug))`) or a new object is not shared. Request-scoped data is
     recognised by name and annotation: a process-wide value that happens to be called
     `session` (an HTTP client session) is reported; rename it or suppress the finding.
     Classes in test modules are not checked, and instances created in test modules do not make
@@ -231,6 +255,30 @@ class RequestDataOnSharedObject(Rule):
         def get_session_cache():
             return SessionCache()
         """,
+        Example(
+            code="""
+            from app.plugins import plugins
+
+            def configure_plugin(slug, current_user):
+                plugin = plugins.get(slug)
+                plugin.configuration = current_user.plugin_settings
+            """,
+            files=(("app/plugins.py", _PLUGINS),),
+        ),
+        """
+        class Tracker:
+            _instance = None
+
+            @classmethod
+            def get_instance(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+
+        def begin_request(user_id):
+            tracker = Tracker.get_instance()
+            tracker.user_id = user_id
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -287,6 +335,23 @@ class RequestDataOnSharedObject(Rule):
 
         renderer = Renderer(context={"site": "shop"})
         """,
+        Example(
+            code="""
+            import copy
+
+            from app.plugins import Plugin, plugins
+
+            plugins["slack"].configuration = {"channel": "#general"}
+
+            def configure_plugin(slug, current_user):
+                plugin = copy.copy(plugins.get(slug))
+                plugin.configuration = current_user.plugin_settings
+                fresh = Plugin(slug)
+                fresh.configuration = current_user.plugin_settings
+                return plugin, fresh
+            """,
+            files=(("app/plugins.py", _PLUGINS),),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -295,6 +360,8 @@ class RequestDataOnSharedObject(Rule):
         self._class: _ClassScan | None = None
         self._method: Method | None = None
         self._covered: set[int] = set()  # inner calls of a chain already reported with it
+        self._aliases = AliasScan(self._scope, context.info.module_name)
+        self._scan_aliases = not context.info.is_test
 
     # -- classes and methods -----------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -330,29 +397,68 @@ class RequestDataOnSharedObject(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope.push(node)
+        if self._scan_aliases:
+            self._aliases.push(node)
         scan, scopes = self._class, self.context.scopes
         if scan is not None and scopes and scopes[-1][1] is scan.node:
             self._method = Method.of(node, scan.node.name.value)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope.pop(node)
+        self._aliases.pop(node)
         if self._method is not None and self._method.node is node:
             self._method = None
 
     # -- writes ------------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
+        self._alias(node)
         self._bind(node, [t.target for t in node.targets])
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._check(node)
+        self._alias(node)
         self._bind(node, [node.target])
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._check(node)
+        self._alias(node)
+        self._aliases.bind_names(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._aliases.bind_names(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._aliases.bind_names(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._aliases.bind_names(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self._aliases.declare_global([item.name.value for item in node.names])
+
+    def _alias(self, node: cst.Assign | cst.AnnAssign | cst.AugAssign | cst.Call) -> None:
+        """Writes onto objects taken from process-wide ones (``plugins.get(slug).x = ...``)."""
+        if not self._aliases.active:
+            return
+        found = self._aliases.check(node, self._own_names())
+        if found is not None:
+            scope = self.context.scope_name()
+            self.add_candidate(node, found.payload(), scope=scope, sites=(scope,))
+        if isinstance(node, (cst.AugAssign, cst.Call)):
+            return
+        if self._method is None:
+            self._scope.bind(node)  # methods of module-level classes bind in ``_bind``
+        if isinstance(node, cst.Assign):
+            self._aliases.bind([t.target for t in node.targets], node.value)
+        elif node.value is not None:
+            self._aliases.bind([node.target], node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in INSERTING_METHODS:
+            self._alias(node)
         if (
             self._method is not None
             and isinstance(func, cst.Attribute)
@@ -427,6 +533,15 @@ class RequestDataOnSharedObject(Rule):
     ) -> Iterable[ProjectFinding]:
         shared = ProcessWide(index)
         for candidate in candidates:
+            if candidate.payload[0] == PAYLOAD_TAG:
+                write = AliasWrite.from_payload(candidate.payload)
+                because = shared_reason(write, index, shared)
+                if because is not None:
+                    message = ALIAS_MESSAGE.format(
+                        data=write.datum, target=write.target, reason=because
+                    )
+                    yield ProjectFinding(candidate, message)
+                continue
             module, class_name, method, datum, container, on_class = candidate.payload
             assert isinstance(module, str) and isinstance(class_name, str)
             target = index.resolve_name(module, class_name)

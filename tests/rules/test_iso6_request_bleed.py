@@ -288,6 +288,155 @@ def test_iso601_negative_nested_class_self_is_not_the_outer_instance() -> None:
     assert lint(code, "ISO601") == []
 
 
+# -- ISO601 through aliases: objects taken from process-wide ones ------------------------------
+
+_PLUGINS = """
+class Plugin:
+    def __init__(self, slug):
+        self.slug = slug
+        self.configuration = {}
+        self.users = []
+
+plugins = {"slack": Plugin("slack")}
+"""
+
+
+def test_alias_of_a_registry_entry_in_another_module() -> None:
+    code = """
+    from app import plugins as registry
+    from app.plugins import plugins
+
+    def configure(slug, current_user):
+        plugin = plugins.get(slug)
+        plugin.configuration = current_user.settings
+        other = registry.plugins[slug]
+        other.users.append(current_user)
+    """
+    found = lint(code, "ISO601", files=(("app/plugins.py", _PLUGINS),))
+    assert lines(found) == [("ISO601", "app/service.py", 6), ("ISO601", "app/service.py", 8)]
+    assert "`plugin.configuration`" in found[0].message
+    assert "`plugins.get(slug)` is taken from `plugins`" in found[0].message
+    assert "app/plugins.py" in found[0].message and "copy.copy" in found[0].message
+
+
+def test_alias_of_singleton_accessors_getters_and_module_instances() -> None:
+    code = """
+    from fastapi import FastAPI
+
+    class Meta(type):
+        _instances = {}
+
+        def __call__(cls, *args, **kwargs):
+            if cls not in cls._instances:
+                cls._instances[cls] = super().__call__(*args, **kwargs)
+            return cls._instances[cls]
+
+    class Tracker(metaclass=Meta):
+        pass
+
+    class Manager:
+        def __init__(self):
+            self.by_user = {}
+
+    manager = Manager()
+    app = FastAPI()
+    _cache = None
+
+    def get_cache():
+        global _cache
+        if _cache is None:
+            _cache = Manager()
+        return _cache
+
+    def login(current_user, user_id):
+        tracker = Tracker()
+        tracker.user = current_user
+        manager.current_user = current_user
+        app.state.user = current_user
+        by_user = manager.by_user
+        by_user["last"] = user_id
+        cache = get_cache()
+        cache.owner = user_id
+    """
+    found = lint(code, "ISO601")
+    assert [d.span.line for d in found] == [30, 31, 32, 34, 36]
+    assert "`Tracker()` returns `Tracker`'s one instance" in found[0].message
+    assert "`manager` is a module-level instance of `app.service.Manager`" in found[1].message
+    assert "`app` is a module-level `FastAPI(...)` object" in found[2].message
+    assert "`get_cache()` creates it once" in found[4].message
+
+
+def test_alias_negatives_copies_queries_own_entries_and_library_methods() -> None:
+    code = """
+    import copy
+    import threading
+
+    from app.plugins import Plugin, plugins
+    from app.models import User, crud, db
+
+    _local = threading.local()
+    sessions = {}
+    plugins["slack"].configuration = {"channel": "#general"}
+
+    class Tracker:
+        _instance = None
+
+        @classmethod
+        def get_instance(cls):
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def handle(slug, current_user, user_id, session):
+        mine = copy.copy(plugins.get(slug))
+        mine.configuration = current_user.settings
+        fresh = Plugin(slug)
+        fresh.configuration = current_user.settings
+        own = sessions.get(user_id)
+        own.websocket = session
+        row = User.objects.get(pk=user_id)
+        row.last_seen = current_user
+        item = crud.get(db, user_id)
+        item.owner = current_user
+        db.session.add(current_user)
+        _local.user = current_user
+        tracker = Tracker()
+        tracker.user = current_user
+        plugin = plugins.get(slug)
+        plugin = Plugin(slug)
+        plugin.configuration = current_user.settings
+    """
+    models = """
+    class Session:
+        def add(self, item):
+            self.items.append(item)
+
+    class Db:
+        def __init__(self):
+            self.session = Session()
+
+    class Crud:
+        def get(self, db, id):
+            return db.query(id)
+
+    class User:
+        objects = None
+
+    db = Db()
+    crud = Crud()
+    """
+    files = (("app/plugins.py", _PLUGINS), ("app/models.py", models))
+    assert lint(code, "ISO601", files=files) == []
+    assert lint("""
+    from app.plugins import plugins
+
+    def test_configure(current_user):
+        plugins.get("slack").configuration = current_user
+        plugin = plugins.get("slack")
+        plugin.configuration = current_user
+    """, "ISO601", files=files, path="tests/test_plugins.py") == []
+
+
 # -- ISO602: request data in a module-level container -----------------------------------------
 
 
