@@ -26,6 +26,7 @@ from linter.diagnostics import (
 UNUSED_SUPPRESSION = "ISO000"
 from linter.discovery import SourceFile
 from linter.facts import PackedFacts
+from linter.faults import PROJECT_PATH, rule_failure
 from linter.globs import Globs
 from linter.pool import WorkerPool
 from linter.progress import progress_bar
@@ -123,7 +124,9 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
         """Cache each result as it arrives: an interrupted run keeps what it finished."""
         if cache is not None and result.path in keys:
             key, mtime, size, digest = keys[result.path]
-            if result.digest == digest:  # unchanged between our read and the worker's
+            # Unchanged between our read and the worker's; a rule failure is not kept (it may
+            # be transient, and a --debug run must see it happen again, traceback and all).
+            if result.digest == digest and not any(e.kind == "internal" for e in result.errors):
                 cache.put(key, result)
                 updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
 
@@ -164,48 +167,67 @@ def _lint_sources(
 
 def global_phase(
     results: Sequence[FileResult], request: CheckRequest
-) -> tuple[list[Diagnostic], list[str], Reachability]:
+) -> tuple[list[Diagnostic], list[str], Reachability, list[FileError]]:
     """Merge facts into the index and let project rules decide their candidates; build the
-    call graph and what requests reach (``finish`` filters findings with it)."""
+    call graph and what requests reach (``finish`` filters findings with it).
+
+    A rule that raises in ``check_configuration`` or ``check_project`` loses only its own
+    warnings or findings: it becomes one ``internal error in ISOxxx`` error (path
+    ``<project>``), and the other rules' results stand.
+    """
     rules = request.rules
     facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     index = ProjectIndex(facts, request.settings)
     reachability = Reachability(build_graph(facts, index, request.settings))
-    warnings = [w for rule in rules for w in rule.check_configuration(index)]
+    failures: list[FileError] = []
+    warnings: list[str] = []
+    for rule in rules:
+        try:
+            warnings.extend(list(rule.check_configuration(index)))
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not end the run
+            failures.append(rule_failure(PROJECT_PATH, rule.code, exc, "check_configuration"))
     by_code: dict[str, list[Candidate]] = defaultdict(list)
     for result in results:
         for candidate in result.candidates:
             by_code[candidate.code].append(candidate)
-    findings: list[tuple[type[Rule], ProjectFinding]] = []
-    for rule in rules:
-        for finding in rule.check_project(by_code.get(rule.code, []), index):
-            findings.append((rule, finding))
     out: list[Diagnostic] = []
-    for rule, finding in findings:
-        candidate = finding.candidate
-        span = candidate.span
-        out.append(
-            Diagnostic(
-                path=candidate.path,
-                span=span,
-                code=rule.code,
-                name=rule.name,
-                severity=rule.severity,
-                message=finding.message,
-                fingerprint=candidate.fingerprint,
-                fix=(
-                    Fix(
-                        finding.fix_title or rule.fix_title or "Apply fix",
-                        (Edit(span, finding.replacement),),
-                    )
-                    if finding.replacement is not None
-                    else None
-                ),
-                related=finding.related,
-                sites=finding.sites if finding.sites is not None else candidate.sites,
+    for rule in rules:
+        try:
+            out.extend(
+                _project_diagnostic(rule, finding)
+                for finding in list(rule.check_project(by_code.get(rule.code, []), index))
             )
-        )
-    return out, warnings, reachability
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above
+            failures.append(rule_failure(PROJECT_PATH, rule.code, exc, "check_project"))
+    return out, warnings, reachability, failures
+
+
+def _project_diagnostic(rule: type[Rule], finding: ProjectFinding) -> Diagnostic:
+    candidate = finding.candidate
+    span = candidate.span
+    return Diagnostic(
+        path=candidate.path,
+        span=span,
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=finding.message,
+        fingerprint=candidate.fingerprint,
+        fix=(
+            Fix(
+                finding.fix_title or rule.fix_title or "Apply fix",
+                (Edit(span, finding.replacement),),
+            )
+            if finding.replacement is not None
+            else None
+        ),
+        related=finding.related,
+        sites=finding.sites if finding.sites is not None else candidate.sites,
+    )
 
 
 def _per_file_ignored(settings: Settings) -> list[tuple[Globs, tuple[str, ...]]]:
@@ -218,9 +240,11 @@ def finish(
     extra: Iterable[Diagnostic] = (),
     warnings: Sequence[str] = (),
     reachability: Reachability | None = None,
+    failures: Iterable[FileError] = (),
 ) -> RunResult:
     """Drop findings no request reaches and give the others their request path; apply
-    suppression comments and per-file-ignores; collect a sorted RunResult."""
+    suppression comments and per-file-ignores; collect a sorted RunResult (``failures``: the
+    global phase's rule errors)."""
     ignores = _per_file_ignored(request.settings)
     comments = {r.path: r.suppressions for r in results}
     used: set[tuple[str, int, int]] = set()
@@ -244,7 +268,7 @@ def finish(
     if any(rule.code == UNUSED_SUPPRESSION for rule in request.rules):
         enabled = tuple(rule.code for rule in request.rules if rule.code != UNUSED_SUPPRESSION)
         kept.extend(_unused_suppressions(results, used, enabled))
-    errors: list[FileError] = [e for r in results for e in r.errors]
+    errors: list[FileError] = [*(e for r in results for e in r.errors), *failures]
     return RunResult(
         files=len(results),
         diagnostics=tuple(sorted(kept, key=Diagnostic.sort_key)),
@@ -311,5 +335,5 @@ def _unused_suppressions(
 
 def run_check(request: CheckRequest) -> RunResult:
     results = lint_files(request)
-    diagnostics, warnings, reachability = global_phase(results, request)
-    return finish(results, request, diagnostics, warnings, reachability)
+    diagnostics, warnings, reachability, failures = global_phase(results, request)
+    return finish(results, request, diagnostics, warnings, reachability, failures)

@@ -85,7 +85,11 @@ def selection_options(function: F) -> F:
             type=click.Path(path_type=Path, file_okay=False),
             help="Cache directory (default: .isolint_cache at the project root).",
         ),
-        click.option("--debug", is_flag=True, help="Re-raise internal errors with a traceback."),
+        click.option(
+            "--debug",
+            is_flag=True,
+            help="Show the traceback of each rule failure; re-raise other internal errors.",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -114,6 +118,14 @@ def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options
         stdin_data=stdin_data,
         progress=not quiet,
     )
+
+
+def _print_tracebacks(result: RunResult) -> None:
+    """``--debug``: the traceback of each rule failure (``internal error in ISOxxx``), on stderr."""
+    for error in result.errors:
+        if error.detail:
+            click.echo(f"isolint: debug: {error.path}: {error.message}", err=True)
+            click.echo(error.detail.rstrip("\n"), err=True)
 
 
 def _guarded(debug: bool, action: Callable[[], Any]) -> Any:
@@ -251,6 +263,8 @@ def check(**params: Any) -> None:
         )
     for warning in result.warnings:
         click.echo(f"isolint: warning: {warning}", err=True)
+    if params["debug"]:
+        _print_tracebacks(result)
     context = ReportContext(
         rules=all_rules,
         show_known=params["show_known"],

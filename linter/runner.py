@@ -31,6 +31,7 @@ from linter.diagnostics import (
     Span,
 )
 from linter.facts import FactCollector, PackedFacts
+from linter.faults import rule_failure
 from linter.globs import Globs
 from linter.imports import ImportTable
 from linter.modules import is_test_path, module_name
@@ -167,8 +168,18 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     collector = FactCollector(context, parsed.text)
     flow = FlowCollector(context, parsed.text)
     visitors: list[Visitor] = [collector, flow] if options.collect_facts else []
-    visitors.extend(rule_class(context) for rule_class in options.rules)
-    errors = walker.walk(context, visitors)
+    # A rule that fails (constructing, visiting, or with a node positions cannot place) costs
+    # only its own results on this file: one internal error, the other rules' results stand.
+    failures: dict[str, FileError] = {}
+    for rule_class in options.rules:
+        try:
+            visitors.append(rule_class(context))
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down
+            failures[rule_class.code] = rule_failure(relpath, rule_class.code, exc)
+    for error in walker.walk(context, visitors):
+        failures.setdefault(error.rule, error)
     diagnostics: list[Diagnostic] = []
     candidates: list[Candidate] = []
     seen: Counter[tuple[str, str, str]] = Counter()
@@ -180,8 +191,10 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         seen[key] += 1
         return fingerprint(code, relpath, scope, snippet, occurrence)
 
-    wanted: list[cst.CSTNode] = [p.node for p in context.candidates]
-    for report in context.reports:
+    reports = [r for r in context.reports if r.rule.code not in failures]
+    pending_candidates = [p for p in context.candidates if p.rule.code not in failures]
+    wanted: list[cst.CSTNode] = [p.node for p in pending_candidates]
+    for report in reports:
         wanted.append(report.node)
         if report.statement is not None:
             wanted.append(report.statement)
@@ -189,10 +202,10 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
             wanted.extend(edit.node for edit in report.fix.edits)
         wanted.extend(note.node for note in report.related)
     positions = node_positions(parsed.module, wanted, parsed.text, context.top_of)
-    for report in context.reports:
+    for report in reports:
         rule = report.rule
-        diagnostics.append(
-            Diagnostic(
+        try:
+            diagnostic = Diagnostic(
                 path=relpath,
                 span=_span(positions, report.node),
                 code=rule.code,
@@ -209,23 +222,30 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                 ),
                 sites=qualified_sites(info.module_name, report.sites),
             )
-        )
-    for pending in context.candidates:
-        candidates.append(
-            Candidate(
-                code=pending.rule.code,
+        except Exception as exc:  # noqa: BLE001 - e.g. a reported node that is not in this tree
+            failures.setdefault(rule.code, rule_failure(relpath, rule.code, exc))
+            continue
+        diagnostics.append(diagnostic)
+    for pending in pending_candidates:
+        code = pending.rule.code
+        try:
+            candidate = Candidate(
+                code=code,
                 path=relpath,
                 span=_span(positions, pending.node),
-                fingerprint=identity(pending.rule.code, pending.scope, pending.node),
+                fingerprint=identity(code, pending.scope, pending.node),
                 payload=pending.payload,
                 sites=qualified_sites(info.module_name, pending.sites),
             )
-        )
+        except Exception as exc:  # noqa: BLE001 - as for reports
+            failures.setdefault(code, rule_failure(relpath, code, exc))
+            continue
+        candidates.append(candidate)
     return FileResult(
         relpath,
-        diagnostics=tuple(diagnostics),
-        errors=tuple(errors),
-        candidates=tuple(candidates),
+        diagnostics=tuple(d for d in diagnostics if d.code not in failures),
+        errors=tuple(failures.values()),
+        candidates=tuple(c for c in candidates if c.code not in failures),
         facts=PackedFacts.pack(collector.facts(), flow.facts()) if options.collect_facts else None,
         suppressions=find_suppressions(parsed.text),
         digest=content_digest(data),

@@ -10,6 +10,7 @@ import libcst as cst
 
 from linter.context import RuleContext
 from linter.diagnostics import FileError
+from linter.faults import rule_failure
 
 Handler = Callable[[cst.CSTNode], object]
 
@@ -160,12 +161,10 @@ class Walker:
                         continue
                     try:
                         handler(node)
+                    except MemoryError:  # the file's, not the rule's: past the worker's ceiling
+                        raise
                     except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
-                        failed[rule.code] = FileError(
-                            context.path,
-                            f"internal error in rule {rule.code}: {type(exc).__name__}: {exc}",
-                            kind="internal",
-                        )
+                        failed[rule.code] = rule_failure(context.path, rule.code, exc)
             if not leaving:
                 stack.append((node, True))
                 ancestors.append(node)
