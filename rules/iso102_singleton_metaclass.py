@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext
+from linter.api import (
+    Candidate,
+    ClassRef,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    dotted_name,
+)
 from rules._singleton_patterns import (
     assignments,
     class_methods,
@@ -38,7 +48,8 @@ class SingletonMetaclass(Rule):
     ## What it does
     Finds metaclasses whose `__call__` keeps the instance it creates (in an `_instances` dict,
     an attribute such as `cls._instance`, or a module-level dict) and returns it on later calls,
-    and every class of the same module declared with `metaclass=` that metaclass.
+    and every class declared with `metaclass=` that metaclass, in the same module or in another
+    one that imports it (resolved through the project index).
 
     ## Why is this bad?
     Every `SomeService()` call then returns one object per class for the life of the process:
@@ -46,8 +57,8 @@ class SingletonMetaclass(Rule):
     the same one. Whatever one user's request stores on it is read by the next user's request.
 
     ## Known problems
-    Only classes of the same module that name the metaclass directly are reported; classes
-    that import it from another module, or inherit it through a base class, are not. A class is
+    Only classes that name the metaclass in `metaclass=` are reported; classes that inherit it
+    through a base class are not (the base is). A class is
     treated as a metaclass if it derives from `type`, a standard metaclass or a class whose name
     ends in `Meta`, or is used as `metaclass=` in its module.
 
@@ -77,6 +88,29 @@ class SingletonMetaclass(Rule):
         class SessionStore(metaclass=SingletonMeta):
             pass
         """,
+        Example(
+            code="""
+            from app.meta import SingletonMeta
+
+            class SessionStore(metaclass=SingletonMeta):
+                def remember(self, user_id):
+                    self.user_id = user_id
+            """,
+            files=(
+                (
+                    "app/meta.py",
+                    """
+                    class SingletonMeta(type):
+                        _instances = {}
+
+                        def __call__(cls, *args, **kwargs):
+                            if cls not in cls._instances:
+                                cls._instances[cls] = super().__call__(*args, **kwargs)
+                            return cls._instances[cls]
+                    """,
+                ),
+            ),
+        ),
         """
         import threading
 
@@ -147,8 +181,9 @@ class SingletonMetaclass(Rule):
         scope = self.context.scope_name()
         for argument in node.keywords:
             keyword, value = argument.keyword, argument.value
-            if keyword is not None and keyword.value == "metaclass" and isinstance(value, cst.Name):
-                self._uses.append(_MetaclassUse(node, scope, value.value))
+            written = dotted_name(value) if keyword is not None else None
+            if keyword is not None and keyword.value == "metaclass" and written is not None:
+                self._uses.append(_MetaclassUse(node, scope, written))
         for func in class_methods(node):
             if func.name.value == "__call__" and (store := _cached_store(func)):
                 meta = looks_like_metaclass(node, self.context.imports)
@@ -164,8 +199,13 @@ class SingletonMetaclass(Rule):
                 what = "is a metaclass whose `__call__` caches instances"
                 self.report(meta.node.name, scope=meta.scope, cls=name, what=what, store=meta.store)
         stores = {meta.node.name.value: meta.store for meta in self._caching}
+        module = self.context.info.module_name
         for use in self._uses:
-            if use.metaclass in reported:
+            if use.metaclass not in stores:  # defined elsewhere: the index decides
+                sites = state_changing_methods(use.node, use.scope)
+                payload = (module, use.node.name.value, use.metaclass)
+                self.add_candidate(use.node.name, payload, scope=use.scope, sites=sites)
+            elif use.metaclass in reported:
                 what = f"uses the instance-caching metaclass `{use.metaclass}`"
                 self.report(
                     use.node.name,
@@ -175,6 +215,25 @@ class SingletonMetaclass(Rule):
                     what=what,
                     store=stores[use.metaclass],
                 )
+
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        """Classes using an instance-caching metaclass defined in another module."""
+        for candidate in candidates:
+            module, name, metaclass = candidate.payload
+            assert isinstance(module, str) and isinstance(name, str)
+            assert isinstance(metaclass, str)
+            meta = index.resolve_dotted(module, metaclass) or index.resolve_absolute(metaclass)
+            if not isinstance(meta, ClassRef) or meta.cls.call_cache is None:
+                continue
+            facts = index.module(meta.module)
+            where = facts.path if facts is not None else meta.module
+            what = f"uses the instance-caching metaclass `{meta.qualname}` ({where})"
+            message = cls.message.format(cls=name, what=what, store=meta.cls.call_cache)
+            yield ProjectFinding(candidate, message)
 
 
 def _cached_store(func: cst.FunctionDef) -> str | None:

@@ -744,12 +744,15 @@ def test_third_party_classes_and_library_bases_are_still_reported() -> None:
 # -- one source of singleton facts: what ISO101/102/104 report, the index records ----------------
 
 
-def _classes(example: Example) -> tuple[ClassFacts, ...]:
-    """The ClassFacts the engine records for an example's main file."""
-    source = textwrap.dedent(example.code).lstrip("\n").encode()
-    result = lint_source(source, example.path, LintOptions.create(Settings(), ()), Walker())
-    assert isinstance(result.facts, PackedFacts)
-    return result.facts.unpack().classes
+def _classes(example: Example) -> list[ClassFacts]:
+    """The ClassFacts the engine records for an example's files."""
+    found: list[ClassFacts] = []
+    for path, code in ((example.path, example.code), *example.files):
+        source = textwrap.dedent(code).lstrip("\n").encode()
+        result = lint_source(source, path, LintOptions.create(Settings(), ()), Walker())
+        assert isinstance(result.facts, PackedFacts)
+        found.extend(result.facts.unpack().classes)
+    return found
 
 
 _FACT_OF = {
@@ -789,3 +792,37 @@ def test_hasattr_metaclass_user_gets_iso601() -> None:
             self.user_id = user_id
     """
     assert findings(code, "ISO601") == [("ISO601", 9)]
+
+
+def test_metaclass_users_in_another_module() -> None:
+    meta = """
+    class Singleton(type):
+        def __call__(cls, *args, **kwargs):
+            if not hasattr(cls, "_instance"):
+                cls._instance = super().__call__(*args, **kwargs)
+            return cls._instance
+
+    class Plain(type):
+        pass
+    """
+    code = """
+    from app import meta
+    from app.meta import Plain, Singleton
+
+    class A(metaclass=Singleton):
+        pass
+
+    class B(metaclass=meta.Singleton):
+        pass
+
+    class C(metaclass=Plain):
+        pass
+    """
+    found = lint_example(Example(code=code, files=(("app/meta.py", meta),)), RULES, ["ISO102"])
+    assert sorted((d.path, d.span.line) for d in found) == [
+        ("app/meta.py", 1),
+        ("app/service.py", 4),
+        ("app/service.py", 7),
+    ]
+    message = next(d.message for d in found if d.span.line == 4)
+    assert "`app.meta.Singleton` (app/meta.py)" in message and "(cls._instance)" in message
