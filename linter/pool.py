@@ -39,8 +39,6 @@ from linter.worker import (
 Item = Source
 Progress = Callable[[int], None]
 _CHUNK = 16
-
-
 _LAST_WORDS = 4096  # bytes of a dead worker's stderr read to tell why it died
 _NATIVE_OUT_OF_MEMORY = b"memory allocation of"  # Rust's message before it aborts
 
