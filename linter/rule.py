@@ -52,12 +52,24 @@ class Example:
 
     ``path`` is the file's project-relative path (it decides e.g. integration-test status);
     ``files`` are other project files the example needs; ``config`` holds ``[tool.isolint]`` keys.
+
+    A bad example may state what it expects, as Fixit's ``Invalid`` does (lines count from the
+    first line of the dedented ``code``): ``expected_line``, the line(s) of ``path`` the rule
+    reports, exactly; ``expected_message``, a fragment every one of those messages contains;
+    ``expected_fix``, the code of ``path`` once the rule's fixes are applied.
     """
 
     code: str
     path: str = "app/service.py"
     files: tuple[tuple[str, str], ...] = ()
     config: tuple[tuple[str, object], ...] = ()
+    expected_line: int | tuple[int, ...] | None = None
+    expected_message: str | None = None
+    expected_fix: str | None = None
+
+    def expected_lines(self) -> tuple[int, ...] | None:
+        line = self.expected_line
+        return (line,) if isinstance(line, int) else line
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from linter.check import CheckRequest, run_check
 from linter.config import load_config
 from linter.diagnostics import Diagnostic, RunResult
 from linter.discovery import discover
+from linter.fixes import fix_source
 from linter.rule import Example, Rule
 from linter.selection import select_rules
 
@@ -41,6 +42,41 @@ def run_project(root: Path, rules: Sequence[type[Rule]], select: Sequence[str]) 
     )
     files = discover([root], loaded.root, loaded.settings.extend_exclude)
     return run_check(CheckRequest(loaded.root, loaded.settings, enabled, tuple(files)))
+
+
+def example_source(example: Example) -> str:
+    """The text of the example's own file, as written to disk."""
+    return textwrap.dedent(example.code).lstrip("\n")
+
+
+def expectation_problems(example: Example, findings: Sequence[Diagnostic]) -> list[str]:
+    """How ``findings`` (one rule's, on the example project) miss what the example states."""
+    problems: list[str] = []
+    here = [d for d in findings if d.path == example.path]
+    lines = example.expected_lines()
+    if lines is not None:
+        reported = sorted({d.span.line for d in here})
+        if reported != sorted(set(lines)):
+            problems.append(f"expected findings on line(s) {sorted(set(lines))}, got {reported}")
+    fragment = example.expected_message
+    if fragment is not None:
+        if not here:
+            problems.append(f"expected a message containing {fragment!r}, got no finding")
+        problems.extend(
+            f"line {d.span.line}: message does not contain {fragment!r}: {d.message}"
+            for d in here
+            if fragment not in d.message
+        )
+    if example.expected_fix is not None:
+        source = example_source(example)
+        outcome = fix_source(example.path, source.encode("utf-8"), here)
+        fixed = outcome.fixed.decode("utf-8") if outcome.fixed is not None else source
+        wanted = textwrap.dedent(example.expected_fix).lstrip("\n")
+        if outcome.problem is not None:
+            problems.append(f"the fix was refused: {outcome.problem}")
+        elif fixed != wanted:
+            problems.append(f"expected the fixed code:\n{wanted}\ngot:\n{fixed}")
+    return problems
 
 
 def lint_example(

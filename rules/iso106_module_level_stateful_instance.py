@@ -64,6 +64,8 @@ class ModuleLevelStatefulInstance(Rule):
             manager = ConnectionManager()
             """,
             files=(("app/ws.py", _MANAGER),),
+            expected_line=3,
+            expected_message="`manager` is a process-wide instance of `app.ws.ConnectionManager`",
         ),
         Example(
             code="""
@@ -76,6 +78,8 @@ class ModuleLevelStatefulInstance(Rule):
 
             tracker = Tracker()
             """,
+            expected_line=8,
+            expected_message="`tracker` is a process-wide instance of `app.service.Tracker`",
         ),
         Example(
             code="""
@@ -84,9 +88,47 @@ class ModuleLevelStatefulInstance(Rule):
             user_cache = TTLCache(maxsize=100, ttl=60)
             """,
             config=(("shared-state-classes", ["cachetools.TTLCache"]),),
+            expected_line=3,
+            expected_message="`user_cache` is a process-wide instance of `cachetools.TTLCache`",
+        ),
+        Example(
+            code="""
+            from app.base import BaseCache
+
+            class UserCache(BaseCache):
+                pass
+
+            cache = UserCache()
+            """,
+            files=(
+                (
+                    "app/base.py",
+                    """
+                    class BaseCache:
+                        def __init__(self):
+                            self.entries = {}
+
+                        def put(self, key, value):
+                            self.entries[key] = value
+                    """,
+                ),
+            ),
+            expected_line=6,
+            expected_message="`cache` is a process-wide instance of `app.service.UserCache`",
         ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from typing import TYPE_CHECKING
+
+            from app.ws import ConnectionManager
+
+            if TYPE_CHECKING:
+                manager = ConnectionManager()  # for the type checker only: never runs
+            """,
+            files=(("app/ws.py", _MANAGER),),
+        ),
         Example(
             code="""
             import logging

@@ -158,42 +158,58 @@ class MutableModuleGlobal(Rule):
         "a `ContextVar` or a per-request object, or inject it as a dependency"
     )
     bad: ClassVar[tuple[Example | str, ...]] = (
-        """
-        _SESSIONS = {}
+        Example(
+            code="""
+            _SESSIONS = {}
 
-        def register_session(user_id, token):
-            _SESSIONS[user_id] = token
-        """,
-        """
-        from collections import defaultdict as dd
+            def register_session(user_id, token):
+                _SESSIONS[user_id] = token
+            """,
+            expected_line=1,
+            expected_message="`_SESSIONS` is mutated at run time in `register_session()`",
+        ),
+        Example(
+            code="""
+            from collections import defaultdict as dd
 
-        _CARTS = dd(list)
+            _CARTS = dd(list)
 
-        class CartService:
-            def add(self, user_id, item):
-                _CARTS[user_id].append(item)
-        """,
-        """
-        _AUDIT: list[str] = []
+            class CartService:
+                def add(self, user_id, item):
+                    _CARTS[user_id].append(item)
+            """,
+            expected_line=3,
+            expected_message="`_CARTS` is mutated at run time in `CartService.add()`",
+        ),
+        Example(
+            code="""
+            _AUDIT: list[str] = []
 
-        def record(event):
-            global _AUDIT
-            _AUDIT += [event]
+            def record(event):
+                global _AUDIT
+                _AUDIT += [event]
 
-        def forget(index):
-            del _AUDIT[index]
-        """,
-        """
-        import collections
+            def forget(index):
+                del _AUDIT[index]
+            """,
+            expected_line=1,
+            expected_message="`_AUDIT` is mutated at run time in `record()`",
+        ),
+        Example(
+            code="""
+            import collections
 
-        RECENT = collections.deque(maxlen=100)
+            RECENT = collections.deque(maxlen=100)
 
-        def route(path):
-            def handler(request):
-                RECENT.appendleft(request.user)
-                return path
-            return handler
-        """,
+            def route(path):
+                def handler(request):
+                    RECENT.appendleft(request.user)
+                    return path
+                return handler
+            """,
+            expected_line=3,
+            expected_message="`RECENT` is mutated at run time in `route.handler()`",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """

@@ -166,48 +166,64 @@ class MutableClassAttribute(Rule):
         "objects; create it per instance in `__init__` (or `field(default_factory=...)`)"
     )
     bad: ClassVar[tuple[Example | str, ...]] = (
-        """
-        class ShoppingCart:
-            items = []
+        Example(
+            code="""
+            class ShoppingCart:
+                items = []
 
-            def add(self, item):
-                self.items.append(item)
-        """,
-        """
-        from collections import defaultdict
+                def add(self, item):
+                    self.items.append(item)
+            """,
+            expected_line=2,
+            expected_message="`ShoppingCart.items` is a mutable container mutated in `ShoppingCart.add()`",
+        ),
+        Example(
+            code="""
+            from collections import defaultdict
 
-        class RateLimiter:
-            hits: dict[str, int] = defaultdict(int)
+            class RateLimiter:
+                hits: dict[str, int] = defaultdict(int)
 
-            @classmethod
-            def hit(cls, user_id):
-                cls.hits[user_id] += 1
-        """,
-        """
-        class SessionRegistry:
-            sessions = {}
+                @classmethod
+                def hit(cls, user_id):
+                    cls.hits[user_id] += 1
+            """,
+            expected_line=4,
+            expected_message="`RateLimiter.hits` is a mutable container mutated in `RateLimiter.hit()`",
+        ),
+        Example(
+            code="""
+            class SessionRegistry:
+                sessions = {}
 
-            def __init__(self, user):
-                self.user = user
+                def __init__(self, user):
+                    self.user = user
 
-            def close(self, token):
-                del SessionRegistry.sessions[token]
+                def close(self, token):
+                    del SessionRegistry.sessions[token]
 
-            def open(self, token):
-                type(self).sessions[token] = self.user
-        """,
-        """
-        from dataclasses import dataclass, field
-        from typing import ClassVar
+                def open(self, token):
+                    type(self).sessions[token] = self.user
+            """,
+            expected_line=2,
+            expected_message="`SessionRegistry.sessions` is a mutable container mutated in `SessionRegistry.close()`",
+        ),
+        Example(
+            code="""
+            from dataclasses import dataclass, field
+            from typing import ClassVar
 
-        @dataclass
-        class Job:
-            tags: list[str] = field(default_factory=list)
-            seen: ClassVar[set[str]] = set()
+            @dataclass
+            class Job:
+                tags: list[str] = field(default_factory=list)
+                seen: ClassVar[set[str]] = set()
 
-            def mark(self):
-                self.seen.add(self.tags[0])
-        """,
+                def mark(self):
+                    self.seen.add(self.tags[0])
+            """,
+            expected_line=7,
+            expected_message="`Job.seen` is a mutable container mutated in `Job.mark()`",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """

@@ -47,22 +47,58 @@ class MutableDefaultArgument(Rule):
         "and shared by every call (and every user); default to `None` and create it in the body"
     )
     bad: ClassVar[tuple[Example | str, ...]] = (
-        """
-        def add_message(user_id, message, history=[]):
-            history.append((user_id, message))
-            return history
-        """,
-        """
-        def merge_settings(overrides: dict = {}):
-            return overrides
-        """,
-        """
-        from collections import defaultdict
+        Example(
+            code="""
+            def add_message(user_id, message, history=[]):
+                history.append((user_id, message))
+                return history
+            """,
+            expected_line=1,
+            expected_message="Parameter `history` of `add_message` has a mutable default `[]`",
+        ),
+        Example(
+            code="""
+            def merge_settings(overrides: dict = {}):
+                return overrides
+            """,
+            expected_line=1,
+            expected_message="Parameter `overrides` of `merge_settings` has a mutable default `{}`",
+        ),
+        Example(
+            code="""
+            from collections import defaultdict
 
-        class Inbox:
-            def collect(self, items, seen=defaultdict(list), *, tags=set()):
-                return seen
-        """,
+            class Inbox:
+                def collect(self, items, seen=defaultdict(list), *, tags=set()):
+                    return seen
+            """,
+            expected_line=4,
+            expected_message="of `collect` has a mutable default",
+        ),
+        Example(
+            code="""
+            import collections
+
+            def enqueue(job, pending=collections.deque()):
+                pending.append(job)
+                return pending
+            """,
+            expected_line=3,
+            expected_message="Parameter `pending` of `enqueue` has a mutable default `collections.deque()`",
+        ),
+        Example(
+            code="""
+            def index(
+                users,
+                by_id={user.id: user for user in ()},
+                names=[user.name for user in ()],
+                tags={tag for tag in ()},
+            ):
+                return by_id
+            """,
+            expected_line=(3, 4, 5),
+            expected_message="of `index` has a mutable default",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """

@@ -85,6 +85,14 @@ class NonCanonicalImport(Rule):
             """,
             files=_FILES,
             config=_SSOT,
+            expected_line=1,
+            expected_message="`ExecutionEngine` is imported from `app.legacy`, but its canonical module",
+            expected_fix="""
+            from app.engine import ExecutionEngine
+
+            def run(user_context):
+                return ExecutionEngine(user_context)
+            """,
         ),
         Example(
             code="""
@@ -92,6 +100,12 @@ class NonCanonicalImport(Rule):
             """,
             files=_FILES,
             config=_SSOT,
+            expected_line=1,
+            expected_message="its canonical module is `app.engine`",
+            expected_fix="""
+            from app.engine import ExecutionEngine as Engine
+            from .legacy import RETRIES
+            """,
         ),
         Example(
             code="""
@@ -105,6 +119,14 @@ class NonCanonicalImport(Rule):
                 ("app/routes/ws.py", "def get_websocket_manager(ctx):\n    return {}\n"),
             ),
             config=_SSOT,
+            expected_line=2,
+            expected_message="from `app.routes.ws`, but its canonical module is `app.ws.manager`",
+            expected_fix="""
+            def connect(user_context):
+                from app.ws.manager import get_websocket_manager
+
+                return get_websocket_manager(user_context)
+            """,
         ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (

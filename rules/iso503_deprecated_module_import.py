@@ -87,6 +87,11 @@ class DeprecatedModuleImport(Rule):
             """,
             files=_FILES,
             config=_SSOT,
+            expected_line=1,
+            expected_message="import `ExecutionEngine` from `app.agents.user_execution_engine` instead",
+            expected_fix="""
+            from app.agents.user_execution_engine import ExecutionEngine
+            """,
         ),
         Example(
             code="""
@@ -97,6 +102,8 @@ class DeprecatedModuleImport(Rule):
             """,
             files=_FILES,
             config=_SSOT,
+            expected_line=1,
+            expected_message="`app.legacy_ws` is deprecated and has no replacement configured",
         ),
         Example(
             code="""
@@ -107,6 +114,8 @@ class DeprecatedModuleImport(Rule):
             """,
             files=_FILES,
             config=_SSOT,
+            expected_line=2,
+            expected_message="`app.auth` does not define `get_user`",
         ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
