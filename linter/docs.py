@@ -23,7 +23,7 @@ def explain(rule: type[Rule]) -> str:
         "",
         f"{rule.summary}.",
         "",
-        f"Family: {rule.category().value}. Default severity: {rule.severity.value}. "
+        f"Family: {rule.family_name()}. Default severity: {rule.severity.value}. "
         + (
             "Enabled by default."
             if rule.default_enabled
@@ -50,7 +50,7 @@ def rules_table(rules: Sequence[type[Rule]]) -> str:
         (
             r.code,
             r.name,
-            r.category().value,
+            r.family_name(),
             r.severity.value,
             "on" if r.default_enabled else "off",
             r.summary,
@@ -75,7 +75,7 @@ def markdown_rules_table(rules: Sequence[type[Rule]]) -> str:
     for r in rules:
         default = "on" if r.default_enabled else "off"
         lines.append(
-            f"| {r.code} | `{r.name}` | {r.category().value} | {r.severity.value} | {default} "
+            f"| {r.code} | `{r.name}` | {r.family_name()} | {r.severity.value} | {default} "
             f"| {r.summary} |"
         )
     return "\n".join(lines) + "\n"

@@ -129,6 +129,9 @@ class Rule:
     message: ClassVar[str]
     severity: ClassVar[Severity] = Severity.ERROR
     default_enabled: ClassVar[bool] = True
+    # The family shown by ``isolint rules``/``explain`` and in SARIF tags: team rules may name
+    # their own (``"acme-security"``); empty means the code's family (``custom`` outside ISO).
+    family: ClassVar[str] = ""
     fix_title: ClassVar[str | None] = None
     bad: ClassVar[tuple[Example | str, ...]] = ()
     good: ClassVar[tuple[Example | str, ...]] = ()
@@ -149,6 +152,10 @@ class Rule:
     @classmethod
     def category(cls) -> Category:
         return category_for(cls.code)
+
+    @classmethod
+    def family_name(cls) -> str:
+        return cls.family or cls.category().value
 
     @classmethod
     def examples(cls, kind: str) -> tuple[Example, ...]:

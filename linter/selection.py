@@ -11,11 +11,12 @@ ALL = "ALL"
 
 
 def validate_codes(codes: Iterable[str], rules: Sequence[type[Rule]], where: str) -> None:
-    """Raise ConfigError naming the first code that is neither a rule code nor a prefix of one."""
+    """Raise ConfigError naming the first code that is neither a rule code nor a prefix of one
+    (team rules' codes count: ``ACME`` selects ``ACME101``)."""
     for code in codes:
         if code == ALL:
             continue
-        if not any(rule.code.startswith(code) for rule in rules) or not code.startswith("ISO"):
+        if not code or not any(rule.code.startswith(code) for rule in rules):
             raise ConfigError(f"{where}: unknown rule code or prefix '{code}'")
 
 
@@ -24,8 +25,11 @@ def _named_by(rule: type[Rule], selectors: Iterable[str]) -> bool:
 
 
 def _names_explicitly(rule: type[Rule], selectors: Iterable[str]) -> bool:
-    """Off-by-default rules need their code or family prefix (``ISO5``), not ``ALL``/``ISO``."""
-    return any(len(s) >= 4 and rule.code.startswith(s) for s in selectors if s != ALL)
+    """Off-by-default rules need their code or family prefix (``ISO5``, ``ACME1``: a prefix with
+    a digit), not ``ALL`` or a bare letter prefix (``ISO``, ``ACME``)."""
+    return any(
+        rule.code.startswith(s) and any(ch.isdigit() for ch in s) for s in selectors if s != ALL
+    )
 
 
 def select_rules(

@@ -6,6 +6,7 @@ import json
 import tempfile
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from linter.check import CheckRequest, run_check
@@ -90,3 +91,61 @@ def lint_example(
     if result.errors:
         raise AssertionError(f"example did not lint cleanly: {result.errors}")
     return list(result.diagnostics)
+
+
+@dataclass(frozen=True)
+class ExampleOutcome:
+    """One documented example run as a test: ``problem`` is None when it passed."""
+
+    rule: str
+    kind: str  # "bad" (must be reported) or "good" (must not be)
+    index: int
+    problem: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule}-{self.kind}-{self.index}"
+
+
+def _located(diagnostic: Diagnostic) -> str:
+    span = diagnostic.span
+    return f"{diagnostic.path}:{span.line}:{span.column}: {diagnostic.message}"
+
+
+def check_example(
+    rule: type[Rule], kind: str, example: Example, rules: Sequence[type[Rule]]
+) -> str | None:
+    """Why ``example`` fails as a ``kind`` example of ``rule`` (None: it passes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_project(root, example)
+        result = run_project(root, rules, [rule.code])
+    if result.errors:
+        errors = "; ".join(f"{e.path}: {e.message}" for e in result.errors)
+        return f"{rule.code}: the example did not lint cleanly: {errors}"
+    found = [d for d in result.diagnostics if d.code == rule.code]
+    source = example_source(example).rstrip("\n")
+    if kind == "good":
+        if not found:
+            return None
+        reported = "; ".join(_located(d) for d in found)
+        return f"{rule.code} reported its good example: {reported}\n{source}"
+    if not found:
+        return f"{rule.code} did not report its bad example:\n{source}"
+    problems = expectation_problems(example, found)
+    fixed_here = any(d.fix is not None for d in found if d.path == example.path)
+    if example.expected_fix is None and fixed_here:
+        problems.append(f"{rule.code} fixes this bad example: state the fixed code (expected_fix)")
+    if problems:
+        return f"{rule.code} bad example:\n{source}\n" + "\n".join(problems)
+    return None
+
+
+def check_examples(rule: type[Rule], rules: Sequence[type[Rule]]) -> list[ExampleOutcome]:
+    """Every ``bad`` and ``good`` example of ``rule``, run against ``rules`` with only ``rule``
+    selected (what ``isolint test-rule`` and the generated tests run)."""
+    return [
+        ExampleOutcome(rule.code, kind, index, check_example(rule, kind, example, rules))
+        for kind in ("bad", "good")
+        for index, example in enumerate(rule.examples(kind))
+    ]
