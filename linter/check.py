@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -59,6 +60,9 @@ class CheckRequest:
     context_files: tuple[SourceFile, ...] = ()
     overrides: tuple[tuple[str, bytes], ...] = ()  # (relpath, source) read from stdin
     progress: bool = False
+    # The rules the per-file pass runs, when more than ``rules`` (see ``per_file_rules``):
+    # their results are cached, and only ``rules``' findings are reported.
+    analysed: tuple[type[Rule], ...] = ()
 
     def source(self, file: SourceFile) -> bytes | FileResult:
         if file.problem is not None:  # a directory that could not be listed
@@ -84,7 +88,7 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     file whose stat is unchanged (and old enough not to be racy) is not even read: a file of the
     project that is not being linted contributes its facts straight from the manifest.
     """
-    options = LintOptions.create(request.settings, request.rules)
+    options = LintOptions.create(request.settings, request.analysed or request.rules)
     cache = request.cache
     manifest = cache.load_manifest() if cache is not None else Manifest()
     updated: dict[str, ManifestEntry] = {}
@@ -133,9 +137,74 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     results.extend(_lint_sources(misses, request, options, store))
     if cache is not None and updated != manifest.entries:
         cache.save_manifest(Manifest(updated))
+    enabled = frozenset(rule.code for rule in request.rules)
     return sorted(
-        (r if r.path in targets else FileResult(r.path, facts=r.facts) for r in results),
+        (
+            _selected(r, enabled) if r.path in targets else FileResult(r.path, facts=r.facts)
+            for r in results
+        ),
         key=lambda r: r.path,
+    )
+
+
+# Settings that decide which files are linted, which findings are kept, and how a run is
+# bounded, but not what a file's analysis finds: changing one keeps the per-file cache.
+_NOT_PER_FILE = (
+    "select",
+    "extend_select",
+    "ignore",
+    "per_file_ignores",
+    "extend_exclude",
+    "force_exclude",
+    "baseline",
+    "cache_dir",
+    "timeout",
+    "memory_limit",
+    "entry_points",
+    "startup_roots",
+    "report_unreached",
+)
+
+
+def per_file_rules(
+    all_rules: Sequence[type[Rule]], enabled: Sequence[type[Rule]]
+) -> tuple[type[Rule], ...]:
+    """The rules a cached per-file pass runs: the enabled ones and every rule on by default.
+
+    Narrowing the selection (``select``, ``ignore``, ``--ignore``) then changes no cache key:
+    the cached results hold every default rule's findings and ``lint_files`` keeps the enabled
+    rules' ones. Enabling an off-by-default rule does change the key.
+    """
+    chosen = {rule.code: rule for rule in all_rules if rule.default_enabled}
+    chosen.update((rule.code, rule) for rule in enabled)
+    return tuple(chosen[code] for code in sorted(chosen))
+
+
+def per_file_key(settings: Settings, analysed: Sequence[type[Rule]]) -> str:
+    """What per-file results depend on, as cache-namespace text: the settings a file's
+    analysis reads (not selection, ignores, excludes, limits or global-phase options) and the
+    codes of the rules that run on each file."""
+    defaults = Settings()
+    neutral = dataclasses.replace(
+        settings,
+        **{name: getattr(defaults, name) for name in _NOT_PER_FILE if hasattr(defaults, name)},
+    )
+    return f"{neutral!r}|{','.join(rule.code for rule in analysed)}"
+
+
+def _selected(result: FileResult, enabled: frozenset[str]) -> FileResult:
+    """``result`` with only the enabled rules' findings, candidates and failures."""
+    if (
+        all(d.code in enabled for d in result.diagnostics)
+        and all(c.code in enabled for c in result.candidates)
+        and all(not e.rule or e.rule in enabled for e in result.errors)
+    ):
+        return result
+    return dataclasses.replace(
+        result,
+        diagnostics=tuple(d for d in result.diagnostics if d.code in enabled),
+        candidates=tuple(c for c in result.candidates if c.code in enabled),
+        errors=tuple(e for e in result.errors if not e.rule or e.rule in enabled),
     )
 
 

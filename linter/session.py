@@ -8,7 +8,7 @@ from pathlib import Path
 
 from linter.cache import CACHE_DIR_NAME, MARKER, Cache
 from linter.cache import state as cache_state
-from linter.check import CheckRequest
+from linter.check import CheckRequest, per_file_key, per_file_rules
 from linter.config import LoadedConfig, check_cache_dir, load_config
 from linter.discovery import SourceFile, discover, select
 from linter.errors import ConfigError, UsageError
@@ -140,10 +140,14 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         linted = {f.relpath for f in files}
         context = tuple(f for f in project if f.relpath not in linted)
     cache = None
+    analysed: tuple[type[Rule], ...] = ()
     if options.use_cache:
         directory = options.cache_dir or configured_cache_dir(loaded)
         _check_cache_dir(directory, options, loaded, targets, (*files, *context))
-        cache = Cache.open(directory, f"{settings!r}|{','.join(r.code for r in enabled)}")
+        # Keyed on what a file's analysis depends on, so that changing select, ignore,
+        # per-file-ignores or timeout reuses every cached result (linter.check.per_file_key).
+        analysed = per_file_rules(all_rules, enabled)
+        cache = Cache.open(directory, per_file_key(settings, analysed))
     request = CheckRequest(
         loaded.root,
         settings,
@@ -154,5 +158,6 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         context,
         overrides,
         options.progress,
+        analysed,
     )
     return Prepared(request, loaded, warnings)
