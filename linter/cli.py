@@ -555,4 +555,15 @@ def explain_rule(code: str) -> None:
     _fail(f"unknown rule code '{code}'")
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server (LSP over stdin/stdout) for editors; needs `isolint[lsp]`."""
+    try:
+        from linter.server.app import serve
+    except ImportError as exc:  # pygls/lsprotocol are an optional extra
+        _fail(f"`isolint server` needs the lsp extra: pip install 'isolint[lsp]' ({exc})")
+        return
+    sys.exit(serve(load_rules()))
+
+
 __all__ = ["UsageError", "main"]

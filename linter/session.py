@@ -32,6 +32,8 @@ class Options:
     stdin_filename: str | None = None
     stdin_data: bytes | None = None
     progress: bool = False
+    # The project root when no configuration file is found (default: the current directory).
+    root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
             raise UsageError(f"path '{target}' does not exist")
     first = Path(options.stdin_filename or ".") if stdin and not targets else targets[0]
     loaded = load_config(options.config_file, first if first.exists() else Path("."))
+    if loaded.path is None and options.root is not None:
+        loaded = LoadedConfig(loaded.settings, options.root.resolve(), None)
     _validate_config_codes(loaded, all_rules)
     settings = loaded.settings
     cli_select = parse_codes(options.select, "--select")

@@ -1,0 +1,1 @@
+"""``isolint server``: a Language Server Protocol server over the in-process engine (pygls)."""
