@@ -10,8 +10,8 @@ import pytest
 from linter.check import per_file_key, per_file_rules, run_check
 from linter.config import Settings
 from linter.diagnostics import RunResult
-from linter.session import Options, prepare
 from linter.selection import select_rules
+from linter.session import Options, prepare
 from rules import load_rules
 
 RULES = load_rules()
@@ -97,7 +97,7 @@ def test_ignore_on_the_command_line_reuses_the_cache_and_unignoring_restores_fin
     project: Path,
 ) -> None:
     before, namespace, stamps = _run(project)
-    ignored, namespace_ignored, stamps_ignored = _run(project, ignore="ISO204")
+    ignored, namespace_ignored, _ = _run(project, ignore="ISO204")
     again, namespace_again, stamps_again = _run(project)
     assert namespace == namespace_ignored == namespace_again
     assert "ISO204" not in _codes(ignored)
