@@ -7,28 +7,57 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from linter import __version__, baseline
-from linter.cache import clear as clear_cache
-from linter.check import CheckRequest, default_jobs, run_check
-from linter.config import load_config
 from linter.diagnostics import Diagnostic, ExitCode, FileError, RunResult
-from linter.docs import explain, markdown_rules_table, rules_table
 from linter.errors import IsolintError, UsageError
-from linter.fixes import FixOutcome, fix_source, unified_diff
 from linter.output import write_output
 from linter.reporters import ReportContext, reporters
 from linter.safe_write import WriteRefused, replace_content
-from linter.session import Options, Prepared, configured_cache_dir, prepare
-from rules import load_rules
+
+# The engine (and LibCST) is imported inside the commands that need it: `isolint --version`
+# and `--help` start without it (tests/test_packaging.py checks).
+if TYPE_CHECKING:
+    from linter.check import CheckRequest
+    from linter.fixes import FixOutcome
+    from linter.rule import Rule
+    from linter.session import Options, Prepared
+    from linter.workspace import Group
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FIX_ROUNDS = 4
+
+
+def load_rules() -> tuple[type[Rule], ...]:
+    """The built-in rules plus the installed team rules (``isolint.rules`` entry points); a
+    configuration's ``rule-paths`` add theirs in ``prepare``."""
+    from linter.plugins import combine, entry_point_rules
+    from rules import load_rules as builtin_rules
+
+    try:
+        return combine(builtin_rules(), entry_point_rules())
+    except IsolintError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+def _rules_here() -> tuple[type[Rule], ...]:
+    """Every rule known in the current directory: ``load_rules`` plus its configuration's
+    ``rule-paths`` (for ``isolint rules`` and ``explain``)."""
+    from linter.config import load_config
+    from linter.session import with_rule_paths
+
+    rules = load_rules()
+    try:
+        return with_rule_paths(rules, load_config(None, Path(".")))
+    except IsolintError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _fail(message: str) -> None:
@@ -90,6 +119,27 @@ def selection_options(function: F) -> F:
             is_flag=True,
             help="Show the traceback of each rule failure; re-raise other internal errors.",
         ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            help="Gitignore-style patterns not to lint (comma-separated; replaces extend-exclude).",
+        ),
+        click.option(
+            "--extend-exclude",
+            multiple=True,
+            help="Patterns not to lint, on top of the configuration's extend-exclude.",
+        ),
+        click.option(
+            "--per-file-ignores",
+            multiple=True,
+            help="GLOB:CODES, e.g. 'tests/**:ISO2,ISO3' (repeatable; adds to the configuration's).",
+        ),
+        click.option(
+            "--force-exclude",
+            is_flag=True,
+            default=None,
+            help="Apply excludes to paths named on the command line too (the pre-commit hook).",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -98,12 +148,16 @@ def selection_options(function: F) -> F:
 
 def _jobs(requested: int | None) -> int:
     """``--jobs``: None or 0 mean every available CPU; negative is a usage error."""
+    from linter.check import default_jobs
+
     if requested is not None and requested < 0:
         _fail(f"--jobs: must be 0 (all CPUs) or a positive number of processes, got {requested}")
     return requested or default_jobs()
 
 
 def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options:
+    from linter.session import Options
+
     quiet = bool(params.get("quiet"))
     return Options(
         paths=tuple(params["paths"]),
@@ -117,7 +171,24 @@ def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options
         stdin_filename=params.get("stdin_filename"),
         stdin_data=stdin_data,
         progress=not quiet,
+        exclude=_patterns(params["exclude"]) if params["exclude"] else None,
+        extend_exclude=_patterns(params["extend_exclude"]),
+        per_file_ignores=tuple(_per_file_ignore(value) for value in params["per_file_ignores"]),
+        force_exclude=bool(params["force_exclude"]),
     )
+
+
+def _patterns(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
+
+
+def _per_file_ignore(value: str) -> tuple[str, tuple[str, ...]]:
+    """``GLOB:CODES`` from ``--per-file-ignores``."""
+    glob, sep, codes = value.rpartition(":")
+    parsed = tuple(c.strip().upper() for c in codes.split(",") if c.strip())
+    if not sep or not glob.strip() or not parsed:
+        _fail(f"--per-file-ignores: expected GLOB:CODES (e.g. 'tests/**:ISO2'), got {value!r}")
+    return glob.strip(), parsed
 
 
 def _print_tracebacks(result: RunResult) -> None:
@@ -195,6 +266,7 @@ def _require_working_directory() -> None:
 @selection_options
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(sorted(reporters())),
     default="text",
@@ -212,6 +284,14 @@ def _require_working_directory() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes of fixable findings.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option(
+    "--include-dependents",
+    is_flag=True,
+    help=(
+        "Also report findings the given files' changes cause in other files (compared with "
+        "their git HEAD version; the pre-commit hook)."
+    ),
+)
+@click.option(
     "--baseline",
     "baseline_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -225,8 +305,25 @@ def _require_working_directory() -> None:
     is_flag=True,
     help="Report suppression comments that suppress nothing (ISO000).",
 )
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the settings that apply to PATHS and where each came from; lint nothing.",
+)
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=1000),
+    default=None,
+    help=(
+        "markdown: cap the report at N characters with an 'N more findings' line (default "
+        "1048576, GitHub's step-summary limit; 65536 fits a pull-request comment)."
+    ),
+)
 def check(**params: Any) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
+    from linter.check import run_check
+    from linter.session import prepare
+
     stdin_data = None
     if params["stdin_filename"] is not None or any(str(p) == "-" for p in params["paths"]):
         if params["stdin_filename"] is None:
@@ -234,26 +331,127 @@ def check(**params: Any) -> None:
         stdin_data = _read_stdin()
     if params["report_unused_ignores"]:
         params["extend_select"] = ",".join(filter(None, [params["extend_select"], "ISO000"]))
+    if params["include_dependents"] and (params["fix"] or params["diff"] or stdin_data):
+        _fail("--include-dependents: not with --fix, --diff or stdin (it judges committed files)")
     options = _options(params, stdin_data)
     all_rules = load_rules()
-    prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
-    _warn(prepared.warnings)
-    request = prepared.request
-    result: RunResult = _guarded(params["debug"], lambda: run_check(request))
-    if params["diff"]:
-        _guarded(params["debug"], lambda: _print_diff(request, result, params["exit_zero"]))
+    debug = params["debug"]
+    lint = _with_dependents if params["include_dependents"] else run_check
+    if params["show_settings"]:
+        _guarded(debug, lambda: _show_settings(options))
         return
+    groups: tuple[Group, ...] = _guarded(debug, lambda: _groups(options))
+    runs: list[_GroupRun] = []
+    warned: set[str] = set()
+    for group in groups:
+        group_options = dataclasses.replace(
+            options, paths=group.targets, skip=group.skip, discovered=group.config
+        )
+        prepared: Prepared = _guarded(debug, lambda: prepare(group_options, all_rules))
+        _warn(tuple(w for w in prepared.warnings if w not in warned))
+        warned.update(prepared.warnings)
+        request = prepared.request
+        runs.append(_GroupRun(prepared, _guarded(debug, lambda: lint(request))))
+    if params["diff"]:
+        _guarded(debug, lambda: _print_diff(runs, params["exit_zero"]))
+        return
+    from linter.paths import merge
+    from linter.reporters import format_json_statistics
+    from linter.terminal import use_color
+
     stdin_fix = bool(params["fix"]) and stdin_data is not None
+    cwd = os.getcwd()
+    finished = [_finish_group(run, params, stdin_fix, cwd) for run in runs]
+    result = merge([r for r, _ in finished])
+    comparisons = [c for _, c in finished if c is not None]
+    for warning in result.warnings:
+        click.echo(f"isolint: warning: {warning}", err=True)
+    if debug:
+        _print_tracebacks(result)
+    stdin_shown = {
+        str(params["stdin_filename"]): data.decode("utf-8", errors="replace")
+        for run in runs
+        for _, data in run.prepared.request.overrides
+    }
+    output_format = params["output_format"]
+    to_file = params["output_file"] is not None and not stdin_fix
+    context = ReportContext(
+        rules=_known_rules(all_rules, [run.prepared for run in runs]),
+        show_known=params["show_known"],
+        read_source=lambda path: stdin_shown[path] if path in stdin_shown else _read_text(path),
+        color=not to_file and use_color(sys.stdout),
+        max_chars=params["max_chars"],
+        base_uri=Path(cwd).as_uri().rstrip("/") + "/",
+    )
+    if stdin_fix:
+        report = ""  # stdout carries the fixed source
+    elif params["statistics"]:
+        report = (
+            format_json_statistics(result, context)
+            if output_format == "json"
+            else _statistics(result)
+        )
+    else:
+        report = reporters()[output_format](result, context)
+    if to_file:
+        output = Path(params["output_file"])
+        data = report.encode("utf-8", "backslashreplace")
+        _guarded(debug, lambda: write_output(output, data, "the report"))
+    else:
+        click.echo(report, nl=False)
+    if not params["quiet"]:
+        _print_summary(result, comparisons, bool(params["fix"]), runs, options.paths)
+    failed = bool(result.diagnostics or result.errors)
+    sys.exit(ExitCode.FINDINGS if failed and not params["exit_zero"] else ExitCode.CLEAN)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GroupRun:
+    """One configuration's part of the run (linter.workspace): its request and result."""
+
+    prepared: Prepared
+    result: RunResult
+
+    def show(self, cwd: str, stdin_filename: str | None) -> Callable[[str], str]:
+        from linter.paths import displayer
+
+        request = self.prepared.request
+        given = {relpath: stdin_filename or relpath for relpath, _ in request.overrides}
+        return displayer(request.root, cwd, given)
+
+
+def _groups(options: Options) -> tuple[Group, ...]:
+    """One group per nearest configuration; ``--config`` and stdin use one configuration."""
+    from linter.session import with_command_line
+    from linter.workspace import Group, plan
+
+    targets = tuple(p for p in options.paths if str(p) != "-")
+    if options.config_file is not None or options.stdin_filename is not None:
+        return (Group(None, options.paths),)
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"path '{target}' does not exist")
+    return plan(targets or (Path("."),), lambda loaded: with_command_line(loaded, options))
+
+
+def _finish_group(
+    run: _GroupRun, params: dict[str, Any], stdin_fix: bool, cwd: str
+) -> tuple[RunResult, baseline.Comparison | None]:
+    """Fixes, then the baseline (both keyed by project-relative paths), then printed paths."""
+    from linter.paths import relocate
+
+    debug = params["debug"]
+    request = run.prepared.request
+    result = run.result
     if params["fix"]:
-        result = _guarded(params["debug"], lambda: _fix_loop(request, result, stdin=stdin_fix))
+        result = _guarded(debug, lambda: _fix_loop(request, result, stdin=stdin_fix))
+    loaded = run.prepared.loaded
     baseline_path = params["baseline_file"] or (
-        prepared.loaded.root / prepared.loaded.settings.baseline
-        if prepared.loaded.settings.baseline
-        else None
+        loaded.root / loaded.settings.baseline if loaded.settings.baseline else None
     )
     comparison = None
     if baseline_path is not None:
-        entries = _guarded(params["debug"], lambda: baseline.load(Path(baseline_path)))
+        entries = _guarded(debug, lambda: baseline.load(Path(baseline_path)))
         comparison = baseline.compare(result.diagnostics, entries)
         result = dataclasses.replace(
             result,
@@ -261,48 +459,98 @@ def check(**params: Any) -> None:
             known=comparison.known,
             fixed_in_baseline=tuple(e.fingerprint for e in comparison.fixed),
         )
-    for warning in result.warnings:
-        click.echo(f"isolint: warning: {warning}", err=True)
-    if params["debug"]:
-        _print_tracebacks(result)
-    context = ReportContext(
-        rules=all_rules,
-        show_known=params["show_known"],
-        read_source=lambda path: _read_text(request, path),
+    return relocate(result, run.show(cwd, params["stdin_filename"])), comparison
+
+
+def _print_summary(
+    result: RunResult,
+    comparisons: Sequence[baseline.Comparison],
+    fixing: bool,
+    runs: Sequence[_GroupRun],
+    paths: Sequence[Path],
+) -> None:
+    linted = sum(len(run.prepared.request.files) for run in runs)
+    if linted == 0 and not result.errors:
+        click.echo(_nothing_linted(runs, paths), err=True)
+        return
+    if not result.diagnostics and not result.errors and not comparisons and not fixing:
+        checked = "file" if linted == 1 else "files"
+        suppressed = f"; {result.suppressed} suppressed" if result.suppressed else ""
+        click.echo(f"All checks passed ({linted} {checked} checked{suppressed})", err=True)
+        return
+    summary = _summary(result)
+    if comparisons:
+        new = sum(len(c.new) for c in comparisons)
+        fixed = sum(len(c.fixed) for c in comparisons)
+        known = sum(len(c.known) for c in comparisons)
+        summary += f"; {new} new, {fixed} fixed, {known} known"
+    fixable = sum(1 for d in result.diagnostics if d.fix is not None)
+    if fixing:
+        summary += f"; fixed {result.fixes_applied}, {fixable} fixable remaining"
+    click.echo(summary, err=True)
+    if fixable and not fixing:
+        click.echo(f"[*] {fixable} fixable with `--fix`", err=True)
+
+
+def _nothing_linted(runs: Sequence[_GroupRun], paths: Sequence[Path]) -> str:
+    """Why a run linted no file: each path named, excluded (and by which key) or empty."""
+    from linter.discovery import excluded_by
+
+    named = [p for p in paths if str(p) != "-"] or [Path(".")]
+    reasons = []
+    for path in named:
+        reason = ""
+        for run in runs:
+            loaded = run.prepared.loaded
+            rel = Path(os.path.relpath(os.path.abspath(path), loaded.root)).as_posix()
+            pattern = excluded_by(rel, loaded.settings.extend_exclude, path.is_dir())
+            if pattern is not None and loaded.settings.force_exclude:
+                where = dict(loaded.sources).get("extend-exclude", "the configuration")
+                reason = f" (excluded by extend-exclude in {where}: '{pattern}')"
+                break
+        reasons.append(f"No Python files found under {path}{reason}")
+    return "\n".join(reasons)
+
+
+def _show_settings(options: Options) -> None:
+    """``--show-settings PATH``: the settings that apply to each path and where each came from."""
+    from linter.config import find_config, load_config, load_discovered, settings_report
+    from linter.session import with_command_line
+
+    targets = tuple(p for p in options.paths if str(p) != "-") or (
+        (Path(options.stdin_filename),) if options.stdin_filename else (Path("."),)
     )
-    if stdin_fix:
-        report = ""  # stdout carries the fixed source
-    elif params["statistics"]:
-        report = _statistics(result)
-    else:
-        report = reporters()[params["output_format"]](result, context)
-    if params["output_file"] is not None and not stdin_fix:
-        output = Path(params["output_file"])
-        data = report.encode("utf-8", "backslashreplace")
-        _guarded(params["debug"], lambda: write_output(output, data, "the report"))
-    else:
-        click.echo(report, nl=False)
-    if not params["quiet"]:
-        summary = _summary(result)
-        if comparison is not None:
-            summary += (
-                f"; {len(comparison.new)} new, {len(comparison.fixed)} fixed, "
-                f"{len(comparison.known)} known"
-            )
-        if params["fix"]:
-            fixable = sum(1 for d in result.diagnostics if d.fix is not None)
-            summary += f"; fixed {result.fixes_applied}, {fixable} fixable remaining"
-        click.echo(summary, err=True)
-    failed = bool(result.diagnostics or result.errors)
-    sys.exit(ExitCode.FINDINGS if failed and not params["exit_zero"] else ExitCode.CLEAN)
+    for target in targets:
+        if options.config_file is not None:
+            base = load_config(options.config_file, target)
+        else:
+            found = find_config(target)
+            base = load_discovered(found) if found is not None else load_config(None, target)
+        click.echo(settings_report(target, with_command_line(base, options)), nl=False)
 
 
-def _read_text(request: CheckRequest, relpath: str) -> str | None:
-    for path, data in request.overrides:
-        if path == relpath:
-            return data.decode("utf-8", errors="replace")
+def _with_dependents(request: CheckRequest) -> RunResult:
+    """``--include-dependents``: the given files' findings and those their change causes."""
+    from linter.check import run_check
+    from linter.dependents import run_with_dependents
+
+    return run_with_dependents(request, run_check)
+
+
+def _known_rules(
+    rules: tuple[type[Rule], ...], prepared: Sequence[Prepared]
+) -> tuple[type[Rule], ...]:
+    """``rules`` plus the ``rule-paths`` rules of each configuration in the run (reporters
+    describe every rule that can report)."""
+    known = {rule.code: rule for rule in rules}
+    for item in prepared:
+        known.update((rule.code, rule) for rule in item.rules)
+    return tuple(known[code] for code in sorted(known))
+
+
+def _read_text(path: str) -> str | None:
     try:
-        return (request.root / relpath).read_text(encoding="utf-8", errors="replace")
+        return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
 
@@ -336,6 +584,8 @@ def _read_stdin() -> bytes:
 def _outcomes(
     request: CheckRequest, result: RunResult, current: dict[str, bytes], skip: set[str]
 ) -> list[FixOutcome]:
+    from linter.fixes import fix_source
+
     overrides = dict(request.overrides)
     outcomes = []
     for path, diagnostics in sorted(_fixable_by_path(result).items()):
@@ -372,6 +622,8 @@ def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRu
     import something else than intended, or cannot be written) is left alone from then on and
     reported as a file error; the other files go on.
     """
+    from linter.check import run_check
+
     original: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
     problems: dict[str, str] = {}
@@ -436,26 +688,38 @@ def _located(error: FileError) -> str:
     return f"{where}: {error.message}"
 
 
-def _print_diff(request: CheckRequest, result: RunResult, exit_zero: bool) -> None:
+def _print_diff(runs: Sequence[_GroupRun], exit_zero: bool) -> None:
     """``--diff``: the pending fixes as a unified diff; exit 1 when there are any, or when a
     file could not be analysed or its fix was refused (0 with ``--exit-zero``)."""
-    run = _fix_rounds(request, result, write=False)
-    changed = [path for path in sorted(run.fixed) if run.fixed[path] != run.original[path]]
-    for path in changed:
-        click.echo(unified_diff(FixOutcome(path, run.original[path], run.fixed[path], 0)), nl=False)
-    errors = sorted((*run.result.errors, *run.problems), key=FileError.sort_key)
+    from linter.fixes import FixOutcome, unified_diff
+    from linter.paths import relocate
+
+    cwd = os.getcwd()
+    changed_count = fixed = 0
+    errors: list[FileError] = []
+    for group in runs:
+        show = group.show(cwd, None)
+        run = _fix_rounds(group.prepared.request, group.result, write=False)
+        changed = [path for path in sorted(run.fixed) if run.fixed[path] != run.original[path]]
+        for path in changed:
+            outcome = FixOutcome(show(path), run.original[path], run.fixed[path], 0)
+            click.echo(unified_diff(outcome), nl=False)
+        changed_count += len(changed)
+        problems = dataclasses.replace(run.result, errors=(*run.result.errors, *run.problems))
+        errors.extend(relocate(problems, show).errors)
+        fixed += max(0, len(group.result.diagnostics) - len(run.result.diagnostics))
+    errors.sort(key=FileError.sort_key)
     for error in errors:
         click.echo(f"isolint: error: {_located(error)}", err=True)
-    fixed = max(0, len(result.diagnostics) - len(run.result.diagnostics))
     findings = "finding" if fixed == 1 else "findings"
-    files = "file" if len(changed) == 1 else "files"
+    files = "file" if changed_count == 1 else "files"
     bad = len({e.path for e in errors})
     bad_files = "file" if bad == 1 else "files"
-    summary = f"{fixed} {findings} fixable in {len(changed)} {files} (nothing written)"
+    summary = f"{fixed} {findings} fixable in {changed_count} {files} (nothing written)"
     if bad:
         summary += f"; {bad} {bad_files} could not be analysed or fixed"
     click.echo(summary, err=True)
-    failed = bool(changed or errors)
+    failed = bool(changed_count or errors)
     sys.exit(ExitCode.FINDINGS if failed and not exit_zero else ExitCode.CLEAN)
 
 
@@ -470,6 +734,9 @@ def _print_diff(request: CheckRequest, result: RunResult, exit_zero: bool) -> No
 @click.option("--prune", is_flag=True, help="Only drop entries that are fixed; never add any.")
 def baseline_command(**params: Any) -> None:
     """Record the current findings of PATHS as known (or prune fixed ones)."""
+    from linter.check import run_check
+    from linter.session import prepare
+
     options = _options(params)
     all_rules = load_rules()
     prepared: Prepared = _guarded(params["debug"], lambda: prepare(options, all_rules))
@@ -506,6 +773,10 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
 
     Only isolint's own entries are deleted, and only in a directory carrying isolint's marker.
     """
+    from linter.cache import clear as clear_cache
+    from linter.config import load_config
+    from linter.session import configured_cache_dir
+
     if path is not None and not path.exists():
         _fail(f"path '{path}' does not exist")
     try:
@@ -539,7 +810,9 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown (the README's).")
 def list_rules(markdown: bool) -> None:
     """List every rule: code, name, family, default severity and summary."""
-    rules = load_rules()
+    from linter.docs import markdown_rules_table, rules_table
+
+    rules = _rules_here()
     click.echo(markdown_rules_table(rules) if markdown else rules_table(rules), nl=False)
 
 
@@ -547,12 +820,50 @@ def list_rules(markdown: bool) -> None:
 @click.argument("code")
 def explain_rule(code: str) -> None:
     """Print the full documentation of rule CODE."""
+    from linter.docs import explain
+
     wanted = code.strip().upper()
-    for rule in load_rules():
+    for rule in _rules_here():
         if rule.code == wanted:
             click.echo(explain(rule), nl=False)
             return
     _fail(f"unknown rule code '{code}'")
+
+
+@main.command("test-rule")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def test_rule(paths: tuple[Path, ...]) -> None:
+    """Run the `bad`/`good` examples of the rules in PATHS (rule modules or directories of
+    them), as `fixit test` does: a bad example must be reported, a good one must not."""
+    from linter.plugins import path_rules
+    from linter.testing import check_examples
+
+    try:
+        found = path_rules(paths, "test-rule")
+    except IsolintError as exc:
+        _fail(str(exc))
+        return
+    tested = {plugin.rule.code for plugin in found}  # a rule under test replaces its namesake
+    every = (*(r for r in load_rules() if r.code not in tested), *(p.rule for p in found))
+    failed = passed = 0
+    for plugin in found:
+        rule = plugin.rule
+        if not rule.examples("bad"):
+            failed += 1
+            click.echo(f"FAIL {rule.code}: no `bad` example: nothing tests the rule")
+        for outcome in check_examples(rule, every):
+            if outcome.problem is None:
+                passed += 1
+                click.echo(f"ok   {outcome.name}")
+            else:
+                failed += 1
+                click.echo(f"FAIL {outcome.name}: {outcome.problem}")
+    rules = len(found)
+    click.echo(
+        f"{rules} {'rule' if rules == 1 else 'rules'}: {passed} passed, {failed} failed",
+        err=True,
+    )
+    sys.exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
 
 
 @main.command("server")

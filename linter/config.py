@@ -108,6 +108,9 @@ class Settings:
     entry_points: tuple[str, ...] = ()  # qualified-name globs, or "@decorator" names
     startup_roots: tuple[str, ...] = ()
     report_unreached: bool = False
+    force_exclude: bool = False  # excludes apply to paths named on the command line too
+    # Team rule modules or directories (absolute once loaded: relative to the naming file).
+    rule_paths: tuple[str, ...] = ()
     ssot: SsotSettings = field(default_factory=SsotSettings)
 
 
@@ -118,6 +121,8 @@ class LoadedConfig:
     settings: Settings
     root: Path
     path: Path | None
+    # (key, file display name) for each key set by a file: ``--show-settings`` says where.
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 def _str_list(value: object) -> tuple[str, ...] | None:
@@ -239,6 +244,8 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
         "a list of qualified-name globs or '@decorator' names",
     ),
     "report-unreached": ("report_unreached", _boolean, "true or false"),
+    "force-exclude": ("force_exclude", _boolean, "true or false"),
+    "rule-paths": ("rule_paths", _str_list, "a list of paths to rule modules or directories"),
 }
 _SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "canonical": ("canonical", _str_map, 'a table of symbol = "module"'),
@@ -345,8 +352,24 @@ def read_config_file(path: Path) -> dict[str, object] | None:
     return table
 
 
+CONFIG_NAMES = (".isolint.toml", "isolint.toml", "pyproject.toml")  # first wins in a directory
+_MAX_EXTEND_DEPTH = 16
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of ``directory``: a dedicated ``.isolint.toml``/``isolint.toml``,
+    else a pyproject.toml that has a ``[tool.isolint]`` table."""
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if candidate.is_file() and (
+            name != "pyproject.toml" or read_config_file(candidate) is not None
+        ):
+            return candidate
+    return None
+
+
 def find_config(start: Path) -> Path | None:
-    """Walk up from ``start`` to the nearest pyproject.toml that has a ``[tool.isolint]`` table.
+    """Walk up from ``start`` to the nearest configuration file (``config_in``).
 
     The path is taken as given: a symlink named on the command line gets the configuration of
     the directory it is in, not of its target's.
@@ -355,25 +378,112 @@ def find_config(start: Path) -> Path | None:
     if not current.is_dir():
         current = current.parent
     for directory in (current, *current.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and read_config_file(candidate) is not None:
-            return candidate
+        found = config_in(directory)
+        if found is not None:
+            return found
     return None
 
 
+def read_extended(path: Path) -> tuple[dict[str, object], dict[str, str]]:
+    """The ``[tool.isolint]`` table of ``path`` with its ``extend`` chain applied (the file's
+    own keys win over the extended file's), and which file each key came from."""
+    chain: list[Path] = []
+    current = path
+    while True:
+        resolved = current.resolve()
+        if resolved in chain:
+            raise ConfigError(f"{_display(current)}: [tool.isolint] extend: cycle through itself")
+        if len(chain) >= _MAX_EXTEND_DEPTH:
+            raise ConfigError(f"{_display(current)}: [tool.isolint] extend: chain too long")
+        chain.append(resolved)
+        table = read_config_file(current) or {}
+        target = table.get("extend")
+        if target is None:
+            break
+        if not isinstance(target, str) or not target:
+            raise ConfigError(
+                f"{_display(current)}: [tool.isolint] key 'extend' must be a path string, "
+                f"got {target!r}"
+            )
+        following = (current.parent / target).expanduser()
+        if not following.is_file():
+            raise ConfigError(
+                f"{_display(current)}: [tool.isolint] extend: '{target}' does not exist"
+            )
+        current = following
+    merged: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for file in reversed(chain):
+        table = {k: v for k, v in (read_config_file(file) or {}).items() if k != "extend"}
+        settings_from_table(table, _display(file))  # each file's problems name that file
+        for key, value in table.items():
+            if key == "ssot" and isinstance(value, dict) and isinstance(merged.get("ssot"), dict):
+                base = merged["ssot"]
+                assert isinstance(base, dict)
+                value = {**base, **value}
+            if key == "rule-paths" and isinstance(value, list):  # relative to the naming file
+                value = [os.path.join(file.parent, p) if isinstance(p, str) else p for p in value]
+            merged[key] = value
+            sources[key] = _display(file)
+    return merged, sources
+
+
+def _load(path: Path, root: Path) -> LoadedConfig:
+    table, sources = read_extended(path)
+    settings = settings_from_table(table, _display(path))
+    return LoadedConfig(settings, root, path, tuple(sorted(sources.items())))
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, SsotSettings):
+        return "{ " + ", ".join(
+            f"{name} = {_toml_value(dict(getattr(value, name)))}"
+            for name in ("canonical", "deprecated_modules")
+        ) + " }"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k!r} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+        return _toml_value({k: v for k, v in value})
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if value is None:
+        return "(none)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def settings_report(target: Path, loaded: LoadedConfig) -> str:
+    """``--show-settings``: each key's resolved value for ``target`` and where it came from."""
+    sources = dict(loaded.sources)
+    lines = [
+        f"Settings for {target}",
+        f"  configuration: {_display(loaded.path) if loaded.path else '(none: defaults)'}",
+        f"  project root:  {_display(loaded.root)}",
+    ]
+    for key, (attr, _, _) in (*_KEYS.items(), ("ssot", ("ssot", _string, ""))):
+        value = getattr(loaded.settings, attr)
+        lines.append(f"  {key} = {_toml_value(value)}    # {sources.get(key, 'default')}")
+    return "\n".join(lines) + "\n"
+
+
+def load_discovered(path: Path) -> LoadedConfig:
+    """A configuration file found by discovery: its directory is the project root."""
+    return _load(path, path.parent)
+
+
 def load_config(explicit: Path | None, first_path: Path) -> LoadedConfig:
-    """Load ``--config FILE`` if given, else discover pyproject.toml from the first linted path."""
+    """Load ``--config FILE`` if given, else the nearest configuration of ``first_path``."""
     if explicit is not None:
         if not explicit.exists():
             raise ConfigError(f"{_display(explicit)}: configuration file does not exist")
-        table = read_config_file(explicit)
-        settings = settings_from_table(table or {}, _display(explicit))
-        return LoadedConfig(settings, explicit.resolve().parent, explicit.resolve())
+        if explicit.is_dir():
+            raise ConfigError(f"{_display(explicit)}: is a directory, not a configuration file")
+        return _load(explicit.resolve(), explicit.resolve().parent)
     found = find_config(first_path)
     if found is None:
         return LoadedConfig(Settings(), Path.cwd().resolve(), None)
-    settings = settings_from_table(read_config_file(found) or {}, _display(found))
-    return LoadedConfig(settings, found.parent, found)
+    return _load(found, found.parent)
 
 
 def check_cache_dir(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +63,12 @@ def _gitignore(directory: str) -> Globs | None:
 class _Ignores:
     """The .gitignore files that apply, each matching paths relative to its own directory."""
 
-    def __init__(self, root: Path, extend_exclude: Sequence[str]) -> None:
+    def __init__(
+        self, root: Path, extend_exclude: Sequence[str], skip: Sequence[Path] = ()
+    ) -> None:
         self.root = str(root)
         self.exclude = Globs(extend_exclude)
+        self.skip = frozenset(os.path.abspath(d) for d in skip)  # nested projects' roots
         self.gitignores: dict[str, Globs | None] = {}
         self.chains: dict[str, tuple[tuple[str, Globs], ...]] = {}
 
@@ -98,6 +101,8 @@ class _Ignores:
     def excluded(self, directory: str, name: str, is_dir: bool) -> bool:
         path = os.path.join(directory, name)
         suffix = "/" if is_dir else ""
+        if is_dir and path in self.skip:
+            return True
         if path.startswith(self.root + os.sep):
             rel = path[len(self.root) + 1 :].replace(os.sep, "/")
             if self.exclude.match(rel + suffix):
@@ -113,28 +118,71 @@ class _Ignores:
         return False
 
 
-def discover(paths: Sequence[Path], root: Path, extend_exclude: Sequence[str]) -> list[SourceFile]:
-    """Python files under ``paths`` (explicit files always count unless excluded by config)."""
-    ignores = _Ignores(root, extend_exclude)
+def _prefixes(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def excluded_by(rel: str, extend_exclude: Sequence[str], is_dir: bool) -> str | None:
+    """The first pattern of ``extend_exclude`` that excludes the root-relative ``rel`` (itself or
+    a directory it is in), or None."""
+    if rel == "." or rel.startswith(".."):
+        return None
+    prefixes = _prefixes(rel)
+    for pattern in extend_exclude:
+        if pattern.startswith("!"):
+            continue
+        globs = Globs([pattern])
+        if any(globs.match(p + "/") for p in prefixes[:-1]) or globs.match(
+            rel + ("/" if is_dir else "")
+        ):
+            return pattern
+    return None
+
+
+def relaxed(rel: str, extend_exclude: Sequence[str]) -> tuple[str, ...]:
+    """The patterns that still apply inside a directory named on the command line: those that
+    exclude the directory itself (or one it is in) do not (ruff's rule for explicit paths)."""
+    return tuple(p for p in extend_exclude if excluded_by(rel, (p,), is_dir=True) is None)
+
+
+def discover(
+    paths: Sequence[Path],
+    root: Path,
+    extend_exclude: Sequence[str],
+    force_exclude: bool = False,
+    skip: Sequence[Path] = (),
+) -> list[SourceFile]:
+    """Python files under ``paths``. A path named here is linted even if excluded, unless
+    ``force_exclude``; ``skip`` are directories (nested projects) never entered."""
     found: dict[str, SourceFile] = {}
     for given in paths:
         if not given.exists() and not given.is_symlink():
             raise UsageError(f"path '{given}' does not exist")
         absolute = Path(os.path.abspath(given))
-        if absolute.is_dir():
-            for item, problem in _walk(str(absolute), ignores):
+        rel = _relpath(absolute, root)
+        is_dir = absolute.is_dir()
+        excluded = excluded_by(rel, extend_exclude, is_dir) is not None
+        if excluded and force_exclude:
+            continue
+        if is_dir:
+            patterns = relaxed(rel, extend_exclude) if excluded else extend_exclude
+            for item, problem in _walk(str(absolute), _Ignores(root, patterns, skip)):
                 path = Path(item)
-                rel = _relpath(path, root)
-                found.setdefault(rel, SourceFile(path, rel, problem))
+                item_rel = _relpath(path, root)
+                found.setdefault(item_rel, SourceFile(path, item_rel, problem))
         else:
-            rel = _relpath(absolute, root)
-            if rel.startswith("..") or not ignores.exclude.match(rel):
-                found.setdefault(rel, SourceFile(absolute, rel))
+            found.setdefault(rel, SourceFile(absolute, rel))
     return [found[key] for key in sorted(found)]
 
 
 def select(
-    paths: Sequence[Path], root: Path, project: Sequence[SourceFile], extend_exclude: Sequence[str]
+    paths: Sequence[Path],
+    root: Path,
+    project: Sequence[SourceFile],
+    extend_exclude: Sequence[str],
+    force_exclude: bool = False,
+    skip: Sequence[Path] = (),
 ) -> list[SourceFile]:
     """The files of ``paths``, taken from an already discovered project where possible."""
     wanted: dict[str, SourceFile] = {}
@@ -148,8 +196,10 @@ def select(
             not absolute.is_dir()
             or rel.startswith("..")
             or os.path.realpath(absolute) != str(absolute)
+            or excluded_by(rel, extend_exclude, is_dir=True) is not None
         ):
-            elsewhere.append(given)  # files, paths outside the project, symlinked directories
+            # files, paths outside the project, symlinked or excluded directories
+            elsewhere.append(given)
         elif rel == ".":
             wanted.update((f.relpath, f) for f in project)
         else:
@@ -159,9 +209,32 @@ def select(
                 for f in project
                 if f.relpath.startswith(prefix) or f.relpath == rel  # == : unreadable itself
             )
-    for file in discover(elsewhere, root, extend_exclude):
+    for file in discover(elsewhere, root, extend_exclude, force_exclude, skip):
         wanted.setdefault(file.relpath, file)
     return [wanted[key] for key in sorted(wanted)]
+
+
+def config_dirs(
+    top: Path, root: Path, extend_exclude: Sequence[str], is_config: Callable[[Path], bool]
+) -> list[Path]:
+    """The outermost directories under ``top`` (not ``top`` itself) that hold a configuration of
+    their own (``is_config``): nested projects, each linted with its own settings."""
+    ignores = _Ignores(root, extend_exclude)
+    found: list[Path] = []
+    start = os.path.abspath(top)
+    for dirpath, dirnames, _ in os.walk(start, followlinks=False):
+        if dirpath != start and is_config(Path(dirpath)):
+            found.append(Path(dirpath))
+            dirnames[:] = []
+            continue
+        dirnames[:] = [
+            name
+            for name in sorted(dirnames)
+            if name not in DEFAULT_EXCLUDED_DIRS
+            and not name.endswith(".egg-info")
+            and not ignores.excluded(dirpath, name, is_dir=True)
+        ]
+    return found
 
 
 def _walk(top: str, ignores: _Ignores) -> list[tuple[str, str | None]]:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 from linter import __version__
 from linter.diagnostics import Diagnostic, FileError, Fix, RunResult, Severity, Span
-from linter.docs import explain
-from linter.rule import Rule
+from linter.urls import rule_url
+
+if TYPE_CHECKING:  # the CLI imports this module for --format; LibCST loads lazily
+    from linter.rule import Rule
 
 # The project has no home page yet; SARIF consumers link the tool's name to this.
 INFORMATION_URI = "https://pypi.org/project/isolint/"
@@ -29,6 +32,9 @@ class ReportContext:
     rules: tuple[type[Rule], ...]
     show_known: bool = False
     read_source: Callable[[str], str | None] = lambda path: None
+    color: bool = False  # ANSI colour in text and full (a terminal, FORCE_COLOR)
+    max_chars: int | None = None  # markdown: the cap (default MARKDOWN_LIMIT)
+    base_uri: str = ""  # SARIF: the file URI printed paths are relative to (the cwd)
 
 
 class Reporter(Protocol):
@@ -54,17 +60,33 @@ def _error_location(error: FileError) -> str:
     return f"{error.path}:{error.line or 1}:{error.column or 1}"
 
 
+_BOLD, _RED, _CYAN, _YELLOW, _RESET = "\x1b[1m", "\x1b[31;1m", "\x1b[36m", "\x1b[33m", "\x1b[0m"
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{style}{text}{_RESET}" if color else text
+
+
+def _text_line(d: Diagnostic, color: bool, tag: str = "") -> str:
+    """``path:line:col: CODE [*] message``; ``[*]``: ``--fix`` can fix it (as ruff marks it)."""
+    sep = _paint(":", _CYAN, color)
+    where = sep.join(
+        (_paint(d.path, _BOLD, color), str(d.span.line), str(d.span.column))
+    )
+    marks = tag + (" [*]" if d.fix is not None else "")
+    return f"{where}{sep} {_paint(d.code, _RED, color)}{marks} {d.message}"
+
+
 def format_text(result: RunResult, context: ReportContext) -> str:
     """``path:line:col: CODE message`` per finding, the shape flake8/ruff print and editors parse."""
-    lines = [
-        f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}" for d in result.diagnostics
-    ]
+    color = context.color
+    lines = [_text_line(d, color) for d in result.diagnostics]
     if context.show_known:
-        lines.extend(
-            f"{d.path}:{d.span.line}:{d.span.column}: {d.code} [known] {d.message}"
-            for d in result.known
-        )
-    lines.extend(f"{_error_location(e)}: error: {e.message}" for e in result.errors)
+        lines.extend(_text_line(d, color, " [known]") for d in result.known)
+    lines.extend(
+        f"{_error_location(e)}: {_paint('error', _YELLOW, color)}: {e.message}"
+        for e in result.errors
+    )
     return escape_surrogates("".join(line + "\n" for line in lines))
 
 
@@ -99,6 +121,7 @@ def diagnostic_to_json(d: Diagnostic) -> dict[str, object]:
         "severity": d.severity.value,
         "message": d.message,
         "fingerprint": d.fingerprint,
+        "url": rule_url(d.code),
         "fix": fix_to_json(d.fix),
         "related": [
             {"path": r.path, "line": r.line, "column": r.column, "note": r.note} for r in d.related
@@ -115,17 +138,50 @@ def by_code(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
     return {code: counts[code] for code in sorted(counts)}
 
 
+def _json_summary(result: RunResult) -> dict[str, object]:
+    return {
+        "files": result.files,
+        "diagnostics": len(result.diagnostics),
+        "fixable": sum(1 for d in result.diagnostics if d.fix is not None),
+        "by_code": by_code(result.diagnostics),
+    }
+
+
 def format_json(result: RunResult, context: ReportContext) -> str:
     """The documented JSON contract (see README, "JSON output")."""
     document = {
         "version": __version__,
         "diagnostics": [diagnostic_to_json(d) for d in result.diagnostics],
         "errors": [error_to_json(e) for e in result.errors],
-        "summary": {
-            "files": result.files,
-            "diagnostics": len(result.diagnostics),
-            "by_code": by_code(result.diagnostics),
-        },
+        "summary": _json_summary(result),
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def statistics(result: RunResult) -> list[dict[str, object]]:
+    """Counts per rule, most frequent first: code, name, count, fixable, url."""
+    counts = Counter((d.code, d.name) for d in result.diagnostics)
+    fixable = Counter(d.code for d in result.diagnostics if d.fix is not None)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    return [
+        {
+            "code": code,
+            "name": name,
+            "count": count,
+            "fixable": fixable[code],
+            "url": rule_url(code),
+        }
+        for (code, name), count in rows
+    ]
+
+
+def format_json_statistics(result: RunResult, context: ReportContext) -> str:
+    """``--format json --statistics``: the JSON document without the findings themselves; the
+    counts per rule are ``summary.statistics``."""
+    document = {
+        "version": __version__,
+        "errors": [error_to_json(e) for e in result.errors],
+        "summary": {**_json_summary(result), "statistics": statistics(result)},
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -176,8 +232,9 @@ def _full_entry(
     rules: Mapping[str, type[Rule]],
     lines_of: Callable[[str], list[str] | None],
     tag: str = "",
+    color: bool = False,
 ) -> str:
-    out = [f"{_location(d)}: {d.code}{tag} {d.message}"]
+    out = [_text_line(d, color, tag)]
     gutter = " " * len(str(d.span.line))
     lines = lines_of(d.path)
     if lines is not None and 1 <= d.span.line <= len(lines):
@@ -203,9 +260,10 @@ def format_full(result: RunResult, context: ReportContext) -> str:
     """ruff's ``full`` shape: the text line, the source line with carets, and a help line."""
     rules = _rules_by_code(context)
     lines_of = _line_reader(context)
-    entries = [_full_entry(d, rules, lines_of) for d in result.diagnostics]
+    color = context.color
+    entries = [_full_entry(d, rules, lines_of, color=color) for d in result.diagnostics]
     if context.show_known:
-        entries += [_full_entry(d, rules, lines_of, " [known]") for d in result.known]
+        entries += [_full_entry(d, rules, lines_of, " [known]", color) for d in result.known]
     errors = "".join(f"{_error_location(e)}: error: {e.message}\n" for e in result.errors)
     findings = "\n".join(entry + "\n" for entry in entries)
     return escape_surrogates(findings + ("\n" if findings and errors else "") + errors)
@@ -244,6 +302,8 @@ def _sarif_level(severity: Severity) -> str:
 
 
 def _sarif_rule(rule: type[Rule]) -> dict[str, object]:
+    from linter.docs import explain
+
     docs = explain(rule)
     return {
         "id": rule.code,
@@ -253,8 +313,9 @@ def _sarif_rule(rule: type[Rule]) -> dict[str, object]:
             "text": _first_paragraph(rule.documentation(), "What it does") or rule.summary
         },
         "help": {"text": docs, "markdown": docs},
+        "helpUri": rule_url(rule.code),
         "defaultConfiguration": {"level": _sarif_level(rule.severity)},
-        "properties": {"tags": [rule.category().value]},
+        "properties": {"tags": [rule.family_name()]},
     }
 
 
@@ -268,7 +329,12 @@ def _sarif_descriptors(
         if d.code not in known:
             known.add(d.code)
             descriptors.append(
-                {"id": d.code, "name": d.name, "properties": {"tags": [d.category.value]}}
+                {
+                    "id": d.code,
+                    "name": d.name,
+                    "helpUri": rule_url(d.code),
+                    "properties": {"tags": [d.category.value]},
+                }
             )
     return descriptors
 
@@ -283,6 +349,10 @@ def _uri(path: str) -> str:
 
 
 def _artifact(path: str) -> dict[str, object]:
+    """Printed paths are relative to ``%SRCROOT%`` (the working directory, given in
+    ``originalUriBaseIds``); a path outside it is printed absolute and becomes a file URI."""
+    if path.startswith("/"):
+        return {"uri": "file://" + _uri(path)}
     return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
 
 
@@ -380,6 +450,11 @@ def format_sarif(result: RunResult, context: ReportContext) -> str:
                 "tool": {"driver": driver},
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
+                **(
+                    {"originalUriBaseIds": {"%SRCROOT%": {"uri": context.base_uri}}}
+                    if context.base_uri
+                    else {}
+                ),
                 "results": results,
             }
         ],
@@ -449,22 +524,54 @@ def _xml_text(text: str) -> str:
     return _XML_INVALID.sub(_xml_escape_code, text)
 
 
-def _junit_case(
-    suite: ET.Element, path: str, diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]
+def _junit_classname(path: str) -> str:
+    """ruff's shape: the file's path without its ``.py`` suffix."""
+    return _xml_text(path[:-3] if path.endswith(".py") else path)
+
+
+def _junit_suite(
+    root: ET.Element, path: str, diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]
 ) -> None:
-    case = ET.SubElement(suite, "testcase", classname="isolint", name=_xml_text(path))
+    """One test suite per file; one failing test case per finding (ruff's JUnit shape, which
+    GitLab and Jenkins count), one erroring test case per file error."""
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=_xml_text(path),
+        tests=str(len(diagnostics) + len(errors)),
+        failures=str(len(diagnostics)),
+        errors=str(len(errors)),
+    )
     for d in diagnostics:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name=f"isolint.{d.code}",
+            classname=_junit_classname(path),
+            file=_xml_text(path),
+            line=str(d.span.line),
+            column=str(d.span.column),
+        )
         failure = ET.SubElement(
             case, "failure", message=_xml_text(f"{d.code} {d.message}"), type=d.code
         )
         failure.text = _xml_text(f"{_location(d)}: {d.code} {d.message}")
     for e in errors:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name="isolint.error",
+            classname=_junit_classname(path),
+            file=_xml_text(path),
+            line=str(e.line or 1),
+        )
         error = ET.SubElement(case, "error", message=_xml_text(e.message), type=e.kind)
         error.text = _xml_text(f"{_error_location(e)}: error: {e.message}")
 
 
 def format_junit(result: RunResult, context: ReportContext) -> str:
-    """JUnit XML: a failing test case per file with findings, one passing case for the rest."""
+    """JUnit XML: a test suite per file with findings and a failing test case per finding; the
+    files without findings pass as one test case (``No errors found``, as ruff writes it)."""
     diagnostics: dict[str, list[Diagnostic]] = {}
     errors: dict[str, list[FileError]] = {}
     for d in result.diagnostics:
@@ -472,21 +579,21 @@ def format_junit(result: RunResult, context: ReportContext) -> str:
     for e in result.errors:
         errors.setdefault(e.path, []).append(e)
     paths = sorted(diagnostics.keys() | errors.keys())
-    suite = ET.Element("testsuite", name="isolint")
+    root = ET.Element("testsuites", name="isolint")
     for path in paths:
-        _junit_case(suite, path, diagnostics.get(path, []), errors.get(path, []))
-    clean = result.files - len(paths)
-    if clean > 0:
-        case = ET.SubElement(suite, "testcase", classname="isolint", name="isolint")
-        ET.SubElement(case, "system-out").text = f"{_plural(clean, 'file')} without findings"
-    counts = {
-        "tests": str(len(suite)),
-        "failures": str(len(result.diagnostics)),
-        "errors": str(len(result.errors)),
-    }
-    suite.attrib.update(counts)
-    root = ET.Element("testsuites", {"name": "isolint", **counts})
-    root.append(suite)
+        _junit_suite(root, path, diagnostics.get(path, []), errors.get(path, []))
+    clean = result.files - len({e.path for e in result.errors} | diagnostics.keys())
+    if clean > 0 or not paths:
+        suite = ET.SubElement(root, "testsuite", name="isolint", tests="1", failures="0", errors="0")
+        case = ET.SubElement(suite, "testcase", name="No errors found", classname="isolint")
+        ET.SubElement(case, "system-out").text = f"{_plural(max(clean, 0), 'file')} without findings"
+    root.attrib.update(
+        {
+            "tests": str(sum(int(s.get("tests", "0")) for s in root)),
+            "failures": str(len(result.diagnostics)),
+            "errors": str(len(result.errors)),
+        }
+    )
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
@@ -555,15 +662,21 @@ def _md_summary(result: RunResult, with_baseline: bool) -> str:
     return text + "."
 
 
-def format_markdown(result: RunResult, context: ReportContext) -> str:
-    """A Markdown report for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
+# GitHub's limit for one step summary ($GITHUB_STEP_SUMMARY): 1 MiB. A pull-request or issue
+# comment holds 65,536 characters (``--max-chars 65536``).
+MARKDOWN_LIMIT = 1024 * 1024
+PR_COMMENT_LIMIT = 65536
+
+
+def _markdown(result: RunResult, context: ReportContext, shown: int) -> str:
+    """The report with at most ``shown`` rows in each findings/known/errors table."""
     with_baseline = bool(result.known or result.fixed_in_baseline)
     parts = ["## isolint", "", _md_summary(result, with_baseline)]
     if result.diagnostics:
         parts += ["", _md_rules_table(result.diagnostics)]
     heading = "### New" if with_baseline else "### Findings"
     if result.diagnostics:
-        parts += ["", heading, "", _md_findings_table(result.diagnostics)]
+        parts += ["", heading, "", _md_findings_table(result.diagnostics[:shown])]
     elif with_baseline:
         parts += ["", heading, "", "No new findings."]
     if with_baseline:
@@ -572,11 +685,121 @@ def format_markdown(result: RunResult, context: ReportContext) -> str:
         known = _plural(len(result.known), "known finding")
         parts += ["", "### Known", "", f"{known} (in the baseline)."]
         if context.show_known and result.known:
-            parts += ["", _md_findings_table(result.known)]
+            parts += ["", _md_findings_table(result.known[:shown])]
     if result.errors:
-        rows = [(_md_code(_error_location(e)), _md_plain(e.message)) for e in result.errors]
+        rows = [
+            (_md_code(_error_location(e)), _md_plain(e.message)) for e in result.errors[:shown]
+        ]
         parts += ["", "### Errors", "", _md_table(("Location", "Error"), rows)]
+    hidden = sum(
+        max(0, len(rows) - shown)
+        for rows in (
+            result.diagnostics,
+            result.known if context.show_known else (),
+            result.errors,
+        )
+    )
+    if hidden:
+        parts += [
+            "",
+            f"**{_plural(hidden, 'more finding')} not shown** (the report is capped at "
+            f"{context.max_chars or MARKDOWN_LIMIT:,} bytes; run `isolint check` locally or "
+            "use `--format sarif` for all of them).",
+        ]
     return escape_surrogates("\n".join(parts) + "\n")
+
+
+def format_markdown(result: RunResult, context: ReportContext) -> str:
+    """A Markdown report for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment, capped at
+    ``context.max_chars`` UTF-8 bytes (default 1 MiB, GitHub's step-summary limit): the rows
+    that do not fit are counted in an "N more findings not shown" line."""
+    limit = context.max_chars or MARKDOWN_LIMIT
+    most = max(len(result.diagnostics), len(result.known), len(result.errors))
+    report = _markdown(result, context, most)
+    if len(report.encode("utf-8")) <= limit:
+        return report
+    low, high = 0, most  # the largest row count whose report fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_markdown(result, context, middle).encode("utf-8")) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return _markdown(result, context, low)
+
+
+# --- gitlab, pylint, azure ----------------------------------------------------------------------
+
+_GITLAB_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
+
+
+def _gitlab_issue(
+    description: str, check_name: str, fingerprint: str, severity: str, path: str, line: int
+) -> dict[str, object]:
+    return {
+        "type": "issue",
+        "description": description,
+        "check_name": check_name,
+        "fingerprint": fingerprint,
+        "severity": severity,
+        "location": {"path": path, "lines": {"begin": line}},
+    }
+
+
+def format_gitlab(result: RunResult, context: ReportContext) -> str:
+    """GitLab Code Quality (a JSON array of issues: ``description``, ``check_name``,
+    ``fingerprint``, ``severity``, ``location.path``, ``location.lines.begin``); file errors are
+    ``critical`` issues named ``isolint/error``."""
+    issues = [
+        _gitlab_issue(
+            f"{d.code} {d.message}",
+            d.code,
+            d.fingerprint,
+            _GITLAB_SEVERITY[d.severity],
+            d.path,
+            d.span.line,
+        )
+        for d in result.diagnostics
+    ]
+    for e in result.errors:
+        digest = hashlib.sha256(f"{e.path}\0{e.message}".encode("utf-8", "surrogateescape"))
+        issues.append(
+            _gitlab_issue(
+                e.message, "isolint/error", digest.hexdigest(), "critical", e.path, e.line or 1
+            )
+        )
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def format_pylint(result: RunResult, context: ReportContext) -> str:
+    """pylint's parseable shape, as ruff prints it: ``path:line: [CODE] message``."""
+    lines = [f"{d.path}:{d.span.line}: [{d.code}] {d.message}" for d in result.diagnostics]
+    lines += [f"{e.path}:{e.line or 1}: [error] {e.message}" for e in result.errors]
+    return escape_surrogates("".join(line + "\n" for line in lines))
+
+
+def _azure_property(text: str) -> str:
+    return text.replace("%", "%AZP25").replace(";", "%3B").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _azure_data(text: str) -> str:
+    return text.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def format_azure(result: RunResult, context: ReportContext) -> str:
+    """Azure Pipelines logging commands (``##vso[task.logissue ...]``), as ruff prints them."""
+    lines = [
+        f"##vso[task.logissue type={'error' if d.severity is Severity.ERROR else 'warning'};"
+        f"sourcepath={_azure_property(d.path)};linenumber={d.span.line};"
+        f"columnnumber={d.span.column};code={d.code};]{_azure_data(d.message)}"
+        for d in result.diagnostics
+    ]
+    lines += [
+        f"##vso[task.logissue type=error;sourcepath={_azure_property(e.path)};"
+        f"linenumber={e.line or 1};]{_azure_data(e.message)}"
+        for e in result.errors
+    ]
+    return escape_surrogates("".join(line + "\n" for line in lines))
 
 
 def reporters() -> Mapping[str, Reporter]:
@@ -588,6 +811,9 @@ def reporters() -> Mapping[str, Reporter]:
         "full": format_full,
         "sarif": format_sarif,
         "github": format_github,
+        "gitlab": format_gitlab,
         "junit": format_junit,
         "markdown": format_markdown,
+        "pylint": format_pylint,
+        "azure": format_azure,
     }

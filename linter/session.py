@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from linter.cache import CACHE_DIR_NAME, MARKER, Cache
 from linter.cache import state as cache_state
 from linter.check import CheckRequest, per_file_key, per_file_rules
-from linter.config import LoadedConfig, check_cache_dir, load_config
+from linter.config import LoadedConfig, check_cache_dir, load_config, load_discovered
 from linter.discovery import SourceFile, discover, select
 from linter.errors import ConfigError, UsageError
+from linter.globs import invalid_patterns
+from linter.plugins import combine, path_rules, rules_digest
 from linter.rule import Rule
 from linter.runner import relative_posix
 from linter.selection import select_rules, validate_codes
@@ -34,6 +36,16 @@ class Options:
     progress: bool = False
     # The project root when no configuration file is found (default: the current directory).
     root: Path | None = None
+    # Command-line settings: --exclude replaces extend-exclude, the others add to the config's.
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    force_exclude: bool = False
+    # Roots of nested projects (directories with a configuration of their own): not linted
+    # with this configuration, nor part of its project index (linter.workspace).
+    skip: tuple[Path, ...] = ()
+    # The configuration discovery found for these paths (linter.workspace), when known.
+    discovered: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class Prepared:
     request: CheckRequest
     loaded: LoadedConfig
     warnings: tuple[str, ...] = ()
+    rules: tuple[type[Rule], ...] = ()  # every known rule, with the config's rule-paths ones
 
 
 def parse_codes(value: str | None, option: str) -> tuple[str, ...] | None:
@@ -95,6 +108,50 @@ def _check_cache_dir(
         )
 
 
+def with_command_line(loaded: LoadedConfig, options: Options) -> LoadedConfig:
+    """The configuration with the command line's exclude, per-file-ignores and force-exclude."""
+    settings = loaded.settings
+    sources = dict(loaded.sources)
+    if options.exclude is not None:
+        settings = replace(settings, extend_exclude=options.exclude)
+        sources["extend-exclude"] = "--exclude"
+    if options.extend_exclude:
+        settings = replace(
+            settings, extend_exclude=settings.extend_exclude + options.extend_exclude
+        )
+        sources["extend-exclude"] = sources.get("extend-exclude", "default") + ", --extend-exclude"
+    if options.per_file_ignores:
+        settings = replace(
+            settings, per_file_ignores=settings.per_file_ignores + options.per_file_ignores
+        )
+        sources["per-file-ignores"] = (
+            sources.get("per-file-ignores", "default") + ", --per-file-ignores"
+        )
+    if options.force_exclude:
+        settings = replace(settings, force_exclude=True)
+        sources["force-exclude"] = "--force-exclude"
+    bad = invalid_patterns(settings.extend_exclude) + invalid_patterns(
+        glob for glob, _ in options.per_file_ignores
+    )
+    if bad:
+        raise UsageError(f"invalid pattern {bad[0]!r} on the command line")
+    return replace(loaded, settings=settings, sources=tuple(sorted(sources.items())))
+
+
+def with_rule_paths(rules: Sequence[type[Rule]], loaded: LoadedConfig) -> tuple[type[Rule], ...]:
+    """``rules`` plus the team rules of the configuration's ``rule-paths`` (relative paths are
+    relative to the configuration file)."""
+    if not loaded.settings.rule_paths:
+        return tuple(rules)
+    base = loaded.path.parent if loaded.path is not None else loaded.root
+    where = loaded.path.name if loaded.path else "configuration"
+    found = path_rules(
+        (base / path for path in loaded.settings.rule_paths),
+        f"{where}: [tool.isolint] rule-paths",
+    )
+    return combine(rules, found)
+
+
 def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
     """Validate everything up front (exit 2 material), then discover the files."""
     stdin = options.stdin_filename is not None
@@ -103,9 +160,17 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         if not target.exists() and not target.is_symlink():
             raise UsageError(f"path '{target}' does not exist")
     first = Path(options.stdin_filename or ".") if stdin and not targets else targets[0]
-    loaded = load_config(options.config_file, first if first.exists() else Path("."))
+    if not first.exists():
+        first = first.parent if first.parent.is_dir() else Path(".")
+    loaded = with_command_line(
+        load_discovered(options.discovered)
+        if options.discovered is not None and options.config_file is None
+        else load_config(options.config_file, first),
+        options,
+    )
     if loaded.path is None and options.root is not None:
-        loaded = LoadedConfig(loaded.settings, options.root.resolve(), None)
+        loaded = replace(loaded, root=options.root.resolve())
+    all_rules = with_rule_paths(all_rules, loaded)
     _validate_config_codes(loaded, all_rules)
     settings = loaded.settings
     cli_select = parse_codes(options.select, "--select")
@@ -128,10 +193,27 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
     project: list[SourceFile] | None = None
     if loaded.path is not None:
         # The project index always sees the whole project (cached), whatever paths are linted.
-        project = discover([loaded.root], loaded.root, settings.extend_exclude)
-        files = select(targets, loaded.root, project, settings.extend_exclude) if targets else []
+        project = discover([loaded.root], loaded.root, settings.extend_exclude, skip=options.skip)
+        files = (
+            select(
+                targets,
+                loaded.root,
+                project,
+                settings.extend_exclude,
+                settings.force_exclude,
+                options.skip,
+            )
+            if targets
+            else []
+        )
     else:
-        files = discover(targets, loaded.root, settings.extend_exclude) if targets else []
+        files = (
+            discover(
+                targets, loaded.root, settings.extend_exclude, settings.force_exclude, options.skip
+            )
+            if targets
+            else []
+        )
     overrides: tuple[tuple[str, bytes], ...] = ()
     if stdin:
         assert options.stdin_filename is not None
@@ -151,7 +233,9 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         # Keyed on what a file's analysis depends on, so that changing select, ignore,
         # per-file-ignores or timeout reuses every cached result (linter.check.per_file_key).
         analysed = per_file_rules(all_rules, enabled)
-        cache = Cache.open(directory, per_file_key(settings, analysed))
+        cache = Cache.open(
+            directory, f"{per_file_key(settings, analysed)}|{rules_digest(analysed)}"
+        )
     request = CheckRequest(
         loaded.root,
         settings,
@@ -164,4 +248,4 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         options.progress,
         analysed,
     )
-    return Prepared(request, loaded, warnings)
+    return Prepared(request, loaded, warnings, tuple(all_rules))

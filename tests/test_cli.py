@@ -29,7 +29,7 @@ def test_clean_project_exits_zero(isolint: Run, make_project: Make) -> None:
     out = isolint("check", str(root))
     assert out.returncode == 0, out.stderr
     assert out.stdout == ""
-    assert "0 findings in 0 files (0 files could not be analysed)" in out.stderr
+    assert "All checks passed (1 file checked)" in out.stderr
 
 
 def test_findings_exit_one_with_text_lines(isolint: Run, make_project: Make) -> None:
@@ -78,11 +78,11 @@ def test_bad_option_exits_two(isolint: Run, tmp_path: Path) -> None:
 
 def test_json_has_exactly_the_documented_fields(isolint: Run, make_project: Make) -> None:
     root = make_project({"app/svc.py": VIOLATION, "app/broken.py": "def f(:\n"})
-    out = isolint("check", "--format", "json", str(root))
+    out = isolint("check", "--format", "json", ".", cwd=root)
     assert out.returncode == 1
     doc = json.loads(out.stdout)
     assert set(doc) == {"version", "diagnostics", "errors", "summary"}
-    assert set(doc["summary"]) == {"files", "diagnostics", "by_code"}
+    assert set(doc["summary"]) == {"files", "diagnostics", "fixable", "by_code"}
     (diag,) = doc["diagnostics"]
     assert set(diag) == {
         "path",
@@ -96,6 +96,7 @@ def test_json_has_exactly_the_documented_fields(isolint: Run, make_project: Make
         "severity",
         "message",
         "fingerprint",
+        "url",
         "fix",
         "related",
     }
@@ -104,7 +105,12 @@ def test_json_has_exactly_the_documented_fields(isolint: Run, make_project: Make
     assert diag["category"] == "module-state"
     assert diag["fix"] is None
     assert doc["errors"] == [{"path": "app/broken.py", "message": "syntax error: invalid syntax"}]
-    assert doc["summary"] == {"files": 2, "diagnostics": 1, "by_code": {"ISO204": 1}}
+    assert doc["summary"] == {
+        "files": 2,
+        "diagnostics": 1,
+        "fixable": 0,
+        "by_code": {"ISO204": 1},
+    }
 
 
 def test_fingerprint_survives_lines_added_above(isolint: Run, make_project: Make) -> None:

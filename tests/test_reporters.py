@@ -31,6 +31,7 @@ SPAN = Span(4, 24, 4, 28)  # `None` in SOURCE
 SOURCE = "import os\n\ndef load(user):\n    return make_client(None, user)\n"
 JSON_KEYS = {
     "path",
+    "url",
     "related",
     "line",
     "column",
@@ -103,7 +104,7 @@ def cli(*args: str, cwd: Path = REPO) -> Completed:
 
 def cli_json(project: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
-        cli("--format", "json", str(project.relative_to(REPO))).stdout
+        cli("--format", "json", ".", cwd=project).stdout
     )
     return document
 
@@ -113,6 +114,7 @@ def cli_json(project: Path) -> dict[str, Any]:
 
 def test_every_format_is_registered_and_offered_by_the_cli() -> None:
     names = {"text", "json", "json-lines", "full", "sarif", "github", "junit", "markdown"}
+    names |= {"gitlab", "pylint", "azure"}
     assert set(reporters()) == names
     help_text = run_isolint("check", "--help").stdout
     assert all(name in help_text for name in names)
@@ -177,13 +179,14 @@ def test_full_carets_follow_tabs_and_stop_at_the_end_of_the_first_line() -> None
 
 
 def test_full_on_the_fixture_marks_every_finding_in_its_source() -> None:
-    report = cli("--format", "full", str(MULTI.relative_to(REPO))).stdout
+    report = cli("--format", "full", ".", cwd=MULTI).stdout
     expected = cli_json(MULTI)["diagnostics"]
     blocks = _blocks(report)
     assert len(blocks) == len(expected)
     for block, found in zip(blocks, expected):
         location = f"{found['path']}:{found['line']}:{found['column']}"
-        assert block[0] == f"{location}: {found['code']} {found['message']}"
+        fixable = " [*]" if found["fix"] else ""
+        assert block[0] == f"{location}: {found['code']}{fixable} {found['message']}"
         line = (MULTI / found["path"]).read_text().splitlines()[found["line"] - 1]
         end = found["end_column"] if found["end_line"] == found["line"] else len(line) + 1
         assert _underlined(block) == (line, line[found["column"] - 1 : end - 1])
@@ -206,7 +209,7 @@ def test_json_lines_has_one_object_per_diagnostic_then_per_error() -> None:
 
 
 def test_json_lines_from_the_cli_matches_the_json_format() -> None:
-    out = cli("--format", "json-lines", str(MULTI.relative_to(REPO))).stdout
+    out = cli("--format", "json-lines", ".", cwd=MULTI).stdout
     objects = [json.loads(line) for line in out.splitlines()]
     assert all(set(o) == JSON_KEYS for o in objects)
     assert objects == cli_json(MULTI)["diagnostics"]
@@ -310,7 +313,7 @@ def test_sarif_uris_are_percent_encoded_and_unknown_codes_described(sarif_valida
 
 @pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
 def test_sarif_from_the_cli_is_valid_for_every_fixture(sarif_validator: Any, project: Path) -> None:
-    document = json.loads(cli("--format", "sarif", str(project.relative_to(REPO))).stdout)
+    document = json.loads(cli("--format", "sarif", ".", cwd=project).stdout)
     assert_valid_sarif(sarif_validator, document)
     expected = json.loads((project / "expected.json").read_text(encoding="utf-8"))["diagnostics"]
     results = _run(document)["results"]
@@ -412,7 +415,9 @@ def test_github_from_the_cli() -> None:
     assert len(parsed) == len(expected)
     for (command, properties, message), found in zip(parsed, expected):
         assert command == found["severity"]
-        assert properties["file"] == found["path"] and properties["title"] == found["code"]
+        # run from the repository root: the path is relative to it, so the annotation opens
+        assert properties["file"] == f"fixtures/multi_package/{found['path']}"
+        assert (REPO / properties["file"]).is_file() and properties["title"] == found["code"]
         assert int(properties["line"]) == found["line"] and message == found["message"]
 
 
@@ -423,21 +428,23 @@ def _cases(xml: JUnitXml) -> list[Any]:
     return [case for suite in xml for case in suite]
 
 
-def test_junit_has_a_case_per_file_and_a_summary_case() -> None:
+def test_junit_has_a_case_per_finding_and_a_summary_case() -> None:
     report = render("junit", MIXED)
     xml = JUnitXml.fromstring(report.encode("utf-8"))
-    [suite] = list(xml)
-    assert (suite.name, suite.tests, suite.failures, suite.errors) == ("isolint", 4, 2, 1)
-    cases = {case.name: case for case in _cases(xml)}
-    assert set(cases) == {"app/broken.py", "app/state.py", "app/svc.py", "isolint"}
-    assert all(case.classname == "isolint" for case in cases.values())
-    [failure] = cases["app/svc.py"].result
+    suites = {suite.name: suite for suite in xml}
+    assert set(suites) == {"app/broken.py", "app/state.py", "app/svc.py", "isolint"}
+    assert (suites["app/svc.py"].tests, suites["app/svc.py"].failures) == (1, 1)
+    [case] = list(suites["app/svc.py"])
+    assert (case.name, case.classname) == ("isolint.ISO402", "app/svc")
+    [failure] = case.result
     assert isinstance(failure, Failure) and failure.type == "ISO402"
     assert failure.message == "ISO402 " + MIXED.diagnostics[0].message
     assert failure.text == "app/svc.py:4:24: ISO402 " + MIXED.diagnostics[0].message
-    [error] = cases["app/broken.py"].result
+    [broken] = list(suites["app/broken.py"])
+    [error] = broken.result
     assert isinstance(error, Error) and error.message == "syntax error: invalid syntax"
-    assert cases["isolint"].is_passed
+    [clean] = list(suites["isolint"])
+    assert clean.name == "No errors found" and clean.is_passed
     root = ET.fromstring(report.encode("utf-8"))
     assert root.tag == "testsuites" and root.attrib["failures"] == "2"
     assert root.attrib["tests"] == "4" and root.attrib["errors"] == "1"
@@ -451,25 +458,23 @@ def test_junit_escapes_markup_and_unrepresentable_characters() -> None:
     failure = root.find("./testsuite/testcase/failure")
     assert failure is not None
     assert failure.attrib["message"] == 'ISO402 a <b> & "c" \\x1b[31m\\x00 end'
-    assert root.find("./testsuite/testcase[@name='app/<odd>&.py']") is not None
+    assert root.find("./testsuite[@name='app/<odd>&.py']") is not None
     assert len(root.findall("./testsuite/testcase")) == 1  # every file had findings
 
 
 def test_junit_from_the_cli(tmp_path: Path) -> None:
     target = tmp_path / "report.xml"
-    cli("--format", "junit", "-o", str(target), str(MULTI.relative_to(REPO)))
+    cli("--format", "junit", "-o", str(target), ".", cwd=MULTI)
     document = cli_json(MULTI)
     xml = JUnitXml.fromfile(str(target))
-    paths = {d["path"] for d in document["diagnostics"]}
-    cases = _cases(xml)
-    summary = [case for case in cases if case.name == "isolint"]
-    assert len(cases) == len(paths) + len(summary)
-    assert len(summary) == (1 if document["summary"]["files"] > len(paths) else 0)
+    cases = [case for case in _cases(xml) if case.name != "No errors found"]
+    assert len(cases) == len(document["diagnostics"])  # one test case per finding
+    assert [(case.classname, case.name) for case in cases] == [
+        (d["path"].removesuffix(".py"), f"isolint.{d['code']}") for d in document["diagnostics"]
+    ]
     failures = [r for case in cases for r in case.result if isinstance(r, Failure)]
-    assert len(failures) == len(document["diagnostics"])
     assert sorted(r.type for r in failures) == sorted(d["code"] for d in document["diagnostics"])
-    [suite] = list(xml)
-    assert suite.failures == len(failures) and suite.tests == len(cases)
+    assert sum(suite.failures for suite in xml) == len(failures)
     assert ET.parse(target).getroot().tag == "testsuites"
 
 
