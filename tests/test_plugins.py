@@ -247,3 +247,19 @@ def test_a_code_in_no_built_in_family_is_custom() -> None:
     assert category_for("ACME101") is Category.CUSTOM
     assert category_for("ISO201") is Category.MODULE_STATE
     assert "ISO901  drop-in  custom" in rules_table([DropIn])
+
+
+def test_rule_paths_of_an_extended_config_are_relative_to_that_file(tmp_path: Path) -> None:
+    relpath, code = _readme_rule()
+    root = _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.isolint]\nrule-paths = ["team_rules"]\n',
+            relpath: code,
+            "svc/pyproject.toml": '[tool.isolint]\nextend = "../pyproject.toml"\n',
+            "svc/app/a.py": APP,
+        },
+    )
+    result = _run(root / "svc", "check", "app")
+    assert result.returncode == 1, result.stderr
+    assert "ACME101" in result.stdout

@@ -1,11 +1,12 @@
-"""Every rule's documented bad/good examples, run as tests."""
+"""Every rule's documented bad/good examples, run as tests (by ``linter.testing.check_example``,
+which ``isolint test-rule`` runs for team rules)."""
 
 from __future__ import annotations
 
 import pytest
 
 from linter.rule import Example, Rule
-from linter.testing import expectation_problems, lint_example
+from linter.testing import check_example
 from rules import load_rules
 
 RULES = load_rules()
@@ -21,14 +22,8 @@ def _cases(kind: str) -> list[object]:
 
 @pytest.mark.parametrize(("rule", "example"), _cases("bad"))
 def test_bad_example_is_reported(rule: type[Rule], example: Example) -> None:
-    found = [d for d in lint_example(example, RULES, [rule.code]) if d.code == rule.code]
-    assert found, f"{rule.code} did not report its bad example:\n{example.code}"
-    problems = expectation_problems(example, found)
-    assert not problems, f"{rule.code} bad example:\n{example.code}\n" + "\n".join(problems)
-    fixed_here = any(d.fix is not None for d in found if d.path == example.path)
-    assert example.expected_fix is not None or not fixed_here, (
-        f"{rule.code} fixes this bad example: state the fixed code (expected_fix)"
-    )
+    problem = check_example(rule, "bad", example, RULES)
+    assert problem is None, problem
 
 
 # Rules whose bad examples must state where they report (and, where it helps, what they say).
@@ -44,5 +39,5 @@ def test_bad_examples_state_their_expectations(code: str) -> None:
 
 @pytest.mark.parametrize(("rule", "example"), _cases("good"))
 def test_good_example_is_clean(rule: type[Rule], example: Example) -> None:
-    found = [d for d in lint_example(example, RULES, [rule.code]) if d.code == rule.code]
-    assert not found, f"{rule.code} reported its good example: {found}"
+    problem = check_example(rule, "good", example, RULES)
+    assert problem is None, problem
