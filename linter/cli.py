@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import signal
 import sys
@@ -347,11 +348,11 @@ def check(**params: Any) -> None:
         group_options = dataclasses.replace(
             options, paths=group.targets, skip=group.skip, discovered=group.config
         )
-        prepared: Prepared = _guarded(debug, lambda: prepare(group_options, all_rules))
+        prepared: Prepared = _guarded(debug, functools.partial(prepare, group_options, all_rules))
         _warn(tuple(w for w in prepared.warnings if w not in warned))
         warned.update(prepared.warnings)
         request = prepared.request
-        runs.append(_GroupRun(prepared, _guarded(debug, lambda: lint(request))))
+        runs.append(_GroupRun(prepared, _guarded(debug, functools.partial(lint, request))))
     if params["diff"]:
         _guarded(debug, lambda: _print_diff(runs, params["exit_zero"]))
         return
@@ -398,7 +399,7 @@ def check(**params: Any) -> None:
         data = report.encode("utf-8", "backslashreplace")
         _guarded(debug, lambda: write_output(output, data, "the report"))
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, color=context.color)
     if not params["quiet"]:
         _print_summary(result, comparisons, bool(params["fix"]), runs, options.paths)
     failed = bool(result.diagnostics or result.errors)
@@ -808,26 +809,39 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
 
 @main.command("rules")
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown (the README's).")
-def list_rules(markdown: bool) -> None:
+@click.option(
+    "--format",
+    "--output-format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default=None,
+    help="text (default), markdown (the README's table) or json.",
+)
+def list_rules(markdown: bool, output_format: str | None) -> None:
     """List every rule: code, name, family, default severity and summary."""
-    from linter.docs import markdown_rules_table, rules_table
+    from linter.docs import markdown_rules_table, rules_json, rules_table
 
     rules = _rules_here()
-    click.echo(markdown_rules_table(rules) if markdown else rules_table(rules), nl=False)
+    chosen = output_format or ("markdown" if markdown else "text")
+    if chosen == "json":
+        click.echo(rules_json(rules), nl=False)
+    else:
+        click.echo(markdown_rules_table(rules) if chosen == "markdown" else rules_table(rules), nl=False)
 
 
 @main.command("explain")
 @click.argument("code")
 def explain_rule(code: str) -> None:
-    """Print the full documentation of rule CODE."""
+    """Print the full documentation of rule CODE (or of the rule NAME, e.g.
+    mutable-module-global)."""
     from linter.docs import explain
 
-    wanted = code.strip().upper()
+    wanted = code.strip()
     for rule in _rules_here():
-        if rule.code == wanted:
+        if rule.code == wanted.upper() or rule.name == wanted.lower():
             click.echo(explain(rule), nl=False)
             return
-    _fail(f"unknown rule code '{code}'")
+    _fail(f"unknown rule code or name '{code}' (isolint rules lists them)")
 
 
 @main.command("test-rule")

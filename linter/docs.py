@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Sequence
 
 from linter.rule import Example, Rule
+from linter.urls import rule_anchor, rule_url
 
 
 def _example_block(example: Example) -> str:
@@ -33,11 +35,15 @@ def explain(rule: type[Rule]) -> str:
         rule.documentation(),
     ]
     bad = rule.examples("bad")
-    good = rule.examples("good")
+    fixed = rule.examples("fixed")
+    negatives = rule.examples("negatives")
     if bad:
         parts += ["", "## Example", ""] + ["\n\n".join(_example_block(e) for e in bad)]
-    if good:
-        parts += ["", "## Use instead", ""] + ["\n\n".join(_example_block(e) for e in good)]
+    if fixed:
+        parts += ["", "## Use instead", ""] + ["\n\n".join(_example_block(e) for e in fixed)]
+    if negatives:
+        parts += ["", "## Not reported", "", "Code that looks similar but is not a finding:", ""]
+        parts += ["\n\n".join(_example_block(e) for e in negatives)]
     if rule.fix_title:
         parts += ["", f"Fix: {rule.fix_title} (`isolint check --fix`)."]
     return "\n".join(parts).rstrip() + "\n"
@@ -75,7 +81,31 @@ def markdown_rules_table(rules: Sequence[type[Rule]]) -> str:
     for r in rules:
         default = "on" if r.default_enabled else "off"
         lines.append(
-            f"| {r.code} | `{r.name}` | {r.family_name()} | {r.severity.value} | {default} "
+            f'| <a id="{rule_anchor(r.code)}"></a>{r.code} | `{r.name}` | {r.family_name()} '
+            f"| {r.severity.value} | {default} "
             f"| {r.summary} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def rules_json(rules: Sequence[type[Rule]]) -> str:
+    """``isolint rules --format json``: one object per rule."""
+    return (
+        json.dumps(
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "family": r.family_name(),
+                    "severity": r.severity.value,
+                    "default_enabled": r.default_enabled,
+                    "fixable": r.fix_title is not None,
+                    "summary": r.summary,
+                    "url": rule_url(r.code),
+                }
+                for r in rules
+            ],
+            indent=2,
+        )
+        + "\n"
+    )

@@ -526,7 +526,7 @@ def _xml_text(text: str) -> str:
 
 def _junit_classname(path: str) -> str:
     """ruff's shape: the file's path without its ``.py`` suffix."""
-    return _xml_text(path[:-3] if path.endswith(".py") else path)
+    return _xml_text(path.removesuffix(".py"))
 
 
 def _junit_suite(
@@ -702,9 +702,11 @@ def _markdown(result: RunResult, context: ReportContext, shown: int) -> str:
     if hidden:
         parts += [
             "",
-            f"**{_plural(hidden, 'more finding')} not shown** (the report is capped at "
-            f"{context.max_chars or MARKDOWN_LIMIT:,} bytes; run `isolint check` locally or "
-            "use `--format sarif` for all of them).",
+            (
+                f"**{_plural(hidden, 'more finding')} not shown** (the report is capped at "
+                f"{context.max_chars or MARKDOWN_LIMIT:,} bytes; run `isolint check` locally or "
+                "use `--format sarif` for all of them)."
+            ),
         ]
     return escape_surrogates("\n".join(parts) + "\n")
 

@@ -135,6 +135,9 @@ class Rule:
     fix_title: ClassVar[str | None] = None
     bad: ClassVar[tuple[Example | str, ...]] = ()
     good: ClassVar[tuple[Example | str, ...]] = ()
+    # The fixed version of the bad examples: shown under "Use instead" in the docs, and tested
+    # as good examples (``examples("good")`` includes them). ``good`` holds the hard negatives.
+    fixed: ClassVar[tuple[Example | str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         """Handler names are checked when the rule class is defined (that is, when rules load)."""
@@ -159,7 +162,14 @@ class Rule:
 
     @classmethod
     def examples(cls, kind: str) -> tuple[Example, ...]:
-        raw = cls.bad if kind == "bad" else cls.good
+        if kind == "bad":
+            raw = cls.bad
+        elif kind == "fixed":
+            raw = cls.fixed
+        elif kind == "negatives":  # the hard negatives only
+            raw = cls.good
+        else:  # "good": everything that must not be reported
+            raw = (*cls.fixed, *cls.good)
         return tuple(e if isinstance(e, Example) else Example(code=e) for e in raw)
 
     @classmethod

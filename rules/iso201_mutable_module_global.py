@@ -143,9 +143,9 @@ class MutableModuleGlobal(Rule):
     a per-request object, or in an injected dependency whose lifetime you control.
 
     ## Known problems
-    Only mutations inside the same module are seen: a container mutated by another module that
-    imports it, or passed to a helper that mutates it, or reached through a local alias, is not
-    reported. A registry function used as a decorator only by *other* modules looks like a
+    A container that another module imports and mutates is reported too (the project index
+    sees the mutation there). A container passed to a helper that mutates it, or reached
+    through a local alias, is not reported. A registry function used as a decorator only by *other* modules looks like a
     run-time mutation and is reported.
     """
 
@@ -210,6 +210,26 @@ class MutableModuleGlobal(Rule):
             expected_line=3,
             expected_message="`RECENT` is mutated at run time in `route.handler()`",
         ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from contextvars import ContextVar
+
+        _session_token: ContextVar[str | None] = ContextVar("session_token", default=None)
+
+        def register_session(user_id, token):
+            _session_token.set(token)
+        """,
+        """
+        from collections import defaultdict
+
+        class CartService:
+            def __init__(self):
+                self._carts = defaultdict(list)  # one service per request, injected
+
+            def add(self, user_id, item):
+                self._carts[user_id].append(item)
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
