@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext
+from linter.api import (
+    MODULE_SCOPE,
+    Candidate,
+    ClassRef,
+    Example,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+)
 from rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
 from rules._sites import state_changing_methods
 
@@ -17,7 +27,8 @@ class SharedStateBorg(Rule):
     Finds classes whose instances share one attribute dictionary (the "Borg" or "monostate"
     pattern): a method that sets `self.__dict__` (or `obj.__dict__` in `__new__`) to a class
     attribute such as `cls._shared_state`, `self._shared_state` or `Borg._shared_state`, or to a
-    module-level dictionary.
+    module-level dictionary. Also every module-level class that inherits from such a class, in
+    the same module or in another one (resolved through the project index).
 
     ## Why is this bad?
     Each `Borg()` call looks like a new object, but every attribute written on any instance is
@@ -26,7 +37,8 @@ class SharedStateBorg(Rule):
 
     ## Known problems
     Borgs that share state through `__getattr__`/`__setattr__` delegation rather than by
-    replacing `__dict__` are not reported.
+    replacing `__dict__` are not reported. A subclass that overrides the Borg's `__init__`
+    without calling it does not share the `__dict__`, but is still reported as a subclass.
 
     ## Options
     None.
@@ -36,7 +48,7 @@ class SharedStateBorg(Rule):
     name: ClassVar[str] = "shared-state-borg"
     summary: ClassVar[str] = "Instances of a class share one `__dict__` (Borg pattern)"
     message: ClassVar[str] = (
-        "Every instance of `{cls}` shares one `__dict__` (`{shared}`, set in `{method}`): an "
+        "Every instance of `{cls}` shares one `__dict__` ({how}): an "
         "attribute one user's request sets is read by the next user's; give each instance its "
         "own state, created per request and passed in (dependency injection), or keep "
         "per-request state in a `ContextVar`"
@@ -73,6 +85,30 @@ class SharedStateBorg(Rule):
             def __init__(self):
                 self.__dict__ = _shared
         """,
+        Example(
+            code="""
+            from app.base import Borg
+
+            class TenantContext(Borg):
+                def switch(self, tenant_id):
+                    self.tenant_id = tenant_id
+            """,
+            files=(
+                (
+                    "app/base.py",
+                    """
+                    class Borg:
+                        _shared_state = {}
+
+                        def __init__(self):
+                            self.__dict__ = self._shared_state
+                    """,
+                ),
+            ),
+            expected_line=3,
+            expected_message="`TenantContext` shares one `__dict__` (inherited from the Borg "
+            "`app.base.Borg` in app/base.py)",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -98,6 +134,27 @@ class SharedStateBorg(Rule):
                 self.__dict__.update(self._defaults)
                 self.__dict__.update(overrides)
         """,
+        Example(
+            code="""
+            from app.base import Base
+
+            class TenantContext(Base):
+                def switch(self, tenant_id):
+                    self.tenant_id = tenant_id
+            """,
+            files=(
+                (
+                    "app/base.py",
+                    """
+                    class Base:
+                        _defaults = {}
+
+                        def __init__(self):
+                            self.__dict__ = dict(self._defaults)
+                    """,
+                ),
+            ),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -114,20 +171,38 @@ class SharedStateBorg(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         class_name = node.name.value
+        scope = self.context.scope_name()
+        sites = state_changing_methods(node, scope)
         for func in class_methods(node):
             method = Method.of(func, class_name)
             for small in iter_small_statements(func.body):
                 shared = self._shared_dict(small, method)
                 if shared is not None:
-                    sites = state_changing_methods(node, self.context.scope_name())
-                    self.report(
-                        node.name,
-                        sites=sites,
-                        cls=class_name,
-                        shared=shared,
-                        method=func.name.value,
-                    )
+                    how = f"`{shared}`, set in `{func.name.value}`"
+                    self.report(node.name, sites=sites, cls=class_name, how=how)
                     return
+        if node.bases and scope == MODULE_SCOPE:  # a Borg base: the index decides
+            payload = (self.context.info.module_name, class_name)
+            self.add_candidate(node.name, payload, scope=scope, sites=sites)
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        """Classes inheriting from a Borg (of any module): they share its ``__dict__``."""
+        for candidate in candidates:
+            module, name = candidate.payload
+            assert isinstance(module, str) and isinstance(name, str)
+            subclass = index.resolve_name(module, name)
+            if not isinstance(subclass, ClassRef):
+                continue
+            borg = next((base for base in index.base_classes(subclass) if _is_borg(base)), None)
+            if borg is None:
+                continue
+            facts = index.module(borg.module)
+            where = facts.path if facts is not None else borg.module
+            how = f"inherited from the Borg `{borg.qualname}` in {where}"
+            yield ProjectFinding(candidate, cls.message.format(cls=name, how=how))
 
     def _shared_dict(self, small: cst.BaseSmallStatement, method: Method) -> str | None:
         """Source of the shared mapping ``small`` installs as an instance ``__dict__``, if any."""
@@ -161,6 +236,12 @@ class SharedStateBorg(Rule):
         if isinstance(owner, cst.Name) and owner.value == method.self_name:
             return True
         return method.is_class_ref(owner)
+
+
+def _is_borg(cls: ClassRef) -> bool:
+    """The index's singleton fact for the Borg shape (one source: ``linter.facts``)."""
+    reason = cls.cls.singleton_reason
+    return reason is not None and "share one `__dict__`" in reason
 
 
 def _locals(func: cst.FunctionDef) -> frozenset[str]:

@@ -826,3 +826,62 @@ def test_metaclass_users_in_another_module() -> None:
     ]
     message = next(d.message for d in found if d.span.line == 4)
     assert "`app.meta.Singleton` (app/meta.py)" in message and "(cls._instance)" in message
+
+
+def test_borg_subclasses_in_any_module() -> None:
+    base = """
+    class Borg:
+        _shared_state = {}
+
+        def __init__(self):
+            self.__dict__ = self._shared_state
+
+    class Plain:
+        _defaults = {}
+
+        def __init__(self):
+            self.__dict__ = dict(self._defaults)
+    """
+    code = """
+    from app import base
+    from app.base import Borg, Plain
+
+    class A(Borg):
+        pass
+
+    class B(base.Borg):
+        pass
+
+    class C(A):
+        pass
+
+    class D(Plain):
+        pass
+
+    class E(object):
+        pass
+    """
+    found = lint_example(Example(code=code, files=(("app/base.py", base),)), RULES, ["ISO104"])
+    assert sorted((d.path, d.span.line) for d in found) == [
+        ("app/base.py", 1),
+        ("app/service.py", 4),
+        ("app/service.py", 7),
+        ("app/service.py", 10),
+    ]
+    message = next(d.message for d in found if d.span.line == 10)
+    assert "inherited from the Borg `app.base.Borg` in app/base.py" in message
+
+
+def test_borg_subclass_in_the_same_module() -> None:
+    code = """
+    class Borg:
+        _shared_state = {}
+
+        def __init__(self):
+            self.__dict__ = self._shared_state
+
+    class Child(Borg):
+        def set_user(self, user_id):
+            self.user_id = user_id
+    """
+    assert findings(code, "ISO104") == [("ISO104", 1), ("ISO104", 7)]
