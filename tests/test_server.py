@@ -332,42 +332,54 @@ def test_config_change_and_multi_root(tmp_path: Path) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
         return False
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii")
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for child, parent in parents.items():
+            if parent == current and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 @pytest.mark.slow
 def test_exits_when_the_client_dies(two_files: Path) -> None:
-    """stdin closed without shutdown/exit: the server and any worker it started go away."""
-    proc = subprocess.Popen(
-        [isolint_executable(), "server"],
-        cwd=two_files,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None
-    body = (
-        b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,'
-        b'"rootUri":"' + uri_of(two_files).encode() + b'","capabilities":{}}}'
-    )
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith(b"Content-Length")  # it answered
-    proc.stdin.close()
-    try:
-        code = proc.wait(timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        pytest.fail("the server outlived its client")
-    assert code in (0, 1)
-    children = Path(f"/proc/{proc.pid}").exists()
-    assert not children
+    """stdin closed without shutdown/exit: the server and every process it started go away."""
+    for index in range(20):  # enough files for the first load to use worker processes
+        (two_files / f"app/m{index}.py").write_text(f"VALUE = {index}\n", encoding="utf-8")
+
+    async def scenario() -> tuple[int, set[int], int | None]:
+        client = await start(two_files)
+        uri = open_doc(client, two_files / "app/b.py")
+        await client.diagnostics_for(uri, lambda d: True)
+        server = client._server
+        assert server is not None and server.stdin is not None
+        started = _descendants(server.pid)
+        server.stdin.close()  # the editor died
+        code = await asyncio.wait_for(server.wait(), WAIT)
+        await asyncio.wait_for(client.stop(), WAIT)
+        return server.pid, started, code
+
+    pid, started, code = run(scenario())
+    assert code == 1  # exit without shutdown, as the LSP specifies
+    for process in {pid, *started}:
+        assert not _alive(process)
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ per change (no LSP types here: the engine side of ``isolint server``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from linter.check import CheckRequest, default_jobs, finish, global_phase, lint_files
@@ -12,12 +12,35 @@ from linter.config import find_config
 from linter.diagnostics import Diagnostic, FileError, FileResult
 from linter.discovery import discover
 from linter.errors import IsolintError
+from linter.facts import ModuleFacts, PackedFacts
 from linter.globs import Globs
 from linter.rule import Rule
 from linter.runner import LintOptions, content_digest, lint_many, relative_posix
 from linter.session import Options, prepare
 
 CONFIG_NAMES = ("pyproject.toml", "isolint.toml", ".isolint.toml")
+
+
+@dataclass(frozen=True)
+class _WarmFacts(PackedFacts):
+    """Packed facts that stay decoded once read: every change re-runs the global phase, and
+    decoding the same modules again each time would dominate it (the CLI's index keeps only a
+    bounded LRU of decoded modules; a server trades that memory for latency)."""
+
+    decoded: list[ModuleFacts] = field(default_factory=list, compare=False, repr=False)
+
+    def unpack(self) -> ModuleFacts:
+        if not self.decoded:
+            self.decoded.append(super().unpack())
+        return self.decoded[0]
+
+
+def _warm(result: FileResult) -> FileResult:
+    facts = result.facts
+    if not isinstance(facts, PackedFacts) or isinstance(facts, _WarmFacts):
+        return result
+    values = {f.name: getattr(facts, f.name) for f in fields(PackedFacts)}
+    return replace(result, facts=_WarmFacts(**values))
 
 
 @dataclass(frozen=True)
@@ -63,7 +86,7 @@ class Project:
         options = Options(paths=(root,), config_file=config, jobs=default_jobs(), root=root)
         request = prepare(options, rules).request
         results = lint_files(request)
-        return cls(request.root, request, {r.path: r for r in results})
+        return cls(request.root, request, {r.path: _warm(r) for r in results})
 
     def relpath(self, path: Path) -> str:
         return relative_posix(path, self.root)
@@ -90,7 +113,7 @@ class Project:
             if overlay is None or overlay.digest != content_digest(data):
                 todo.append((relpath, data))
         for result in lint_many(todo, self._options()):
-            self.overlays[result.path] = _Overlay(result.digest, result)
+            self.overlays[result.path] = _Overlay(result.digest, _warm(result))
             changed = True
         return changed
 
@@ -115,7 +138,7 @@ class Project:
                 continue
             todo.append((relpath, data))
         for result in lint_many(todo, self._options()):
-            self.disk[result.path] = result
+            self.disk[result.path] = _warm(result)
 
     def _excludes(self) -> tuple[str, ...]:
         return tuple(self.request.settings.extend_exclude)
