@@ -696,8 +696,7 @@ def _synthesized(
         if style in ("dataclass", "attrs") and current_style not in ("dataclass", "attrs"):
             continue
         for field in current.cls.fields:
-            fields.pop(field.name, None)
-            fields[field.name] = field
+            fields[field.name] = field  # a redefined field keeps its place, as in dataclasses
     params = list(fields.values())
     if style == "pydantic":
         # pydantic ignores unknown keywords and raises ValidationError (not TypeError) for

@@ -538,6 +538,14 @@ def _decorator_names(node: cst.FunctionDef | cst.ClassDef, context: RuleContext)
     return tuple(names)
 
 
+def _base_name(expr: cst.BaseExpression, context: RuleContext) -> str:
+    """A base class as a dotted name (qualified through imports); ``Base[T]`` is ``Base``;
+    ``?`` for an expression (``declarative_base()``): a base nothing can resolve."""
+    if isinstance(expr, cst.Subscript):
+        expr = expr.value
+    return context.imports.qualified_name(expr) or dotted_name(expr) or "?"
+
+
 def _is_parameter(function: cst.FunctionDef | cst.Lambda, name: str) -> bool:
     params = function.params
     every = (*params.posonly_params, *params.params, *params.kwonly_params)
@@ -789,10 +797,7 @@ class FactCollector:
         attribute_types = self._attribute_types.pop()
         decorators = _decorator_names(node, self.context)
         init_style, fields, annotated = class_fields(node, decorators, self.context)
-        bases = tuple(
-            self.context.imports.qualified_name(arg.value) or dotted_name(arg.value) or ""
-            for arg in node.bases
-        )
+        bases = tuple(_base_name(arg.value, self.context) for arg in node.bases)
         metaclass = next(
             (
                 self.context.imports.qualified_name(arg.value) or dotted_name(arg.value)

@@ -440,6 +440,8 @@ _VALUE_MODULES = frozenset(
     }
 )
 _CALLABLES = frozenset({"Callable"})
+# Modules that hold type aliases (which may admit None) rather than classes.
+_ALIAS_MODULES = frozenset({"types", "typing", "typedefs", "type_defs", "typings"})
 
 
 def is_dependency(index: ProjectIndex, module: str, param: ParamFacts) -> bool:
@@ -503,6 +505,8 @@ def _collaborator(index: ProjectIndex, module: str, expr: cst.BaseExpression, de
     if qualified is None:
         return False  # a builtin or an unknown name
     owner = qualified.rsplit(".", 1)[0] if "." in qualified else ""
+    if owner.rsplit(".", 1)[-1].strip("_") in _ALIAS_MODULES:
+        return False  # ``opentelemetry.util.types.Attributes``: likely an alias, not a class
     return owner not in _VALUE_MODULES and qualified.split(".", 1)[0] not in _VALUE_MODULES
 
 
