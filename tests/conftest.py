@@ -37,6 +37,7 @@ class Completed:
 def run_isolint(*args: str, cwd: Path | None = None, stdin: str | None = None) -> Completed:
     env = dict(os.environ)
     env.pop("NO_COLOR", None)
+    env.pop("FORCE_COLOR", None)  # reports are plain text unless a test asks for colour
     proc = subprocess.run(
         [isolint_executable(), *args],
         cwd=cwd,
