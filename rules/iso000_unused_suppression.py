@@ -18,7 +18,8 @@ class UnusedSuppression(Rule):
     ## Why is this bad?
     A stale suppression is a hole in the net: the code it once excused was fixed, but the
     comment stays and will silently hide the next singleton or shared cache someone writes on
-    that line — the very regression isolint exists to catch.
+    that line — the very regression isolint exists to catch. Delete the comment (or the codes in
+    it that no longer match anything) so the line is checked again.
     """
 
     code: ClassVar[str] = "ISO000"
@@ -68,5 +69,20 @@ class UnusedSuppression(Rule):
             code="""
             LIMIT = 10  # isolint: ignore[ISO101]
             """,
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            LIMIT = 10
+            """,
+            config=(("extend-select", ["ISO204"]),),
+        ),
+        Example(
+            code="""
+            def handler(user_id):
+                return user_id
+            """,
+            config=(("extend-select", ["ISO2"]),),
         ),
     )

@@ -32,7 +32,9 @@ class SelfCachingSingleton(Rule):
     The cached object lives as long as the process and is shared by every request it serves.
     Whatever one user's request stores on it (the current user, a database session, a tenant,
     a half-built result) is what the next user's request reads: one user's data reaches another
-    user. Tests suffer the same way, as state leaks from one test into the next.
+    user. Tests suffer the same way, as state leaks from one test into the next. Drop the cache:
+    create the object per request (or once at startup, holding no per-user state) and pass it
+    to the code that needs it, so each request's state lives and dies with that request.
 
     ## Known problems
     Only the class's own name, `cls`, `type(self)` and `self.__class__` are recognised as
@@ -133,6 +135,27 @@ class SelfCachingSingleton(Rule):
 
             def __init__(self):
                 self._instance = self.__class__.__name__
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class Database:
+            def __init__(self, url):
+                self.url = url
+
+        def get_database(request):
+            return Database(request.app.config["DATABASE_URL"])  # one per request, passed in
+        """,
+        """
+        class Cart:
+            def __init__(self, user_id):
+                self.user_id = user_id
+                self.items = []
+
+        def add_to_cart(request, item):
+            cart = Cart(request.user.id)  # a fresh cart for this request only
+            cart.items.append(item)
+            return cart
         """,
     )
 

@@ -55,6 +55,8 @@ class SingletonMetaclass(Rule):
     Every `SomeService()` call then returns one object per class for the life of the process:
     constructing it looks like making a fresh object, but each request, and so each user, gets
     the same one. Whatever one user's request stores on it is read by the next user's request.
+    Drop the caching metaclass so the constructor makes a fresh object again, and create one per
+    request (passing it to the code that needs it) instead of reaching for a process-wide copy.
 
     ## Known problems
     Only classes that name the metaclass in `metaclass=` are reported; classes that inherit it
@@ -169,6 +171,18 @@ class SingletonMetaclass(Rule):
 
         class Handler(metaclass=RegistryMeta):
             pass
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class SessionStore:
+            def remember(self, user_id):
+                self.user_id = user_id
+
+        def login(request):
+            store = SessionStore()  # a fresh store for this request only
+            store.remember(request.user.id)
+            return store
         """,
     )
 

@@ -33,6 +33,8 @@ class LazyGlobalSingleton(Rule):
     The first caller creates the object and every later caller, in every request of every user,
     gets that same object for the life of the process. Whatever one user's request stores on it
     (a session, credentials, a tenant, cached results) is what the next user's request sees.
+    Make the getter a factory that returns a new object to each caller (who passes it on), or
+    keep the request's own object in a `ContextVar`.
 
     ## Known problems
     Values built by well-known factories of immutable values (`re.compile`, `tuple(...)`,
@@ -124,18 +126,6 @@ class LazyGlobalSingleton(Rule):
             return f"timeout={_default_timeout}"
         """,
         """
-        from contextvars import ContextVar
-
-        _session: ContextVar["Session | None"] = ContextVar("session", default=None)
-
-        def get_session():
-            session = _session.get()
-            if session is None:
-                session = Session()
-                _session.set(session)
-            return session
-        """,
-        """
         import logging
 
         _configured = False
@@ -170,6 +160,33 @@ class LazyGlobalSingleton(Rule):
             if _hasher is None:
                 _hasher = FakeHasher()
             return _hasher
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import heapq
+
+        class JobQueue:
+            def __init__(self):
+                self._heap = []
+
+            def push(self, priority, job):
+                heapq.heappush(self._heap, (priority, job))
+
+        def make_queue():
+            return JobQueue()  # a new queue per request: pass it to the code that needs it
+        """,
+        """
+        from contextvars import ContextVar
+
+        _session: ContextVar["Session | None"] = ContextVar("session", default=None)
+
+        def get_session():
+            session = _session.get()
+            if session is None:
+                session = Session()
+                _session.set(session)
+            return session
         """,
     )
 

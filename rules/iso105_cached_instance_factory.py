@@ -47,6 +47,8 @@ class CachedInstanceFactory(Rule):
     later call, from every request of every user, returns that same object for the life of the
     process. It is a singleton in disguise. If the object holds any per-request state (a
     session, the current user, a cache filled from one user's data), the next user sees it.
+    Drop the cache so each call (each request) builds its own object, and close per-request
+    resources when the request ends (a generator dependency that yields it).
 
     ## Known problems
     This is a warning because a cached, read-only settings object is a common and often safe
@@ -178,6 +180,21 @@ class CachedInstanceFactory(Rule):
         @lru_cache
         def get_hasher():
             return FakeHasher()
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        def get_cart_service():
+            return CartService()  # no cache: every request gets its own service
+        """,
+        """
+        def get_db():
+            session = Session(autoflush=False)
+            session.begin()
+            try:
+                yield session  # one session per request
+            finally:
+                session.close()
         """,
     )
 
