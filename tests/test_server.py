@@ -167,7 +167,7 @@ def test_unsaved_signature_change_updates_the_dependent_open_file(two_files: Pat
         assert iso404.severity == types.DiagnosticSeverity.Error
         assert iso404.source == "isolint"
         assert iso404.code_description is not None
-        assert iso404.code_description.href.endswith("#rules")
+        assert iso404.code_description.href.endswith("#iso404")
         assert a.read_text(encoding="utf-8") == A_SOURCE
         replace_all(client, a_uri, A_SOURCE, 3)  # undo
         assert await client.diagnostics_for(b_uri, lambda d: "ISO404" not in codes(d)) == []
@@ -447,3 +447,30 @@ def test_positions_count_utf16_units_and_python_lines() -> None:
     assert len(positions.lines) == 2  # a form feed does not end a line for Python
     assert positions.position(1, 11) == types.Position(line=0, character=11)  # 😋: 2 units
     assert positions.offset(types.Position(line=0, character=11)) == (1, 10 + 1)
+
+
+def test_readme_editor_snippets_start_the_server() -> None:
+    """Each editor snippet of the README's LSP section runs `isolint server`; TOML/JSON parse."""
+    import json
+    import re
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Editor integration (LSP)", 1)[1].split("\n## ", 1)[0]
+    blocks = {
+        language: body for language, body in re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    }
+    assert set(blocks) == {"json", "lua", "elisp", "toml"}
+    settings = json.loads(blocks["json"])
+    assert [settings["glspc.server.command"], *settings["glspc.server.commandArguments"]] == [
+        "isolint",
+        "server",
+    ]
+    assert '{ "isolint", "server" }' in blocks["lua"]
+    assert '("isolint" "server")' in blocks["elisp"]
+    helix = tomllib.loads(blocks["toml"])["language-server"]["isolint"]
+    assert [helix["command"], *helix["args"]] == ["isolint", "server"]

@@ -13,9 +13,10 @@ from pygls.workspace.position_codec import PositionCodec
 
 from linter.diagnostics import Diagnostic, FileError, Severity
 from linter.server.engine import Report
+from linter.urls import DOCS_URL, rule_anchor
 
 SOURCE = "isolint"
-DEFAULT_DOCS_URL = "https://github.com/isolint/isolint/blob/main/README.md"
+DEFAULT_DOCS_URL = DOCS_URL  # initialization option docsUrl replaces it
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -57,7 +58,8 @@ class Positions:
 
 
 def rule_href(base: str, code: str) -> str:
-    return f"{base}#rules" if code.startswith("ISO") else f"{base}#suppressions"
+    """The rule's row in the README rule table (``linter.urls``, as SARIF ``helpUri``)."""
+    return f"{base}#{rule_anchor(code)}"
 
 
 def _severity(severity: Severity) -> types.DiagnosticSeverity:

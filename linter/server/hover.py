@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from linter.diagnostics import Diagnostic
 from linter.rule import Rule
+from linter.urls import rule_anchor
 
 
 def rule_docs(rule: type[Rule]) -> str:
@@ -28,6 +29,7 @@ def hover_markdown(
         rule = by_code.get(diagnostic.code)
         if rule is not None:
             lines += ["", rule_docs(rule)]
-        lines += ["", f"[Rule reference]({docs_url}#rules) · `isolint explain {diagnostic.code}`"]
+        href = f"{docs_url}#{rule_anchor(diagnostic.code)}"
+        lines += ["", f"[Rule reference]({href}) · `isolint explain {diagnostic.code}`"]
         sections.append("\n".join(lines))
     return "\n\n---\n\n".join(sections) or None
