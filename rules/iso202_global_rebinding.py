@@ -153,6 +153,20 @@ class GlobalRebinding(Rule):
             return _engine
         """,
     )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from contextvars import ContextVar
+
+        current_user: ContextVar["User | None"] = ContextVar("current_user", default=None)
+
+        def login(user):
+            current_user.set(user)  # seen only by this request's context
+        """,
+        """
+        def client_for(user):
+            return make_client(user.settings)  # the user's own client, returned to the caller
+        """,
+    )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

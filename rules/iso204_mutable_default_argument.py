@@ -32,7 +32,8 @@ class MutableDefaultArgument(Rule):
     Python evaluates a default value once, when the function is defined. Every call that omits
     the argument receives the *same* object, for the life of the process. In a multi-user
     service, whatever one request appends to it is still there when the next user's request
-    calls the function: one user's data bleeds into another user's response.
+    calls the function: one user's data bleeds into another user's response. Default to `None`
+    and create the object inside the function, so each call gets its own.
 
     ## Known problems
     A default that is deliberately shared and never mutated is still reported; write a tuple,
@@ -102,18 +103,24 @@ class MutableDefaultArgument(Rule):
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
-        def add_message(user_id, message, history=None):
-            history = [] if history is None else history
-            history.append((user_id, message))
-            return history
-        """,
-        """
         def pick(keys=("a", "b"), limit=10, frozen=frozenset({1})):
             return keys[:limit]
         """,
         """
         def handler(callback=list, label: str = "x", mode=None):
             return callback()
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        def add_message(user_id, message, history=None):
+            history = [] if history is None else history
+            history.append((user_id, message))
+            return history
+        """,
+        """
+        def merge_settings(overrides: dict | None = None):
+            return {} if overrides is None else overrides
         """,
     )
 

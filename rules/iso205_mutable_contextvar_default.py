@@ -91,17 +91,6 @@ class MutableContextVarDefault(Rule):
         """
         from contextvars import ContextVar
 
-        buffer = ContextVar("buffer", default=None)
-
-        def start_request():
-            buffer.set(SessionBuffer())
-
-        def record(message):
-            buffer.get().add(message)
-        """,
-        """
-        from contextvars import ContextVar
-
         _events = ContextVar("events", default=[])
 
         async def middleware(request, call_next):
@@ -122,6 +111,27 @@ class MutableContextVarDefault(Rule):
 
         def timeout():
             return settings.get().get("timeout", 30)
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from contextvars import ContextVar
+
+        buffer = ContextVar("buffer", default=None)
+
+        def start_request():
+            buffer.set(SessionBuffer())
+
+        def record(message):
+            buffer.get().add(message)
+        """,
+        """
+        from contextvars import ContextVar
+
+        request_user_id = ContextVar("request_user_id", default=None)
+
+        def remember_user(user_id):
+            request_user_id.set(user_id)
         """,
     )
 

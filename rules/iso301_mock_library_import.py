@@ -157,6 +157,17 @@ class MockLibraryImport(IntegrationTestRule):
             path="tests/integration/test_ws.py",
         ),
     )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            def test_messages_stay_per_user(client):
+                alice, bob = client.connect("alice"), client.connect("bob")  # real websockets
+                alice.send("hello")
+                assert bob.received() == []
+            """,
+            path="tests/integration/test_ws.py",
+        ),
+    )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

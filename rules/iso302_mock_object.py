@@ -184,6 +184,30 @@ class MockObject(IntegrationTestRule):
             config=(("allowed-mock-targets", ["stripe.*"]),),
         ),
     )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            def test_messages_stay_per_user(client):
+                alice, bob = client.connect("alice"), client.connect("bob")  # the real broadcast
+                alice.send("hello")
+                assert bob.received() == []
+            """,
+            path="tests/integration/test_ws.py",
+        ),
+        Example(
+            code="""
+            import pytest
+            from app.db import connect
+
+            @pytest.fixture
+            def db(postgres_url):  # a throwaway database: a test container or a local server
+                connection = connect(postgres_url)
+                yield connection
+                connection.close()
+            """,
+            path="tests/integration/conftest.py",
+        ),
+    )
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.in_tests:

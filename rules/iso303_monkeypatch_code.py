@@ -140,6 +140,28 @@ class MonkeypatchCode(IntegrationTestRule):
             path="tests/test_sessions.py",
         ),
     )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            def test_history(db):
+                db.add_message("bob", "hi")  # real rows in the test database
+                assert db.history("alice") == []
+            """,
+            path="tests/integration/test_history.py",
+        ),
+        Example(
+            code="""
+            import pytest
+            from tests.fakes import FakeAuthServer
+
+            @pytest.fixture(scope="session")
+            def auth_server():
+                with FakeAuthServer() as server:  # a local HTTP server the real login calls
+                    yield server
+            """,
+            path="tests/integration/conftest.py",
+        ),
+    )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
