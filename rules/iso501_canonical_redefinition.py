@@ -46,7 +46,9 @@ class CanonicalRedefinition(Rule):
     Two implementations of one service drift apart. When a user-isolation bug (state shared
     between users, a missing per-user context) is fixed in the canonical implementation, the copy
     keeps the bug, and every caller that still reaches the copy keeps leaking one user's data to
-    another. A single definition means a fix lands everywhere at once.
+    another. A single definition means a fix lands everywhere at once: delete the copy and
+    import the canonical object; a module that must keep the old name for its callers
+    re-exports it (`from app.engine import ExecutionEngine`).
 
     ## Options
     `[tool.isolint.ssot] canonical`: a table of `symbol = "module"` naming where each concept
@@ -146,6 +148,27 @@ class CanonicalRedefinition(Rule):
                 ("app/ws.py", _WS),
             ),
             config=(("ssot", {"canonical": {"ExecutionEngine": "app.engine"}}),),
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.engine import ExecutionEngine  # re-exported for old callers, not copied
+            """,
+            path="app/legacy/engine.py",
+            files=(("app/engine.py", _ENGINE), ("app/ws.py", _WS)),
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            from app.ws import get_websocket_manager
+
+            def connect(user_context):
+                return get_websocket_manager(user_context)  # the per-user canonical one
+            """,
+            path="app/routes/ws.py",
+            files=(("app/engine.py", _ENGINE), ("app/ws.py", _WS)),
+            config=_SSOT,
         ),
     )
 

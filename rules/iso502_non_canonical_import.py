@@ -54,7 +54,8 @@ class NonCanonicalImport(Rule):
     Two implementations of one service drift apart. An import from an old location keeps
     working while the code there is a copy (or a shim that will become one): when a
     user-isolation fix lands in the canonical implementation, callers that import the copy
-    still share state between users. Importing from one place makes the fix reach every caller.
+    still share state between users. Importing from one place makes the fix reach every caller:
+    import the symbol from its canonical module (`isolint check --fix` rewrites the import).
 
     ## Known problems
     Only imports from the project are reported: the source module must be relative or share
@@ -158,6 +159,31 @@ class NonCanonicalImport(Rule):
                     "app/ws/manager/registry.py",
                     "def get_websocket_manager(user_context):\n    return user_context\n",
                 ),
+            ),
+            config=_SSOT,
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.engine import ExecutionEngine
+
+            def run(user_context):
+                return ExecutionEngine(user_context)
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            def connect(user_context):
+                from app.ws.manager import get_websocket_manager
+
+                return get_websocket_manager(user_context)
+            """,
+            files=(
+                *_FILES,
+                ("app/routes/ws.py", "def get_websocket_manager(ctx):\n    return {}\n"),
             ),
             config=_SSOT,
         ),

@@ -68,7 +68,9 @@ class DeprecatedModuleImport(Rule):
     A deprecated module is the old implementation of a service that now lives elsewhere. The
     two drift apart: a user-isolation fix (per-user state, a required user context) lands in the
     replacement, and every caller still importing the old module keeps sharing state between
-    users. Deprecating a module only works if nothing keeps importing it.
+    users. Deprecating a module only works if nothing keeps importing it: import from the
+    replacement module (`isolint check --fix` rewrites the import when the replacement defines
+    the same names), and port code that has no replacement to the new API.
 
     ## Options
     `[tool.isolint.ssot] deprecated-modules`: a table of `module = "replacement"`; an empty
@@ -147,6 +149,25 @@ class DeprecatedModuleImport(Rule):
                 ("app/agents/execution_engine_v2.py", ""),
                 ("app/old_authz.py", "def check():\n    pass\n"),
             ),
+            config=_SSOT,
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.agents.user_execution_engine import ExecutionEngine
+            """,
+            files=_FILES,
+            config=_SSOT,
+        ),
+        Example(
+            code="""
+            def authenticate(request):
+                from app.auth import current_user
+
+                return current_user(request)
+            """,
+            files=_FILES,
             config=_SSOT,
         ),
     )

@@ -45,7 +45,8 @@ class DuplicateClassDefinition(Rule):
     copy kept "for compatibility", a rewrite next to the original). The copies drift apart: a
     user-isolation fix made in one (per-user state instead of shared state, a required user
     context) is missing in the other, and whichever callers import the other copy keep leaking
-    data between users.
+    data between users. Keep one implementation (with the fix) and import it everywhere, the
+    old module included.
 
     ## Known problems
     Unrelated classes that share a common name (`Config`, `Settings`) are reported too; list
@@ -155,6 +156,20 @@ class DuplicateClassDefinition(Rule):
             path="app/settings.py",
             files=(("app/db.py", "class Config:\n    url = ''\n"),),
             config=(("duplicate-class-allowlist", ["Config"]),),
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            class WebSocketManager:
+                def __init__(self, user_id):
+                    self.user_id = user_id
+                    self.connections = {}
+            """,
+            path="app/websocket/manager.py",
+            files=(
+                ("app/legacy/websocket.py", "from app.websocket.manager import WebSocketManager\n"),
+            ),
         ),
     )
 

@@ -28,7 +28,7 @@ _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "delete", "patch", "head", "options", "websocket", "api_route"}
 )
 
-_MANAGER = """
+_MANAGER_CLASS = """
 from fastapi import WebSocket
 
 
@@ -38,7 +38,10 @@ class ConnectionManager:
 
     def connect(self, user_id: str, websocket: WebSocket):
         self.connections[user_id] = websocket
-
+"""
+_MANAGER = (
+    _MANAGER_CLASS
+    + """
 
 _manager = None
 
@@ -49,6 +52,7 @@ def get_manager():
         _manager = ConnectionManager()
     return _manager
 """
+)
 _DB = """
 class Session:
     def __init__(self):
@@ -89,7 +93,9 @@ class SharedObjectDependency(Rule):
     the same object to every request the process serves. User A's websocket handler registers
     A's socket on it; user B's request, given the very same manager, broadcasts or looks up a
     connection and reaches A's socket, or reads state A's request left behind. Every request
-    that should have had its own object shares one with every other user.
+    that should have had its own object shares one with every other user. Have the dependency
+    create the object for each request (a factory, or a generator that yields a fresh one), and
+    keep what must outlive the request in a store keyed by user (the database), not on it.
 
     ## Known problems
     Only FastAPI's `Depends`/`Security` and decorator-style routes are recognised. A getter that
@@ -228,6 +234,43 @@ class SharedObjectDependency(Rule):
             """,
             files=(("app/ws.py", _MANAGER),),
         ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from fastapi import APIRouter, Depends, WebSocket
+
+            from app.ws import ConnectionManager
+
+            router = APIRouter()
+
+            def create_manager():
+                return ConnectionManager()  # one per connection: only this user's socket
+
+            @router.websocket("/ws/{user_id}")
+            async def ws(websocket: WebSocket, user_id: str, manager=Depends(create_manager)):
+                manager.connect(user_id, websocket)
+            """,
+            files=(("app/ws.py", _MANAGER_CLASS),),
+        ),
+        """
+        import fastapi
+
+        from app.db import get_db
+
+        class CartService:
+            def __init__(self, db):
+                self.db = db  # carts live in the database, keyed by user
+
+            def add(self, user_id, item):
+                self.db.add_cart_item(user_id, item)
+
+        def get_cart_service(db=fastapi.Depends(get_db)):
+            return CartService(db)  # a new service per request
+
+        def checkout(service: CartService = fastapi.Depends(get_cart_service)):
+            return service
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:
