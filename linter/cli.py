@@ -281,7 +281,7 @@ def _require_working_directory() -> None:
     help="Write the report to this file.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("-q", "--quiet", is_flag=True, help="Print the report only: no summary on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the report only: no summary or warnings on stderr.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes of fixable findings.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option(
@@ -325,6 +325,7 @@ def check(**params: Any) -> None:
     from linter.check import run_check
     from linter.session import prepare
 
+    quiet = bool(params["quiet"])
     stdin_data = None
     if params["stdin_filename"] is not None or any(str(p) == "-" for p in params["paths"]):
         if params["stdin_filename"] is None:
@@ -349,7 +350,8 @@ def check(**params: Any) -> None:
             options, paths=group.targets, skip=group.skip, discovered=group.config
         )
         prepared: Prepared = _guarded(debug, functools.partial(prepare, group_options, all_rules))
-        _warn(tuple(w for w in prepared.warnings if w not in warned))
+        if not quiet:
+            _warn(tuple(w for w in prepared.warnings if w not in warned))
         warned.update(prepared.warnings)
         request = prepared.request
         runs.append(_GroupRun(prepared, _guarded(debug, functools.partial(lint, request))))
@@ -365,8 +367,8 @@ def check(**params: Any) -> None:
     finished = [_finish_group(run, params, stdin_fix, cwd) for run in runs]
     result = merge([r for r, _ in finished])
     comparisons = [c for _, c in finished if c is not None]
-    for warning in result.warnings:
-        click.echo(f"isolint: warning: {warning}", err=True)
+    if not quiet:
+        _warn(tuple(result.warnings))
     if debug:
         _print_tracebacks(result)
     stdin_shown = {
