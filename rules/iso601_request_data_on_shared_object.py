@@ -153,7 +153,10 @@ class RequestDataOnSharedObject(Rule):
     served by the same process a moment later, runs a tool through that dispatcher and B's
     results are streamed down A's websocket, or B's request reads `self.user_id` and acts on
     A's account. A dict keyed by user (`self._by_user[user_id] = session`) looks isolated, but
-    every request can reach every user's entry, and the entries outlive the requests.
+    every request can reach every user's entry, and the entries outlive the requests. Create
+    the object for each request (a factory the request calls, passing the request's user and
+    websocket in) and hand it on, or keep the request's values in a `ContextVar`; what must
+    outlive the request goes to a store (the database) that each request reads for its own user.
 
     ## Known problems
     Attributes holding a `threading.local()` or a `ContextVar` are per thread or per context and
@@ -282,18 +285,6 @@ class RequestDataOnSharedObject(Rule):
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
-        class RequestDispatcher:
-            def __init__(self, user_id, websocket):
-                self.user_id = user_id
-                self.websocket = websocket
-
-            def rebind(self, websocket):
-                self.websocket = websocket
-
-        def create_dispatcher(user_id, websocket):
-            return RequestDispatcher(user_id, websocket)
-        """,
-        """
         import threading
         from contextvars import ContextVar
 
@@ -352,6 +343,28 @@ class RequestDataOnSharedObject(Rule):
             """,
             files=(("app/plugins.py", _PLUGINS),),
         ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class RequestDispatcher:
+            def __init__(self, user_id, websocket):
+                self.user_id = user_id
+                self.websocket = websocket
+
+            def rebind(self, websocket):
+                self.websocket = websocket
+
+        def create_dispatcher(user_id, websocket):
+            return RequestDispatcher(user_id, websocket)
+        """,
+        """
+        from contextvars import ContextVar
+
+        current_user_id: ContextVar[str | None] = ContextVar("current_user_id", default=None)
+
+        def begin_request(user_id):
+            current_user_id.set(user_id)  # this request's context only
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:

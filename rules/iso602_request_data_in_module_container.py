@@ -53,7 +53,9 @@ class RequestDataInModuleContainer(Rule):
     request, served by the same worker, looks a session up by a guessed or stale key, lists
     `_sessions` for an admin page, or broadcasts to every websocket in `_by_user`, and gets A's
     data. Entries also outlive the requests that made them (a leak), and concurrent requests
-    race on the container.
+    race on the container. Keep the request's values on an object the request creates (or in a
+    `ContextVar`), and what must outlive it in an injected store that looks up only the
+    caller's own entries.
 
     ## Known problems
     Only containers bound in the same module are seen: a container imported from another module,
@@ -169,6 +171,22 @@ class RequestDataInModuleContainer(Rule):
                 _HANDLERS[path] = fn
                 return fn
             return register
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        def register(store, user_id, session):
+            store.save(user_id, session)  # an injected session store (Redis, the database)
+        """,
+        """
+        class Connection:
+            def __init__(self, user_id, websocket):
+                self.user_id = user_id
+                self.websocket = websocket
+
+        async def connect(user_id, websocket):
+            await websocket.accept()
+            return Connection(user_id, websocket)  # owned by this connection's handler
         """,
     )
 
