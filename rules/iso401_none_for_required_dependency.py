@@ -65,6 +65,8 @@ class NoneForRequiredDependency(CallTrackingRule):
     every request gets its own. Handing them `None` either crashes at run time or, worse, takes a
     silent fallback path in which events are never delivered to the right user or a shared
     default object is used instead. A test that does it is green while production is not.
+    Pass the real dependency: take it as a parameter and let the caller inject the user's own
+    (a test builds one, or a fake with the same interface).
 
     ## Known problems
     Calls that cannot be checked are never reported: callees outside the project or not
@@ -142,6 +144,27 @@ class NoneForRequiredDependency(CallTrackingRule):
             def build(Notifier):
                 Notifier.create_for_user("u1", None)
                 return Client(None)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Emitter, Notifier
+
+            def test_notifies():
+                notifier = Notifier.create_for_user("u1", emitter=Emitter())
+            """,
+            path="tests/integration/test_notify.py",
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            from app.notify import Emitter, Notifier
+
+            def build(user_id, emitter: Emitter):
+                return Notifier(emitter, user_id)  # the caller injects this user's emitter
             """,
             files=(("app/notify.py", _NOTIFIER),),
         ),

@@ -41,7 +41,8 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     Factories exist to hand each user's request its own, fully wired object. Passing `None` for
     one of their inputs usually means a dependency (emitter, session, user context) was skipped
     to make a test or a call site "work": the object is built without it, and per-user
-    behaviour silently degrades or fails later, far from the cause.
+    behaviour silently degrades or fails later, far from the cause. Pass the real dependency
+    (in a test, from a fixture).
 
     ## Known problems
     An unresolvable callee is not evidence of a bug: `None` is the normal argument of many
@@ -78,12 +79,6 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
-        from vendor.ws import WebSocketNotifier
-
-        def test_notify(emitter):
-            WebSocketNotifier.create_for_user(emitter=emitter)
-        """,
-        """
         def lookup(cache, key):
             return cache.get(key, None)
         """,
@@ -94,6 +89,14 @@ class NoneToUnresolvedFactory(CallTrackingRule):
         def test_rejects_none():
             with pytest.raises(ValueError):
                 WebSocketNotifier.create_for_user(emitter=None)
+        """,
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        from vendor.ws import WebSocketNotifier
+
+        def test_notify(emitter):
+            WebSocketNotifier.create_for_user(emitter=emitter)
         """,
     )
 

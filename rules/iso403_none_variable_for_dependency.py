@@ -43,7 +43,8 @@ class NoneVariableForDependency(CallTrackingRule):
     ## Why is this bad?
     `emitter = None` followed by `Notifier.create_for_user(user_id, emitter)` is the same missing
     dependency as passing `None` directly, only harder to see in review: the per-user object is
-    built without what it needs, and the failure shows up for a real user later.
+    built without what it needs, and the failure shows up for a real user later. Take the
+    dependency as a parameter and pass the object the caller injects.
 
     ## Known problems
     No flow analysis: a name bound more than once anywhere in the function is never reported.
@@ -115,6 +116,17 @@ class NoneVariableForDependency(CallTrackingRule):
             from app.notify import Notifier
 
             def build(user_id, emitter=None):
+                return Notifier.create_for_user(user_id, emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Emitter, Notifier
+
+            def build(user_id, emitter: Emitter):
                 return Notifier.create_for_user(user_id, emitter)
             """,
             files=(("app/notify.py", _NOTIFIER),),

@@ -37,7 +37,8 @@ class DependencyNeverArrives(CallTrackingRule):
     ## Why is this bad?
     After a migration to per-user factories, old call sites keep passing the dependency under its
     old name (`websocket_manager=None`) while the factory now wants `emitter`: the dependency
-    never arrives, and the call raises `TypeError` the first time a user hits that path.
+    never arrives, and the call raises `TypeError` the first time a user hits that path. Call
+    the factory with its current parameters, passing the real dependency under its new name.
 
     ## Known problems
     Calls with `*args`/`**kwargs` are not checked for missing parameters. Callees that cannot be
@@ -130,6 +131,27 @@ class DependencyNeverArrives(CallTrackingRule):
                     Notifier.create_for_user(websocket_manager=None)
             """,
             files=(("app/notify.py", _NOTIFIER),),
+        ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        Example(
+            code="""
+            from app.notify import Emitter, Notifier
+
+            def test_x():
+                Notifier.create_for_user("u1", emitter=Emitter())
+            """,
+            path="tests/integration/test_x.py",
+            files=(("app/notify.py", _NOTIFIER),),
+        ),
+        Example(
+            code="""
+            import app.notify
+
+            def build(emitter):
+                return app.notify.Notifier.create_optional("u1", emitter=emitter)
+            """,
+            files=(("app/notify.py", _NOTIFIER), ("app/__init__.py", "")),
         ),
     )
 
