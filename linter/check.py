@@ -11,6 +11,7 @@ from pathlib import Path
 
 from linter.cache import Cache, Manifest, ManifestEntry
 from linter.callgraph import build_graph
+from linter.causes import fold_causes
 from linter.config import Settings
 from linter.diagnostics import (
     Candidate,
@@ -296,6 +297,8 @@ def _project_diagnostic(rule: type[Rule], finding: ProjectFinding) -> Diagnostic
         ),
         related=finding.related,
         sites=finding.sites if finding.sites is not None else candidate.sites,
+        causes=finding.causes,
+        cause_note=finding.cause_note,
     )
 
 
@@ -312,7 +315,8 @@ def finish(
     failures: Iterable[FileError] = (),
 ) -> RunResult:
     """Drop findings no request reaches and give the others their request path; apply
-    suppression comments and per-file-ignores; collect a sorted RunResult (``failures``: the
+    suppression comments and per-file-ignores; fold symptoms into their root-cause findings
+    (``linter.causes``); collect a sorted RunResult (``failures``: the
     global phase's rule errors)."""
     ignores = _per_file_ignored(request.settings)
     comments = {r.path: r.suppressions for r in results}
@@ -334,6 +338,7 @@ def finish(
             suppressed += 1
             continue
         kept.append(diagnostic)
+    kept = fold_causes(kept)
     if any(rule.code == UNUSED_SUPPRESSION for rule in request.rules):
         enabled = tuple(rule.code for rule in request.rules if rule.code != UNUSED_SUPPRESSION)
         kept.extend(_unused_suppressions(results, used, enabled))

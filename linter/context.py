@@ -28,6 +28,8 @@ class Report:
     statement: cst.CSTNode | None = None
     related: tuple[NodeNote, ...] = ()
     sites: tuple[str, ...] = ()  # scopes of this file where the state changes (see Rule.report)
+    causes: tuple[str, ...] = ()  # as ``Diagnostic.causes``
+    cause_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class RuleContext:
         fix: NodeFix | None = None,
         related: tuple[NodeNote, ...] = (),
         sites: tuple[str, ...] = (),
+        causes: tuple[str, ...] = (),
+        cause_note: str = "",
     ) -> None:
         self.reports.append(
             Report(
@@ -128,6 +132,8 @@ class RuleContext:
                 self._statement(),
                 related,
                 sites,
+                causes,
+                cause_note,
             )
         )
 

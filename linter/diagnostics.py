@@ -112,6 +112,12 @@ class Diagnostic:
     # code makes the finding harmful (a mutation, a state-changing use): the global phase
     # reports the finding only where a request can reach one of them (request-path analysis).
     sites: tuple[str, ...] = ()
+    # One finding per root cause (``linter.causes``): the shared objects this finding is about
+    # (``pkg.mod.Class``). With an empty ``cause_note`` the finding is a root cause; with one, it
+    # is a symptom: when a root-cause finding names one of its causes, it becomes a related
+    # location of that finding with this note instead of a finding of its own.
+    causes: tuple[str, ...] = ()
+    cause_note: str = ""
 
     @property
     def category(self) -> Category:

@@ -105,6 +105,7 @@ class ProjectFinding:
     ``replacement``, when set, is a fix: the candidate node's source is replaced with it.
     ``sites``, when set, replaces the candidate's sites: qualified names of the functions
     (``pkg.mod.func``, ``pkg.mod.<module>``) where the state changes (request-path analysis).
+    ``causes`` and ``cause_note``: as in ``Rule.report``.
     """
 
     candidate: Candidate
@@ -113,6 +114,8 @@ class ProjectFinding:
     fix_title: str | None = None
     related: tuple[Related, ...] = ()
     sites: tuple[str, ...] | None = None
+    causes: tuple[str, ...] = ()
+    cause_note: str = ""
 
 
 class Rule:
@@ -184,6 +187,8 @@ class Rule:
         fix: NodeFix | None = None,
         related: tuple[NodeNote, ...] = (),
         sites: Iterable[str] | None = None,
+        causes: Iterable[str] = (),
+        cause_note: str = "",
         **fields: object,
     ) -> None:
         """Report ``node`` with this rule's message template filled from ``fields``.
@@ -194,6 +199,11 @@ class Rule:
         ``RuleContext.scope_name``) whose code changes the state: the global phase keeps the
         finding only where a request reaches one of them. None or empty: not classified, always
         reported.
+        ``causes`` name the shared objects the finding is about (``pkg.mod.Class``), so that
+        several rules' findings on one root cause are reported once (``linter.causes``): a
+        finding with a ``cause_note`` is a symptom that becomes a related location, with that
+        note, of a root-cause finding (no ``cause_note``) naming one of its causes, when one is
+        reported; otherwise it is reported as usual.
         """
         self.context.report(
             self,
@@ -203,6 +213,8 @@ class Rule:
             fix=fix,
             related=related,
             sites=tuple(sites or ()),
+            causes=tuple(causes),
+            cause_note=cause_note,
         )
 
     def add_candidate(

@@ -221,6 +221,8 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
                     for span in (_span(positions, note.node),)
                 ),
                 sites=qualified_sites(info.module_name, report.sites),
+                causes=report.causes,
+                cause_note=report.cause_note,
             )
         except Exception as exc:  # noqa: BLE001 - e.g. a reported node that is not in this tree
             failures.setdefault(rule.code, rule_failure(relpath, rule.code, exc))

@@ -38,6 +38,12 @@ class ModuleLevelStatefulInstance(Rule):
     container), e.g. `manager = ConnectionManager()`. Third-party classes are reported only
     when listed in `shared-state-classes`.
 
+    One finding per root cause: when ISO203 also reports a class attribute of the instance's
+    class (or of a base class) that its methods mutate, that state is shared by every instance
+    anyway, so the ISO203 finding is the one reported and this instance is one of its related
+    locations (`note: ISO106: ...`). With ISO203 not selected, or its finding suppressed,
+    the instance is reported here as usual.
+
     ## Why is this bad?
     A module is imported once per process, so the instance is shared by every request of every
     user the process serves. Whatever one user's request stores in it (a connection, a session,
@@ -206,9 +212,15 @@ class ModuleLevelStatefulInstance(Rule):
             ]
             if not stateful:
                 continue
+            note = (
+                f"ISO106: `{target}` is a process-wide instance of `{resolved.qualname}`, so "
+                "every user's requests share it too: create it per request as well"
+            )
             yield ProjectFinding(
                 candidate,
                 cls.message.format(target=target, cls=resolved.qualname),
+                causes=tuple(c.qualname for c in (resolved, *index.base_classes(resolved))),
+                cause_note=note,
                 sites=tuple(
                     f"{c.qualname}.{m.name}"
                     for c in stateful

@@ -145,6 +145,12 @@ class MutableClassAttribute(Rule):
     class attributes that are only read (lookup tables) or only filled in the class body; and
     registries filled by `__init_subclass__`, which runs when a subclass is defined.
 
+    One finding per root cause: module-level instances of the class (or of a subclass) that
+    ISO106 reports are shown as related locations of this finding (`note: ISO106: ...`)
+    instead of findings of their own, since the class attribute is what they share: moving it
+    into `__init__` alone leaves such an instance process-wide, so the note says to create it
+    per request as well.
+
     ## Why is this bad?
     The class body runs once, so a container bound there is one object shared by every
     instance the process creates. When each request builds its own instance — a service, a
@@ -223,6 +229,30 @@ class MutableClassAttribute(Rule):
             """,
             expected_line=7,
             expected_message="`Job.seen` is a mutable container mutated in `Job.mark()`",
+        ),
+        Example(
+            # With ISO106 on, `plugins = PluginRegistry()` in app/main.py is a related location
+            # of this finding, not a finding of its own.
+            code="""
+            class PluginRegistry:
+                configs = {}
+
+                def configure(self, slug, config):
+                    self.configs[slug] = config
+            """,
+            files=(
+                (
+                    "app/main.py",
+                    """
+                    from app.service import PluginRegistry
+
+                    plugins = PluginRegistry()
+                    """,
+                ),
+            ),
+            expected_line=2,
+            expected_message="`PluginRegistry.configs` is a mutable container mutated in "
+            "`PluginRegistry.configure()`",
         ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
@@ -466,4 +496,13 @@ class MutableClassAttribute(Rule):
             reported.add(name)
             node, scope = state.attributes[name]
             sites = [where for other, _, where in state.mutations if other == name]
-            self.report(node, scope=scope, sites=sites, owner=scope, name=name, function=function)
+            cause = f"{self.context.info.module_name}.{scope}"  # ISO106's instances fold in here
+            self.report(
+                node,
+                scope=scope,
+                sites=sites,
+                causes=(cause,),
+                owner=scope,
+                name=name,
+                function=function,
+            )

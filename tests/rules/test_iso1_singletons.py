@@ -885,3 +885,30 @@ def test_borg_subclass_in_the_same_module() -> None:
             self.user_id = user_id
     """
     assert findings(code, "ISO104") == [("ISO104", 1), ("ISO104", 7)]
+
+
+def test_module_level_instance_folds_into_its_class_attribute_finding() -> None:
+    """ISO106 + ISO203 on one registry: one finding (ISO203's), the instance related; a class
+    with per-instance state only is still ISO106's own finding."""
+    code = """
+    class Counter:
+        hits = {}
+
+        def hit(self, user_id):
+            self.hits[user_id] = self.hits.get(user_id, 0) + 1
+
+    class Sessions:
+        def __init__(self):
+            self.by_user = {}
+
+        def add(self, user_id, session):
+            self.by_user[user_id] = session
+
+    counter = Counter()
+    sessions = Sessions()
+    """
+    found = lint_example(Example(code=code), RULES, ["ISO106", "ISO203"])
+    assert sorted((d.code, d.span.line) for d in found) == [("ISO106", 15), ("ISO203", 2)]
+    root = next(d for d in found if d.code == "ISO203")
+    assert [(r.line, r.note.split(":")[0]) for r in root.related] == [(14, "ISO106")]
+    assert findings(code, "ISO106") == [("ISO106", 14), ("ISO106", 15)]

@@ -636,3 +636,82 @@ def test_iso205_contextvar_default_mutated_in_place_names_the_sites() -> None:
     found = [d for d in lint_example(example, RULES, ["ISO205"]) if d.code == "ISO205"]
     assert [(d.span.line, [r.line for r in d.related]) for d in found] == [(3, [9, 10])]
     assert "`buffer`" in found[0].message and "SessionBuffer()" in found[0].message
+
+
+# -- ISO203 + ISO106 on one registry: one finding, the instances as related locations -----------
+
+_REGISTRY = """
+class PluginRegistry:
+    configs = {}
+
+    def configure(self, slug, config):
+        self.configs[slug] = config
+
+plugins = PluginRegistry()
+"""
+_USERS = (
+    (
+        "app/main.py",
+        """
+        from app.service import PluginRegistry
+
+        class AdminRegistry(PluginRegistry):
+            pass
+
+        admin = AdminRegistry()
+        """,
+    ),
+)
+
+
+def test_class_attribute_finding_keeps_the_module_level_instances_as_related() -> None:
+    example = Example(code=_REGISTRY, files=_USERS)
+    found = lint_example(example, RULES, ["ISO106", "ISO203"])
+    assert [(d.code, d.path, d.span.line) for d in found] == [("ISO203", "app/service.py", 2)]
+    related = [(r.path, r.line) for r in found[0].related]
+    assert related == [("app/main.py", 6), ("app/service.py", 7)]
+    notes = [r.note for r in found[0].related]
+    assert notes[1].startswith("ISO106: `plugins` is a process-wide instance of ")
+    assert "create it per request as well" in notes[1]
+
+
+def test_instances_are_reported_alone_without_the_class_attribute_finding() -> None:
+    example = Example(code=_REGISTRY, files=_USERS)
+    alone = lint_example(example, RULES, ["ISO106"])
+    assert sorted((d.path, d.span.line) for d in alone) == [
+        ("app/main.py", 6),
+        ("app/service.py", 7),
+    ]
+    suppressed = Example(
+        code=_REGISTRY.replace("configs = {}", "configs = {}  # noqa: ISO203"), files=_USERS
+    )
+    both = lint_example(suppressed, RULES, ["ISO106", "ISO203"])
+    assert sorted((d.code, d.path, d.span.line) for d in both) == [
+        ("ISO106", "app/main.py", 6),
+        ("ISO106", "app/service.py", 7),
+    ]
+    assert all(not d.related for d in both)
+
+
+def test_an_instance_of_another_stateful_class_is_not_folded() -> None:
+    code = """
+    class PluginRegistry:
+        configs = {}
+
+        def configure(self, slug, config):
+            self.configs[slug] = config
+
+    class Tracker:
+        def __init__(self):
+            self.seen = []
+
+        def track(self, user_id):
+            self.seen.append(user_id)
+
+    tracker = Tracker()
+    """
+    found = lint_example(Example(code=code), RULES, ["ISO106", "ISO203"])
+    assert sorted((d.code, d.span.line, len(d.related)) for d in found) == [
+        ("ISO106", 14, 0),
+        ("ISO203", 2, 0),
+    ]
