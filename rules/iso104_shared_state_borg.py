@@ -33,7 +33,8 @@ class SharedStateBorg(Rule):
     ## Why is this bad?
     Each `Borg()` call looks like a new object, but every attribute written on any instance is
     written on all of them, for the life of the process. An attribute one user's request sets
-    (the current user, a tenant, a cart) is what the next user's request reads.
+    (the current user, a tenant, a cart) is what the next user's request reads. Let each
+    instance keep its own `__dict__`, set its state in `__init__`, and create one per request.
 
     ## Known problems
     Borgs that share state through `__getattr__`/`__setattr__` delegation rather than by
@@ -155,6 +156,17 @@ class SharedStateBorg(Rule):
                 ),
             ),
         ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class TenantContext:
+            def __init__(self, tenant_id):
+                self.tenant_id = tenant_id  # this instance's own state
+
+        def handle(request):
+            context = TenantContext(request.tenant_id)  # one per request
+            return context.tenant_id
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:
