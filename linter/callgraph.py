@@ -14,13 +14,14 @@ import builtins
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from linter.config import Settings
 from linter.context import MODULE_SCOPE, RuleContext
 from linter.entrypoints import (
+    BACKGROUND,
     REQUEST,
     STARTUP,
     Found,
@@ -30,9 +31,11 @@ from linter.entrypoints import (
     entry_methods,
     function_name_entry,
     registrations,
+    spawned,
     startup_module,
 )
 from linter.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
+from linter.globs import Globs
 from linter.imports import dotted_name
 from linter.project import ClassRef, FunctionRef, ProjectIndex, Target, VariableRef
 
@@ -41,6 +44,26 @@ _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _DEPENDS = frozenset({"Depends", "Security"})
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 _ARQ_KEYS = {"functions": REQUEST, "on_startup": STARTUP, "on_shutdown": STARTUP}
+
+
+_MAIN_GUARD = re.compile(
+    r"""^if[ \t(]+(?:__name__[ \t]*==[ \t]*(['"])__main__\1|(['"])__main__\2[ \t]*==[ \t]*__name__)"""
+    r"""[ \t)]*:""",
+    re.MULTILINE,
+)
+_TOP_LEVEL = re.compile(r"^[^\s#]", re.MULTILINE)
+
+
+def _script_blocks(text: str) -> tuple[tuple[int, int], ...]:
+    """Lines of the module-level ``if __name__ == "__main__":`` blocks (to the next top-level
+    statement): code there runs when the file is executed as a script, never when imported."""
+    out = []
+    for match in _MAIN_GUARD.finditer(text):
+        first = text.count("\n", 0, match.start()) + 1
+        after = _TOP_LEVEL.search(text, match.end())
+        end = after.start() if after is not None else len(text)
+        out.append((first, text.count("\n", 0, end) + (after is None)))
+    return tuple(out)
 
 
 def _def_lines(text: str) -> dict[str, list[int]]:
@@ -124,6 +147,7 @@ class FlowCollector:
     def __init__(self, context: RuleContext, text: str) -> None:
         self.context = context
         self._lines = _def_lines(text)
+        self._scripts = _script_blocks(text) if "__main__" in text else ()
         self._seen: dict[str, int] = {}
         self._module = _Frame(MODULE_SCOPE, 1, None)
         self._frames: dict[int, _Frame] = {}
@@ -131,6 +155,7 @@ class FlowCollector:
         self._attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class as written
         self._classes: list[tuple[cst.ClassDef, list[str], list[str]]] = []
         self.classes: list[ClassFlow] = []
+        self._methods: dict[str, set[str]] = {}  # class -> its own methods (``facts``)
         self.entries: list[EntryPoint] = []
 
     # -- where we are ------------------------------------------------------------------------
@@ -284,6 +309,13 @@ class FlowCollector:
                 reference = self._callee(arg.value, frame)
                 if reference is not None:
                     frame.calls[f"&{reference}"] = None
+        for written in spawned(node, self.context.imports):
+            handler = self._handler(written, frame)
+            found = Found(REQUEST, BACKGROUND)
+            if handler.startswith("="):
+                self._entry(handler[1:], found, 0)
+            else:
+                self._entry(handler, found, 0, local=False)
         found_here = registrations(node, self.context.imports)
         if found_here and any(
             isinstance(a, (cst.Param, cst.Decorator)) for a in self.context.ancestors
@@ -399,18 +431,25 @@ class FlowCollector:
             return f"{prefix}={body[1:]}"
         attribute, _, tail = rest.partition(".")
         if not tail:
+            if rest in self._methods.get(cls, ()):  # its own method, exactly (also when the
+                return f"{prefix}={cls}.{rest}"  # module defines the class twice, try/except)
             return f"{prefix}{cls}.{rest}"
         kind = self._attributes.get(cls, {}).get(attribute)
         return f"{prefix}{kind}.{tail}" if kind is not None else None
 
     def facts(self) -> FlowFacts:
+        self._methods = {}
+        for cls in self.classes:
+            self._methods.setdefault(cls.name, set()).update(cls.methods)
         functions = []
         for frame in (self._module, *self._order):
             calls = tuple(c for c in map(self._rewrite, frame.calls) if c is not None)
             functions.append(
                 FunctionFlow(frame.name, frame.line, calls, frame.decorators, frame.returns)
             )
-        return FlowFacts(tuple(functions), tuple(self.entries), tuple(self.classes))
+        return FlowFacts(
+            tuple(functions), tuple(self.entries), tuple(self.classes), self._scripts
+        )
 
 
 # -- the global graph ------------------------------------------------------------------------------
@@ -433,6 +472,13 @@ class CallGraph:
     places: dict[str, tuple[str, int]]  # node -> (path, line)
     roots: tuple[Root, ...]
     class_bodies: frozenset[str]  # ``pkg.mod.Class``: code there runs at import
+    # paths of test modules (pytest's conventions, ``integration-tests`` globs: e2e fixture apps)
+    test_paths: frozenset[str] = frozenset()
+    scripts: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # by path
+
+    def in_script(self, path: str, line: int) -> bool:
+        """Is ``line`` of ``path`` in an ``if __name__ == "__main__":`` block?"""
+        return any(first <= line <= last for first, last in self.scripts.get(path, ()))
 
     @property
     def has_entry_points(self) -> bool:
@@ -551,6 +597,33 @@ def _framework_kinds(
     return out
 
 
+def _overrides(packed: Sequence[PackedFacts], resolver: _Resolver) -> dict[str, list[str]]:
+    """``Base.method`` -> the project overrides of it (``Sub.method``): a call resolved to a
+    base's method may run any subclass's override (``wallet.pay()`` with ``wallet: Wallet``).
+    Each class is taken with its own bases (two same-named classes in one module stay apart)."""
+    out: dict[str, list[str]] = {}
+    index = resolver.index
+    for item in packed:
+        for cls in item.flow.classes:
+            methods = [m for m in dict.fromkeys(cls.methods) if not m.startswith("__")]
+            if not methods or not cls.bases:
+                continue
+            ancestors: dict[str, ClassRef] = {}
+            for base in cls.bases:
+                target = resolver.handler(item.module, base)
+                if isinstance(target, ClassRef):
+                    for ref in (target, *index.base_classes(target)):
+                        ancestors.setdefault(ref.qualname, ref)
+            own = f"{item.module}.{cls.name}"
+            for qualname, ref in ancestors.items():
+                if qualname == own:
+                    continue
+                for method in methods:
+                    if ref.cls.method(method) is not None:
+                        out.setdefault(f"{qualname}.{method}", []).append(f"{own}.{method}")
+    return out
+
+
 def _configured(patterns: Iterable[str], node: str, decorators: tuple[str, ...]) -> bool:
     for pattern in patterns:
         if pattern.startswith("@"):
@@ -590,7 +663,7 @@ def build_graph(
         target = resolver.handler(module, entry.target)
         if isinstance(target, FunctionRef):
             roots.append(root(target.qualname, entry.kind, entry.label, path, entry.line))
-        elif isinstance(target, ClassRef):
+        elif isinstance(target, ClassRef) and entry.label != BACKGROUND:
             found = Found(entry.kind, entry.label)
             for cls in (target, *index.base_classes(target)):
                 methods = tuple(m.name for m in cls.cls.methods)
@@ -623,6 +696,8 @@ def build_graph(
             ):
                 roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
         bodies.update(f"{module}.{cls.name}" for cls in item.flow.classes)
+    for base, subs in _overrides(packed, resolver).items():
+        edges[base] = tuple(dict.fromkeys((*edges.get(base, ()), *subs)))
     for item in packed:
         for entry in item.flow.entries:
             add_handler(item.module, item.path, entry)
@@ -633,4 +708,7 @@ def build_graph(
             roots.append(
                 Root(node, kind.kind, f"{kind.label} `{cls.name}.{method}`", paths[module], line)
             )
-    return CallGraph(edges, places, tuple(roots), frozenset(bodies))
+    integration = Globs(settings.integration_tests)
+    tests = frozenset(p.path for p in packed if p.is_test or integration.match(p.path))
+    scripts = {p.path: p.flow.scripts for p in packed if p.flow.scripts}
+    return CallGraph(edges, places, tuple(roots), frozenset(bodies), tests, scripts)

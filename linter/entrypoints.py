@@ -9,6 +9,7 @@ phase, framework base classes (``APIView``, ``MethodView``, ``graphene.ObjectTyp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -169,6 +170,16 @@ _AIOHTTP_ADDERS = frozenset(
 )
 _RQ_ENQUEUE = frozenset({"enqueue", "enqueue_call", "enqueue_at", "enqueue_in", "schedule"})
 _DJANGO_URLS = frozenset({"path", "re_path", "url"})
+# Calls that run a callable (or a coroutine) in the background, beside the requests: stdlib and
+# framework spawners by name, and project helpers named like them (``create_permanent_task(fn)``).
+BACKGROUND = "background task"
+_SPAWN_CLASSES = frozenset({"Thread", "Timer"})  # not ``Process``: its state is its own
+_SPAWN_NAME = re.compile(
+    r"(?:^|_)(?:tasks?|threads?|spawn|jobs?|background|submit|start_soon|ensure_future"
+    r"|run_in_executor|to_thread|run_coroutine_threadsafe)(?:$|_)"
+)
+_SPAWN_CORO = re.compile(r"(?:^|_)(?:task|spawn|ensure_future|run_coroutine_threadsafe)$")
+_SPAWN_KEYWORDS = frozenset({"target", "function", "func", "fn", "coro", "coroutine", "job"})
 
 
 @dataclass(frozen=True)
@@ -395,6 +406,38 @@ def registrations(call: cst.Call, imports: ImportTable) -> list[Registered]:
         add(_arg(call, position, "func" if last != "enqueue" else "f"), REQUEST, "RQ job")
     elif last == "cron" and package == "arq":
         add(_arg(call, 0, "coroutine"), REQUEST, "arq cron job")
+    return out
+
+
+def spawned(call: cst.Call, imports: ImportTable) -> list[str]:
+    """Callables a call starts in the background, as written: ``Thread(target=poll)``,
+    ``executor.submit(fn)``, ``scheduler.add_job(fn)``, ``asyncio.create_task(poll())`` (the
+    coroutine's function), ``create_permanent_task(watchdog)``. They run after startup, while
+    requests are served, so what they reach is not startup-only."""
+    name = _name_of(call.func, imports)
+    last = name.rpartition(".")[2]
+    if last in _SPAWN_CLASSES:
+        values = [a.value for a in call.args if a.keyword and a.keyword.value in ("target",)]
+        if last == "Timer":
+            values.append(_arg(call, 1, "function") or cst.Name("None"))
+    elif _SPAWN_NAME.search(last):
+        values = [
+            a.value
+            for a in call.args
+            if not a.star and (a.keyword is None or a.keyword.value in _SPAWN_KEYWORDS)
+        ]
+    else:
+        return []
+    out = []
+    for value in values:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call) and _SPAWN_CORO.search(last):
+            value = value.func  # ``create_task(poll(queue))``: the coroutine runs ``poll``
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            written = dotted_name(value)
+            if written is not None and written != "None":
+                out.append(written)
     return out
 
 

@@ -228,6 +228,8 @@ class FlowFacts:
     functions: tuple[FunctionFlow, ...] = ()
     entries: tuple[EntryPoint, ...] = ()
     classes: tuple[ClassFlow, ...] = ()
+    # (first, last) lines of ``if __name__ == "__main__":`` blocks: run only as a script
+    scripts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

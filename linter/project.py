@@ -238,10 +238,16 @@ class ProjectIndex:
     ) -> Target | None:
         """``target.attr`` for modules (submodules, then names) and classes (methods, bases)."""
         if isinstance(target, ModuleRef):
+            # A name the package binds itself wins over its submodule of that name, as at run
+            # time: ``from pkg.session import session`` in ``pkg/__init__.py`` rebinds
+            # ``pkg.session`` to the object.
+            bound = self.resolve_name(target.module, attr, _seen)
+            if bound is not None and not isinstance(bound, ModuleRef):
+                return bound
             submodule = f"{target.module}.{attr}"
             if submodule in self._modules:
                 return ModuleRef(submodule)
-            return self.resolve_name(target.module, attr, _seen)
+            return bound
         if isinstance(target, ClassRef):
             return self._method(target, attr, _seen)
         return None

@@ -91,9 +91,19 @@ class Reachability:
 
     def decide(self, diagnostic: Diagnostic, report_unreached: bool) -> Diagnostic | None:
         """The diagnostic to report (with its request path), or None when no request reaches it."""
-        if not diagnostic.sites or not diagnostic.code.startswith(FILTERED_FAMILIES):
+        if not diagnostic.code.startswith(FILTERED_FAMILIES):
+            return diagnostic
+        if self.graph.in_script(diagnostic.path, diagnostic.span.line):
+            return None  # a local of a script's ``__main__`` block, not a served process's state
+        if not diagnostic.sites:
             return diagnostic
         reaches = [self.classify(site) for site in diagnostic.sites]
+        tests = self.graph.test_paths
+        if diagnostic.path in tests:  # test code (an e2e fixture app) its own handlers reach is
+            reaches = [  # not a product's state: as if no entry point reached it
+                Reach(UNKNOWN) if r.root is not None and r.root.path in tests else r
+                for r in reaches
+            ]
         requests = [r for r in reaches if r.kind == REQUEST]
         if requests:
             return self._annotate(diagnostic, min(requests, key=lambda r: len(r.path)))

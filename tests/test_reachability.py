@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Callable
@@ -392,3 +393,183 @@ def test_cli_report_unreached_and_json_related(
     (root / "pyproject.toml").write_text("[tool.isolint]\nreport-unreached = 'yes'\n")
     out = isolint("check", "--no-cache", ".", cwd=root)
     assert out.returncode == 2 and "report-unreached" in out.stderr
+
+
+# -- resolution fixes found on the audit projects (docs/precision.md) -------------------------
+def test_overrides_run_where_the_base_method_is_called(tmp_path: Path) -> None:
+    files = {
+        "pay/__init__.py": "",
+        "pay/base.py": """
+            class Wallet:
+                async def pay(self, invoice):
+                    raise NotImplementedError
+
+                async def status(self):
+                    pass
+        """,
+        "pay/remote.py": """
+            from pay.base import Wallet
+
+            try:
+                import sdk
+            except ImportError:
+                class RemoteWallet:  # stand-in when the SDK is missing: same name, no base
+                    def __init__(self):
+                        pass
+            else:
+                class RemoteWallet(Wallet):
+                    async def pay(self, invoice):
+                        return await self._wait(invoice)
+
+                    async def _wait(self, invoice):
+                        pass
+
+            class IdleWallet(Wallet):
+                async def status(self):
+                    pass
+        """,
+        "pay/api.py": """
+            from fastapi import APIRouter
+            from pay.base import Wallet
+
+            router = APIRouter()
+            source: Wallet = Wallet()
+
+            @router.post("/pay")
+            async def pay(invoice: str):
+                await source.pay(invoice)
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    wait = reach.classify("pay.remote.RemoteWallet._wait")
+    assert wait.kind == REQUEST
+    assert wait.path[-3:] == (
+        "pay.base.Wallet.pay",
+        "pay.remote.RemoteWallet.pay",
+        "pay.remote.RemoteWallet._wait",
+    )
+    # an override of a method no request calls stays unreached
+    assert reach.classify("pay.remote.IdleWallet.status").kind == "unknown"
+
+
+def test_background_tasks_started_at_startup_are_entry_points(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/tasks.py": """
+            import asyncio
+            import threading
+
+            def create_permanent_task(func):
+                return asyncio.create_task(func())
+
+            _source = None
+
+            async def watchdog():
+                switch()
+
+            def switch():
+                global _source
+                _source = object()
+
+            def poll():
+                pass
+
+            def configure():
+                pass
+
+            def startup():
+                create_permanent_task(watchdog)
+                threading.Thread(target=poll, daemon=True).start()
+                configure()
+        """,
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.tasks import startup
+
+            app = FastAPI(on_startup=[startup])
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    switched = reach.classify("app.tasks.switch")
+    assert switched.kind == REQUEST
+    assert switched.root is not None and switched.root.label == "background task"
+    assert reach.classify("app.tasks.poll").kind == REQUEST
+    assert reach.classify("app.tasks.configure").kind == STARTUP  # called, not spawned
+
+
+def test_a_package_name_shadows_its_submodule_of_that_name(tmp_path: Path) -> None:
+    # ``from kit.session import session`` in kit/__init__.py: ``kit.session`` is the instance
+    files = {
+        "kit/__init__.py": "from kit.session import session\n",
+        "kit/session.py": """
+            _store = {}
+
+            class Session:
+                def get(self, key):
+                    return _store.setdefault(key, {})
+
+            session = Session()
+        """,
+        "app/__init__.py": "",
+        "app/handlers.py": """
+            import kit
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+            @router.get("/me")
+            def me():
+                return kit.session.get("me")
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    assert reach.classify("kit.session.Session.get").kind == REQUEST
+
+
+def test_test_code_reached_only_from_test_code_is_unreached(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/store.py": "def add():\n    pass\n",
+        "app/api.py": (
+            "from fastapi import APIRouter\nfrom app import store\nrouter = APIRouter()\n\n"
+            "@router.get('/x')\ndef x():\n    store.add()\n"
+        ),
+        "cypress/e2e/chat/main.py": (
+            "from fastapi import APIRouter\nrouter = APIRouter()\n_seen = []\n\n"
+            "@router.get('/y')\ndef y():\n    _seen.append(1)\n"
+        ),
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    e2e = dataclasses.replace(
+        _diagnostic(("cypress.e2e.chat.main.y",)), path="cypress/e2e/chat/main.py"
+    )
+    assert reach.classify("cypress.e2e.chat.main.y").kind == REQUEST  # still an entry point
+    assert reach.decide(e2e, report_unreached=False) is None
+    assert reach.decide(e2e, report_unreached=True) == e2e  # as unreached code
+    product = _diagnostic(("app.store.add",))
+    assert reach.decide(product, report_unreached=False) is not None
+
+
+def test_findings_in_a_main_block_are_script_state(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/connector.py": """
+            class Connector:
+                def load(self):
+                    pass
+
+            if __name__ == "__main__":
+                connector = Connector()
+                # a comment at the top level does not end the block
+                connector.load()
+
+            shared = Connector()
+        """,
+    }
+    graph = _graph(tmp_path, files)
+    reach = Reachability(graph)
+    assert graph.scripts == {"app/connector.py": ((6, 10),)}
+    script = dataclasses.replace(_diagnostic(()), path="app/connector.py", span=Span(7, 5, 7, 6))
+    assert reach.decide(script, report_unreached=True) is None
+    module = dataclasses.replace(script, span=Span(11, 1, 11, 2))
+    assert reach.decide(module, report_unreached=True) == module
