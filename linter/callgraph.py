@@ -369,6 +369,7 @@ class FlowCollector:
     ) -> None:
         context = self.context
         scopes = context.scopes
+        self._patch(target, value)
         kind = _annotation_type(annotation) if annotation is not None else None
         if kind is None and isinstance(value, cst.Call):
             kind = dotted_name(value.func)
@@ -401,6 +402,21 @@ class FlowCollector:
             receiver = self._receiver(frame, target.value.value)
             if receiver is not None:
                 self._attributes.setdefault(receiver[1:], {})[target.attr.value] = kind
+
+    def _patch(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        """``SiteManager.get_current = new_get_current``: the function now runs wherever that
+        method is called (``~get_current=new_get_current``; the global phase adds the edges)."""
+        if not isinstance(target, cst.Attribute) or not isinstance(
+            value, (cst.Name, cst.Attribute)
+        ):
+            return
+        holder = dotted_name(target.value)
+        frame = self._frame()
+        if holder is None or self._receiver(frame, holder.partition(".")[0]) is not None:
+            return  # ``self.handler = fn``: an attribute of one instance, not a patched class
+        written = self._callee(value, frame)
+        if written is not None and written[0] not in "@&":
+            frame.calls[f"~{target.attr.value}={written}"] = None
 
     def _middleware(self, value: cst.BaseExpression | None) -> None:
         if not isinstance(value, (cst.List, cst.Tuple)):
@@ -447,9 +463,7 @@ class FlowCollector:
             functions.append(
                 FunctionFlow(frame.name, frame.line, calls, frame.decorators, frame.returns)
             )
-        return FlowFacts(
-            tuple(functions), tuple(self.entries), tuple(self.classes), self._scripts
-        )
+        return FlowFacts(tuple(functions), tuple(self.entries), tuple(self.classes), self._scripts)
 
 
 # -- the global graph ------------------------------------------------------------------------------
@@ -513,6 +527,8 @@ class _Resolver:
         return found
 
     def _resolve(self, module: str, written: str) -> tuple[str, ...]:
+        if written.startswith("~"):
+            return ()
         if written.startswith("="):
             return (f"{module}.{written[1:]}",)
         functions_only = written.startswith("&")
@@ -648,6 +664,8 @@ def build_graph(
     roots: list[Root] = []
     bodies: set[str] = set()
     paths = {item.module: item.path for item in packed}
+    patches: dict[str, list[str]] = {}  # method name -> project functions installed as it
+    unresolved: dict[str, list[str]] = {}  # method name -> functions calling it, unresolved
 
     def root(node: str, kind: str, label: str, path: str, line: int) -> Root:
         """A root where it is registered, or (line 0) at the handler's definition."""
@@ -679,7 +697,14 @@ def build_graph(
             places[node] = (path, function.line)
             targets: dict[str, None] = {}
             for call in function.calls:
-                targets.update(dict.fromkeys(resolver.nodes(module, call)))
+                callees = resolver.nodes(module, call)
+                targets.update(dict.fromkeys(callees))
+                if call.startswith("~"):
+                    attr, _, written = call[1:].partition("=")
+                    for patched in resolver.nodes(module, f"&{written}"):
+                        patches.setdefault(attr, []).append(patched)
+                elif not callees and "." in call and call[0] not in "=&@":
+                    unresolved.setdefault(call.rsplit(".", 1)[1], []).append(node)
             targets.pop(node, None)
             if targets:
                 edges[node] = tuple(targets)
@@ -696,6 +721,9 @@ def build_graph(
             ):
                 roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
         bodies.update(f"{module}.{cls.name}" for cls in item.flow.classes)
+    for attr, functions in patches.items():  # an unresolved ``x.get_current()`` may run it
+        for caller in unresolved.get(attr, ()):
+            edges[caller] = tuple(dict.fromkeys((*edges.get(caller, ()), *functions)))
     for base, subs in _overrides(packed, resolver).items():
         edges[base] = tuple(dict.fromkeys((*edges.get(base, ()), *subs)))
     for item in packed:

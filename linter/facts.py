@@ -131,6 +131,8 @@ class ClassFacts:
     # Instance attributes whose class is known: (attribute, class as written in the module),
     # from class-body annotations, ``self.x: X = ...`` and ``self.x = X(...)`` in methods.
     attribute_types: tuple[tuple[str, str], ...] = ()
+    # The (non-setup) methods that change the instance's state: where a shared instance changes.
+    mutating_methods: tuple[str, ...] = ()
 
     def method(self, name: str) -> FunctionFacts | None:
         for method in self.methods:
@@ -729,7 +731,8 @@ class FactCollector:
         self.functions: list[FunctionFacts] = []
         self.variables: list[str] = []
         self.all_names: tuple[str, ...] | None = None
-        self._class_stack: list[tuple[cst.ClassDef, list[FunctionFacts], list[bool]]] = []
+        # (class, its methods, [has mutable state, *the methods changing it])
+        self._class_stack: list[tuple[cst.ClassDef, list[FunctionFacts], list[bool | str]]] = []
         self.shared: list[SharedInstanceFacts] = []
         self.external_mutations: list[tuple[str, str]] = []
         self._singletons: list[_Singleton] = []  # beside ``_class_stack``
@@ -753,7 +756,7 @@ class FactCollector:
             decorators=decorators,
         )
 
-    def _direct_class(self) -> tuple[cst.ClassDef, list[FunctionFacts], list[bool]] | None:
+    def _direct_class(self) -> tuple[cst.ClassDef, list[FunctionFacts], list[bool | str]] | None:
         scopes = self.context.scopes
         if self._class_stack and scopes and scopes[-1][1] is self._class_stack[-1][0]:
             return self._class_stack[-1]
@@ -814,7 +817,7 @@ class FactCollector:
                 bases=tuple(b for b in bases if b),
                 methods=tuple(methods),
                 line=line,
-                has_mutable_state=mutable[0],
+                has_mutable_state=bool(mutable[0]),
                 decorators=decorators,
                 singleton_reason=singleton.reason,
                 init_per_call=singleton.init_per_call,
@@ -823,6 +826,7 @@ class FactCollector:
                 init_style=init_style,
                 fields=fields,
                 attribute_types=tuple(dict.fromkeys((*annotated, *attribute_types))),
+                mutating_methods=tuple(str(m) for m in mutable[1:]),
             )
         )
 
@@ -925,21 +929,33 @@ class FactCollector:
     # -- does a class carry per-instance mutable state? ----------------------------------------
     def _in_stateful_method(self) -> bool:
         """Inside a (non-setup) method of the module-level class being collected."""
+        return self._stateful_method() is not None
+
+    def _stateful_method(self) -> str | None:
+        """The (non-setup) method of the module-level class being collected we are inside."""
         if not self._class_stack:
-            return False
+            return None
         scopes = self.context.scopes
         cls = self._class_stack[-1][0]
         for index, (_, node) in enumerate(scopes):
             if node is cls and index + 1 < len(scopes):
                 method = scopes[index + 1][1]
-                return (
-                    isinstance(method, cst.FunctionDef) and method.name.value not in _SETUP_METHODS
-                )
-        return False
+                if isinstance(method, cst.FunctionDef) and method.name.value not in _SETUP_METHODS:
+                    return method.name.value
+                return None
+        return None
+
+    def _state_changed(self) -> None:
+        """The class has mutable state, changed in the current method (``mutable[1:]``)."""
+        mutable = self._class_stack[-1][2]
+        mutable[0] = True
+        method = self._stateful_method()
+        if method is not None and method not in mutable[1:]:
+            mutable.append(method)
 
     def _maybe_state(self, target: cst.BaseExpression) -> None:
         if _self_attribute(target) and self._in_stateful_method():
-            self._class_stack[-1][2][0] = True
+            self._state_changed()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -956,7 +972,7 @@ class FactCollector:
             and _self_attribute(func.value)
             and self._in_stateful_method()
         ) or self._mutates_through_function(node):
-            self._class_stack[-1][2][0] = True
+            self._state_changed()
 
     def _mutates_through_function(self, node: cst.Call) -> bool:
         """``heapq.heappush(self._heap, x)``, ``bisect.insort(self.xs, x)``, ``setattr(self, ..)``
@@ -978,6 +994,8 @@ class FactCollector:
 
     # -- process-wide instances: module-level, lazy globals, cached and aliased getters ------------
     def _module_instance(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if any(isinstance(a, cst.If) and _is_main_guard(a.test) for a in self.context.ancestors):
+            return  # a local of the ``if __name__ == "__main__":`` script, not module state
         if isinstance(target, cst.Name) and isinstance(value, cst.Call):
             callee = dotted_name(value.func)
             if callee is not None and not target.value.startswith("__"):
@@ -1183,3 +1201,17 @@ class FactCollector:
             shared_instances=tuple(self.shared),
             external_mutations=tuple(self.external_mutations),
         )
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    names = [e.value for e in (test.left, target.comparator) if isinstance(e, cst.Name)]
+    strings = [
+        e.evaluated_value for e in (test.left, target.comparator) if isinstance(e, cst.SimpleString)
+    ]
+    return names == ["__name__"] and strings == ["__main__"]

@@ -221,7 +221,10 @@ class ModuleLevelStatefulInstance(Rule):
                 cls.message.format(target=target, cls=resolved.qualname),
                 causes=tuple(c.qualname for c in (resolved, *index.base_classes(resolved))),
                 cause_note=note,
-                sites=tuple(
+                sites=tuple(  # where its state changes (request-reached or not)
+                    f"{c.qualname}.{name}" for c in stateful for name in c.cls.mutating_methods
+                )
+                or tuple(
                     f"{c.qualname}.{m.name}"
                     for c in stateful
                     for m in c.cls.methods

@@ -573,3 +573,133 @@ def test_findings_in_a_main_block_are_script_state(tmp_path: Path) -> None:
     assert reach.decide(script, report_unreached=True) is None
     module = dataclasses.replace(script, span=Span(11, 1, 11, 2))
     assert reach.decide(module, report_unreached=True) == module
+
+
+def test_a_function_patched_onto_a_library_class_runs_where_that_method_is_called(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/patch.py": """
+            from django.contrib.sites.models import SiteManager
+
+            _cache = {}
+
+            def new_get_current(self, request=None):
+                return _cache.setdefault(request.get_host(), object())
+
+            def patch():
+                SiteManager.get_current = new_get_current
+
+            patch()
+        """,
+        "shop/views.py": """
+            from django.contrib.sites.models import Site
+            from rest_framework.decorators import api_view
+
+            @api_view(["GET"])
+            def home(request):
+                return Site.objects.get_current(request)
+        """,
+        "shop/other.py": """
+            class Handler:
+                def __init__(self, fn):
+                    self.get_current = fn  # one instance's attribute: not a patch
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    patched = reach.classify("shop.patch.new_get_current")
+    assert patched.kind == REQUEST
+    assert patched.path == ("shop.views.home", "shop.patch.new_get_current")
+    assert reach.classify("shop.patch.patch").kind == STARTUP
+
+
+def test_shared_instance_is_reported_where_its_state_changes(
+    make_project: Callable[..., Path], isolint: Callable[..., Completed]
+) -> None:
+    # the proxy's state changes only in initialize() (a startup hook); read per request
+    files = {
+        "app/__init__.py": "",
+        "app/telemetry.py": """
+            class TracerProxy:
+                def __init__(self):
+                    self._tracer = None
+
+                def initialize(self, tracer):
+                    self._tracer = tracer
+
+                def span(self, name):
+                    return self._tracer.start(name)
+
+            class Counter:
+                def __init__(self):
+                    self.hits = {}
+
+                def hit(self, user):
+                    self.hits[user] = self.hits.get(user, 0) + 1
+
+            tracer = TracerProxy()
+            counter = Counter()
+        """,
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.telemetry import counter, tracer
+
+            async def lifespan(app):
+                tracer.initialize(object())
+                yield
+
+            app = FastAPI(lifespan=lifespan)
+
+            @app.get("/items")
+            def items(user: str):
+                tracer.span("items")
+                counter.hit(user)
+        """,
+    }
+    root = make_project({k: textwrap.dedent(v) for k, v in files.items()})
+    out = isolint("check", "--no-cache", "--select", "ISO106", "--format", "json", ".", cwd=root)
+    found = json.loads(out.stdout)["diagnostics"]
+    assert [(d["path"], d["line"]) for d in found] == [("app/telemetry.py", 19)]
+    assert "via items -> Counter.hit" in found[0]["message"]
+
+
+def test_an_instance_made_in_a_main_block_is_not_shared_state(
+    make_project: Callable[..., Path], isolint: Callable[..., Completed]
+) -> None:
+    bot = """
+        import threading
+
+        class Bot:
+            def __init__(self):
+                self.tenant_id = None
+
+            def handle(self, tenant_id):
+                self.tenant_id = tenant_id
+
+        def run(bot):
+            bot.handle("t1")
+
+        {binding}
+    """
+    script = 'if __name__ == "__main__":\n            bot = Bot()\n            run(bot)'
+    files = {
+        "app/__init__.py": "",
+        "app/script.py": textwrap.dedent(bot.format(binding=script)),
+        "app/served.py": textwrap.dedent(bot.format(binding="bot = Bot()")),
+        "app/api.py": textwrap.dedent("""
+            from fastapi import APIRouter
+            from app import script, served
+
+            router = APIRouter()
+
+            @router.post("/t/{tenant_id}")
+            def use(tenant_id: str):
+                served.bot.handle(tenant_id)
+                script.run(script.Bot())
+        """),
+    }
+    root = make_project(files)
+    out = isolint("check", "--no-cache", "--select", "ISO1,ISO6", "--format", "json", ".", cwd=root)
+    found = {(d["path"], d["code"]) for d in json.loads(out.stdout)["diagnostics"]}
+    assert found == {("app/served.py", "ISO106"), ("app/served.py", "ISO601")}
