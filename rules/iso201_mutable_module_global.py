@@ -147,6 +147,10 @@ class MutableModuleGlobal(Rule):
     sees the mutation there). A container passed to a helper that mutates it, or reached
     through a local alias, is not reported. A registry function used as a decorator only by *other* modules looks like a
     run-time mutation and is reported.
+
+    One finding per container: when ISO602 finds request data written into the same container,
+    those writes are listed as related locations of this finding (the container is the root
+    cause), not reported again; with ISO201 not selected (or suppressed), ISO602 reports them.
     """
 
     code: ClassVar[str] = "ISO201"
@@ -401,7 +405,14 @@ class MutableModuleGlobal(Rule):
                 continue
             reported.add(site.name)
             sites = [other.scope for other in live if other.name == site.name]
-            self.report(node, scope=MODULE_SCOPE, sites=sites, name=site.name, function=site.scope)
+            self.report(
+                node,
+                scope=MODULE_SCOPE,
+                sites=sites,
+                causes=(f"{self.context.info.module_name}.{site.name}",),
+                name=site.name,
+                function=site.scope,
+            )
         # Not mutated here: another module may mutate it (decided with the project index).
         module = self.context.info.module_name
         for name, node in self._bindings.items():
@@ -435,4 +446,5 @@ class MutableModuleGlobal(Rule):
                 "one user's data reaches another user; keep the state in a `ContextVar` or a "
                 "per-request object, or give the owning module a function that returns a copy",
                 sites=tuple(sites[key]),
+                causes=(f"{key[0]}.{key[1]}",),
             )

@@ -64,6 +64,9 @@ class RequestDataInModuleContainer(Rule):
     reported: the key is request data stored in the container. Request-scoped data is
     recognised by name and annotation only. Test modules are not checked.
 
+    When ISO201 reports the container itself, the writes this rule finds become related
+    locations of that one finding (one finding per root cause) instead of findings of their own.
+
     ## Options
     `request-scoped-names`: names of request-scoped values (default: `user_id`, `user`,
     `current_user`, `session`, `db_session`, `request`, `thread_id`, `run_id`, `websocket`,
@@ -329,6 +332,11 @@ class RequestDataInModuleContainer(Rule):
                     site.node,
                     scope=site.scope,
                     sites=(site.scope,),
+                    causes=(f"{self.context.info.module_name}.{site.container}",),
+                    cause_note=(
+                        f"ISO602: request-scoped {site.datum} is written into "
+                        f"`{site.container}` here, in `{site.scope}()`"
+                    ),
                     data=site.datum,
                     container=site.container,
                     function=site.scope,

@@ -17,6 +17,9 @@ import pytest
 from tests.conftest import FIXTURES, run_isolint
 
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+# A finding folded into its root cause's finding (linter/causes.py): a related location whose
+# note starts with the code.
+RELATED = re.compile(r"#\s*related:\s*([A-Z0-9, ]+)")
 PROJECTS = sorted(p.parent for p in FIXTURES.glob("*/expected.json"))
 
 
@@ -36,14 +39,14 @@ def _normalise(doc: dict[str, object]) -> dict[str, object]:
     return doc
 
 
-def _markers(project: Path) -> Counter[tuple[str, int, str]]:
+def _markers(project: Path, pattern: re.Pattern[str] = EXPECT) -> Counter[tuple[str, int, str]]:
     found: Counter[tuple[str, int, str]] = Counter()
     for path in sorted(project.rglob("*.py")):
         rel = path.relative_to(project).as_posix()
         for number, line in enumerate(
             path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
         ):
-            match = EXPECT.search(line)
+            match = pattern.search(line)
             if match:
                 for code in match.group(1).replace(" ", "").split(","):
                     if code:
@@ -74,3 +77,10 @@ def test_markers_match_findings(project: Path) -> None:
         f"missing: {sorted((expected - reported).elements())}\n"
         f"unexpected: {sorted((reported - expected).elements())}"
     )
+    folded = Counter(
+        (r["path"], r["line"], r["note"].split(":", 1)[0])
+        for d in actual["diagnostics"]
+        for r in d["related"]
+        if re.match(r"[A-Z]+[0-9]+:", r["note"])
+    )
+    assert folded == _markers(project, RELATED)

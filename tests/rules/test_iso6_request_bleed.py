@@ -847,3 +847,37 @@ def test_singleton_reason_facts(tmp_path: Path, body: str, reason: str | None) -
     assert facts is not None
     found = facts.classes[0].singleton_reason
     assert found is None if reason is None else (found is not None and reason in found)
+
+
+FOLDED = '''\
+from collections import defaultdict
+from fastapi import APIRouter
+
+router = APIRouter()
+_hits = defaultdict(int)
+
+
+@router.post("/hit")
+def hit(user_id: str) -> int:
+    _hits[user_id] += 1
+    return _hits[user_id]
+'''
+
+
+def test_iso602_writes_fold_into_the_iso201_finding_on_their_container(tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import run_isolint
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/routes.py").write_text(FOLDED, encoding="utf-8")
+    both = json.loads(run_isolint("check", "--no-cache", "--format", "json", ".", cwd=tmp_path).stdout)
+    assert [(d["code"], d["line"]) for d in both["diagnostics"]] == [("ISO201", 5)]
+    notes = [(r["line"], r["note"]) for r in both["diagnostics"][0]["related"]]
+    assert (10, "ISO602: request-scoped `user_id` is written into `_hits` here, in `hit()`") in notes
+    alone = json.loads(
+        run_isolint(
+            "check", "--no-cache", "--format", "json", "--select", "ISO602", ".", cwd=tmp_path
+        ).stdout
+    )
+    assert [(d["code"], d["line"]) for d in alone["diagnostics"]] == [("ISO602", 10)]
