@@ -389,6 +389,8 @@ class FlowCollector:
                     self._arq(target.value, value)
             return
         frame = self._frame()
+        if kind is None and isinstance(value, cst.Name):  # ``self.repo = repo`` (``repo: Repo``)
+            kind = frame.types.get(value.value)
         if isinstance(target, cst.Name):
             if kind is not None:
                 frame.types[target.value] = kind
@@ -505,6 +507,9 @@ class _Resolver:
     def __init__(self, index: ProjectIndex, packed: Sequence[PackedFacts]) -> None:
         self.index = index
         self._memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        # class -> its project subclasses (transitively); class -> its own method names
+        self.subclasses: dict[str, list[str]] = {}
+        self.methods: dict[str, frozenset[str]] = {}
         self._instances = {
             (p.module, s.name): s.value
             for p in packed
@@ -541,6 +546,17 @@ class _Resolver:
             return (target.qualname,)
         if isinstance(target, ClassRef) and not functions_only:
             return self.constructors(target)
+        if target is None and "." in written:
+            # ``connector.poll_source()`` with ``connector: BaseConnector`` narrowed by
+            # ``isinstance``: the method only subclasses define
+            head, _, attr = written.rpartition(".")
+            holder = self.index.resolve_dotted(module, head)
+            if isinstance(holder, ClassRef):
+                return tuple(
+                    f"{sub}.{attr}"
+                    for sub in self.subclasses.get(holder.qualname, ())
+                    if attr in self.methods.get(sub, ())
+                )
         return ()
 
     def _target(self, module: str, written: str) -> Target | None:
@@ -621,8 +637,10 @@ def _overrides(packed: Sequence[PackedFacts], resolver: _Resolver) -> dict[str, 
     index = resolver.index
     for item in packed:
         for cls in item.flow.classes:
+            own = f"{item.module}.{cls.name}"
             methods = [m for m in dict.fromkeys(cls.methods) if not m.startswith("__")]
-            if not methods or not cls.bases:
+            resolver.methods[own] = resolver.methods.get(own, frozenset()) | set(methods)
+            if not cls.bases:
                 continue
             ancestors: dict[str, ClassRef] = {}
             for base in cls.bases:
@@ -630,10 +648,10 @@ def _overrides(packed: Sequence[PackedFacts], resolver: _Resolver) -> dict[str, 
                 if isinstance(target, ClassRef):
                     for ref in (target, *index.base_classes(target)):
                         ancestors.setdefault(ref.qualname, ref)
-            own = f"{item.module}.{cls.name}"
             for qualname, ref in ancestors.items():
                 if qualname == own:
                     continue
+                resolver.subclasses.setdefault(qualname, []).append(own)
                 for method in methods:
                     if ref.cls.method(method) is not None:
                         out.setdefault(f"{qualname}.{method}", []).append(f"{own}.{method}")
@@ -659,6 +677,7 @@ def build_graph(
 ) -> CallGraph:
     """Resolve every module's calls and roots into one graph (global phase, no parsing)."""
     resolver = _Resolver(index, packed)
+    overrides = _overrides(packed, resolver)  # also the resolver's subclasses, before any call
     edges: dict[str, tuple[str, ...]] = {}
     places: dict[str, tuple[str, int]] = {}
     roots: list[Root] = []
@@ -724,7 +743,7 @@ def build_graph(
     for attr, functions in patches.items():  # an unresolved ``x.get_current()`` may run it
         for caller in unresolved.get(attr, ()):
             edges[caller] = tuple(dict.fromkeys((*edges.get(caller, ()), *functions)))
-    for base, subs in _overrides(packed, resolver).items():
+    for base, subs in overrides.items():
         edges[base] = tuple(dict.fromkeys((*edges.get(base, ()), *subs)))
     for item in packed:
         for entry in item.flow.entries:

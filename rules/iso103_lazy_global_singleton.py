@@ -40,12 +40,10 @@ class LazyGlobalSingleton(Rule):
     Values built by well-known factories of immutable values (`re.compile`, `tuple(...)`,
     `pathlib.Path`, `logging.getLogger`...) are not reported, nor instances of project classes
     whose state nothing changes after construction (no method outside `__init__` assigns or
-    mutates `self.*`, also through `setattr` or `heapq`/`bisect`), nor globals declared with an
-    immutable scalar type (`bot_id: str | None = None`: a value computed once, not an object).
-    The rule cannot tell what other calls return: a getter that caches a genuinely stateless,
-    thread-safe third-party client (a connection pool, an HTTP client) or an undeclared
-    computed string is reported too; suppress it with a comment that says why it is safe to
-    share.
+    mutates `self.*`, also through `setattr` or `heapq`/`bisect`). The rule cannot tell what
+    other calls return: a getter that caches a genuinely stateless, thread-safe third-party
+    client (a connection pool, an HTTP client) or a computed string is reported too; suppress
+    it with a comment that says why it is safe to share.
 
     ## Options
     None.
@@ -148,17 +146,6 @@ class LazyGlobalSingleton(Rule):
             return manager
         """,
         """
-        from typing import Optional
-
-        bot_user_id: Optional[str] = None
-
-        async def get_bot_user_id(client):
-            global bot_user_id
-            if bot_user_id is None:
-                bot_user_id = (await client.auth_test()).get("user_id")
-            return bot_user_id
-        """,
-        """
         class FakeHasher:
             def __init__(self, rounds=1):
                 self.rounds = rounds
@@ -206,14 +193,6 @@ class LazyGlobalSingleton(Rule):
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._with_global: list[cst.FunctionDef] = []  # functions with a `global`, innermost last
-        self._scalars: set[str] = set()  # module globals declared `str`, `int | None`...
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self.context.at_module_level() and isinstance(node.target, cst.Name):
-            if _is_scalar(node.annotation.annotation):
-                self._scalars.add(node.target.value)
-            else:
-                self._scalars.discard(node.target.value)
 
     def visit_Global(self, node: cst.Global) -> None:
         scopes = self.context.scopes
@@ -230,7 +209,7 @@ class LazyGlobalSingleton(Rule):
         imports = self.context.imports
         created: set[tuple[str, str]] = set()  # (global, the callee creating it or "")
         for init in lazy_initializations(node):
-            if init.name in self._scalars or makes_immutable(init.value, imports):
+            if makes_immutable(init.value, imports):
                 continue
             value = init.value.expression if isinstance(init.value, cst.Await) else init.value
             callee = dotted_name(value.func) if isinstance(value, cst.Call) else None
@@ -259,24 +238,3 @@ class LazyGlobalSingleton(Rule):
             if names:
                 listed = ", ".join(f"`{name}`" for name in names)
                 yield ProjectFinding(candidate, cls.message.format(function=function, names=listed))
-
-
-_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "complex", "None"})
-
-
-def _is_scalar(annotation: cst.BaseExpression) -> bool:
-    """``str``, ``int | None``, ``Optional[str]``, ``"str"``: a type whose values cannot change."""
-    if isinstance(annotation, cst.SimpleString):
-        text = annotation.evaluated_value
-        return isinstance(text, str) and all(
-            part.strip() in _SCALARS
-            for part in text.replace("Optional[", "").rstrip("]").split("|")
-        )
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return _is_scalar(annotation.left) and _is_scalar(annotation.right)
-    if isinstance(annotation, cst.Subscript):
-        head = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
-        return head in ("Optional", "Union") and all(
-            isinstance(e.slice, cst.Index) and _is_scalar(e.slice.value) for e in annotation.slice
-        )
-    return (dotted_name(annotation) or "") in _SCALARS

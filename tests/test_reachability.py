@@ -703,3 +703,55 @@ def test_an_instance_made_in_a_main_block_is_not_shared_state(
     out = isolint("check", "--no-cache", "--select", "ISO1,ISO6", "--format", "json", ".", cwd=root)
     found = {(d["path"], d["code"]) for d in json.loads(out.stdout)["diagnostics"]}
     assert found == {("app/served.py", "ISO106"), ("app/served.py", "ISO601")}
+
+
+def test_a_typed_attribute_narrowed_by_isinstance_reaches_the_subclass_methods(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "conn/__init__.py": "",
+        "conn/base.py": """
+            class BaseConnector:
+                pass
+
+            class PollConnector(BaseConnector):
+                def poll(self):
+                    raise NotImplementedError
+        """,
+        "conn/wiki.py": """
+            from conn.base import BaseConnector, PollConnector
+
+            _names = {}
+
+            class WikiConnector(PollConnector):
+                def poll(self):
+                    return _lookup("id")
+
+            class FileConnector(BaseConnector):
+                def load(self):
+                    pass
+
+            def _lookup(key):
+                return _names.setdefault(key, key)
+        """,
+        "conn/runner.py": """
+            from celery import shared_task
+            from conn.base import BaseConnector, PollConnector
+
+            class Runner:
+                def __init__(self, connector: BaseConnector):
+                    self.connector = connector
+
+                def run(self):
+                    if isinstance(self.connector, PollConnector):
+                        return self.connector.poll()
+                    return self.connector.load()
+
+            @shared_task
+            def index(connector):
+                Runner(connector).run()
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    assert reach.classify("conn.wiki._lookup").kind == REQUEST
+    assert reach.classify("conn.wiki.FileConnector.load").kind == REQUEST  # only a subclass has it
