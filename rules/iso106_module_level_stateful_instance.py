@@ -48,6 +48,8 @@ class ModuleLevelStatefulInstance(Rule):
     A module is imported once per process, so the instance is shared by every request of every
     user the process serves. Whatever one user's request stores in it (a connection, a session,
     a cached result) is visible to the next user's request: a singleton in all but name.
+    Create the instance per request (a factory the request calls, or a framework dependency)
+    and pass it to the code that needs it.
 
     ## Options
     `shared-state-classes`: qualified names of third-party classes to treat as stateful
@@ -157,15 +159,30 @@ class ModuleLevelStatefulInstance(Rule):
             """,
             files=(("app/ws.py", _MANAGER),),
         ),
+    )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
         Example(
             code="""
             from app.ws import ConnectionManager
 
             def get_manager():
-                return ConnectionManager()
+                return ConnectionManager()  # a new manager for each request
             """,
             files=(("app/ws.py", _MANAGER),),
         ),
+        """
+        class Tracker:
+            def __init__(self):
+                self.seen = []
+
+            def track(self, user_id):
+                self.seen.append(user_id)
+
+        def handle(request):
+            tracker = Tracker()  # one per request, passed to the code that tracks
+            tracker.track(request.user.id)
+            return tracker
+        """,
     )
 
     def visit_Assign(self, node: cst.Assign) -> None:

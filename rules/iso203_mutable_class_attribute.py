@@ -315,6 +315,27 @@ class MutableClassAttribute(Rule):
                 return items
         """,
     )
+    fixed: ClassVar[tuple[Example | str, ...]] = (
+        """
+        class ShoppingCart:
+            def __init__(self):
+                self.items = []  # each cart its own list
+
+            def add(self, item):
+                self.items.append(item)
+        """,
+        """
+        from dataclasses import dataclass, field
+
+        @dataclass
+        class Job:
+            tags: list[str] = field(default_factory=list)
+            seen: set[str] = field(default_factory=set)
+
+            def mark(self):
+                self.seen.add(self.tags[0])
+        """,
+    )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

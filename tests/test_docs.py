@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 
 import pytest
 
 from linter.diagnostics import FAMILY_CATEGORIES
-from linter.docs import markdown_rules_table
+from linter.docs import explain, markdown_rules_table
+from linter.rule import Rule
 from rules import load_rules
 from tests.conftest import REPO
 
@@ -34,7 +36,7 @@ def test_readme_rule_table_matches_registry() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
-def test_rule_metadata(rule: type) -> None:
+def test_rule_metadata(rule: type[Rule]) -> None:
     assert re.fullmatch(r"ISO[0-9]{3}", rule.code)
     assert any(rule.code.startswith(prefix) for prefix, _ in FAMILY_CATEGORIES)
     assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
@@ -42,6 +44,20 @@ def test_rule_metadata(rule: type) -> None:
     doc = rule.documentation()
     assert "## What it does" in doc and "## Why is this bad?" in doc
     assert len(rule.examples("bad")) >= 3 and len(rule.examples("good")) >= 3
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_use_instead_shows_the_fix(rule: type[Rule]) -> None:
+    """Issue 15 item 7: "Use instead" shows the bad code fixed as the docs advise (``fixed``,
+    tested as good examples), not the hard negatives, which go under "Not reported"."""
+    fixed = rule.examples("fixed")
+    assert fixed, f"{rule.code} has no fixed example to show under 'Use instead'"
+    negatives = {textwrap.dedent(e.code).strip() for e in rule.examples("negatives")}
+    doc = explain(rule)
+    use_instead = doc.split("## Use instead", 1)[1].split("## Not reported", 1)[0]
+    for example in fixed:
+        code = textwrap.dedent(example.code).strip()
+        assert code in use_instead and code not in negatives
 
 
 def test_codes_and_names_are_unique() -> None:
