@@ -31,6 +31,7 @@ from linter.entrypoints import (
     entry_methods,
     function_name_entry,
     registrations,
+    scheduled,
     spawned,
     startup_module,
 )
@@ -325,6 +326,16 @@ class FlowCollector:
             handler = self._handler(registered.target, frame)
             found = Found(registered.kind, registered.label)
             if handler.startswith("="):  # line 0: the handler's own line (global phase)
+                self._entry(handler[1:], found, 0)
+            else:
+                self._entry(handler, found, 0, local=False)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        written = scheduled(node)
+        if written is not None:
+            handler = self._handler(written, self._frame())
+            found = Found(REQUEST, "scheduled job")
+            if handler.startswith("="):
                 self._entry(handler[1:], found, 0)
             else:
                 self._entry(handler, found, 0, local=False)
@@ -700,7 +711,7 @@ def build_graph(
         target = resolver.handler(module, entry.target)
         if isinstance(target, FunctionRef):
             roots.append(root(target.qualname, entry.kind, entry.label, path, entry.line))
-        elif isinstance(target, ClassRef) and entry.label != BACKGROUND:
+        elif isinstance(target, ClassRef) and entry.label not in (BACKGROUND, "scheduled job"):
             found = Found(entry.kind, entry.label)
             for cls in (target, *index.base_classes(target)):
                 methods = tuple(m.name for m in cls.cls.methods)

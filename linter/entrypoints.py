@@ -441,6 +441,30 @@ def spawned(call: cst.Call, imports: ImportTable) -> list[str]:
     return out
 
 
+_JOB_CALLABLE_KEYS = frozenset({"func", "function", "callable", "job", "task", "target"})
+_JOB_SCHEDULE_KEYS = frozenset(
+    {"interval", "cron", "cron_string", "schedule", "trigger", "seconds", "minutes", "hours"}
+)
+
+
+def scheduled(mapping: cst.Dict) -> str | None:
+    """The callable of a periodic job definition, as written: ``{"func": refresh, "interval":
+    30}`` (rq-scheduler, APScheduler-style job tables); None for any other dict."""
+    keys: dict[str, cst.BaseExpression] = {}
+    for element in mapping.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+            key = element.key.evaluated_value
+            if isinstance(key, str):
+                keys[key] = element.value
+    if not keys.keys() & _JOB_SCHEDULE_KEYS:
+        return None
+    for key in _JOB_CALLABLE_KEYS & keys.keys():
+        value = keys[key]
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            return dotted_name(value)
+    return None
+
+
 def class_entry(base: str) -> Found | None:
     """What deriving from ``base`` (qualified through imports) means for the class's methods."""
     package = base.split(".", 1)[0]

@@ -755,3 +755,30 @@ def test_a_typed_attribute_narrowed_by_isinstance_reaches_the_subclass_methods(
     reach = Reachability(_graph(tmp_path, files))
     assert reach.classify("conn.wiki._lookup").kind == REQUEST
     assert reach.classify("conn.wiki.FileConnector.load").kind == REQUEST  # only a subclass has it
+
+
+def test_periodic_job_tables_are_entry_points(tmp_path: Path) -> None:
+    files = {
+        "jobs/__init__.py": "",
+        "jobs/schedule.py": """
+            from datetime import timedelta
+
+            _seen = {}
+
+            def refresh_queries():
+                _seen["last"] = 1
+
+            def helper():
+                pass
+
+            def periodic_job_definitions():
+                return [
+                    {"func": refresh_queries, "timeout": 600, "interval": 30},
+                    {"func": helper, "result_ttl": 600},  # no schedule key: not a job table
+                ]
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    job = reach.classify("jobs.schedule.refresh_queries")
+    assert job.kind == REQUEST and job.root is not None and job.root.label == "scheduled job"
+    assert reach.classify("jobs.schedule.helper").kind == "unknown"
