@@ -17,17 +17,25 @@ from collections.abc import Sequence
 from linter.diagnostics import Diagnostic, Related
 
 
-def fold_causes(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """``diagnostics`` with each symptom folded into the first root cause sharing a cause."""
+def fold_causes(
+    diagnostics: Sequence[Diagnostic], unreached: Sequence[Diagnostic] = ()
+) -> list[Diagnostic]:
+    """``diagnostics`` with each symptom folded into the first root cause sharing a cause.
+
+    ``unreached`` are symptoms no request was shown to reach (``linter.reachability``): they
+    are not findings, but one of a reported root cause is still where its state changes, so it
+    becomes a related location of it like the others; the rest are dropped."""
+    reported = len(diagnostics)
+    diagnostics = [*diagnostics, *(d for d in unreached if d.cause_note)]
     roots: dict[str, int] = {}  # cause -> index of the first root-cause finding naming it
     ordered = sorted(range(len(diagnostics)), key=lambda i: diagnostics[i].sort_key())
     for index in ordered:
         diagnostic = diagnostics[index]
-        if not diagnostic.cause_note:
+        if not diagnostic.cause_note and index < reported:
             for cause in diagnostic.causes:
                 roots.setdefault(cause, index)
     if not roots:
-        return list(diagnostics)
+        return list(diagnostics[:reported])
     folded: dict[int, list[Related]] = {}
     out: list[Diagnostic | None] = list(diagnostics)
     for index in ordered:
@@ -44,4 +52,4 @@ def fold_causes(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     for root, notes in folded.items():
         base = diagnostics[root]
         out[root] = dataclasses.replace(base, related=(*base.related, *notes))
-    return [d for d in out if d is not None]
+    return [d for d in out[:reported] if d is not None]

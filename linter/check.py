@@ -324,11 +324,17 @@ def finish(
     kept: list[Diagnostic] = []
     suppressed = 0
     reported = [d for r in results for d in r.diagnostics] + list(extra)
+    unreached_symptoms: list[Diagnostic] = []  # may still be related locations of a root cause
     if reachability is not None:
         unreached = request.settings.report_unreached
         decided = [reachability.decide(d, unreached) for d in reported]
         if not reachability.has_entry_points and any(d.sites for d in reported):
             warnings = [*warnings, NO_ENTRY_POINTS]
+        unreached_symptoms = [
+            d
+            for d, kept_d in zip(reported, decided)
+            if kept_d is None and d.cause_note and reachability.unreached(d)
+        ]
         reported = [d for d in decided if d is not None]
     for diagnostic in reported:
         if _suppressed_by_comment(diagnostic, comments.get(diagnostic.path), used) or any(
@@ -338,7 +344,7 @@ def finish(
             suppressed += 1
             continue
         kept.append(diagnostic)
-    kept = fold_causes(kept)
+    kept = fold_causes(kept, unreached_symptoms)
     if any(rule.code == UNUSED_SUPPRESSION for rule in request.rules):
         enabled = tuple(rule.code for rule in request.rules if rule.code != UNUSED_SUPPRESSION)
         kept.extend(_unused_suppressions(results, used, enabled))

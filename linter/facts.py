@@ -168,7 +168,7 @@ class ModuleFacts:
     module: str
     path: str
     is_package: bool
-    is_test: bool
+    is_test: bool  # pytest conventions or the integration-tests globs (e2e fixture apps)
     classes: tuple[ClassFacts, ...]
     functions: tuple[FunctionFacts, ...]
     variables: tuple[str, ...]
@@ -356,12 +356,14 @@ _DATACLASS_DECORATORS = frozenset(
 _FIELD_CALLS = frozenset({"field", "ib", "attrib", "Field"})
 
 
-def definition_lines(text: str) -> dict[str, list[int]]:
-    """name -> lines of its ``def``/``class`` statements, in the order the walk meets them."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
+def definition_lines(text: str, tree: ast.Module | None = None) -> dict[str, list[int]]:
+    """name -> lines of its ``def``/``class`` statements, in the order the walk meets them
+    (from ``tree``, CPython's tree of ``text``, when the caller has it)."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return {}
     out: dict[str, list[int]] = {}
     pending: list[ast.AST] = [tree]
     while pending:
@@ -720,9 +722,12 @@ class FactCollector:
 
     code = "facts"
 
-    def __init__(self, context: RuleContext, text: str | None = None) -> None:
+    def __init__(
+        self, context: RuleContext, text: str | None = None, tree: ast.Module | None = None
+    ) -> None:
         self.context = context
         self._text = text
+        self._tree = tree  # CPython's tree of ``text``, if the caller parsed it already
         self._line = 0
         self._def_lines: dict[str, list[int]] | None = None
         self._class_lines: list[int] = []  # beside ``_class_stack``
@@ -766,7 +771,9 @@ class FactCollector:
         """The line of the next ``def``/``class`` named ``name`` (CPython's ``ast``, which visits
         definitions in the same order as the walk); 0 when unknown."""
         if self._def_lines is None:
-            self._def_lines = definition_lines(self._text) if self._text is not None else {}
+            self._def_lines = (
+                definition_lines(self._text, self._tree) if self._text is not None else {}
+            )
         lines = self._def_lines.get(name)
         return lines.pop(0) if lines else 0
 
@@ -1191,7 +1198,7 @@ class FactCollector:
             module=info.module_name,
             path=info.path,
             is_package=info.is_package,
-            is_test=info.is_test,
+            is_test=info.is_test or info.is_integration_test,  # integration tests and e2e apps too
             classes=tuple(self.classes),
             functions=tuple(self.functions),
             variables=tuple(dict.fromkeys(self.variables)),

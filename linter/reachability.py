@@ -112,6 +112,15 @@ class Reachability:
             return diagnostic
         return None
 
+    def unreached(self, diagnostic: Diagnostic) -> bool:
+        """A finding ``decide`` drops because no detected root reaches a site of it (not
+        startup-only code, a ``__main__`` script or test code)."""
+        if self.graph.in_script(diagnostic.path, diagnostic.span.line):
+            return False
+        if diagnostic.path in self.graph.test_paths:
+            return False
+        return any(self.classify(site).kind == UNKNOWN for site in diagnostic.sites)
+
     def _annotate(self, diagnostic: Diagnostic, reach: Reach) -> Diagnostic:
         root = reach.root
         assert root is not None

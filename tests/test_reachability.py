@@ -782,3 +782,27 @@ def test_periodic_job_tables_are_entry_points(tmp_path: Path) -> None:
     job = reach.classify("jobs.schedule.refresh_queries")
     assert job.kind == REQUEST and job.root is not None and job.root.label == "scheduled job"
     assert reach.classify("jobs.schedule.helper").kind == "unknown"
+
+
+def test_an_unreached_symptom_of_a_reported_root_cause_is_a_related_location(
+    make_project: Callable[..., Path], isolint: Callable[..., Completed]
+) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/store.py": (
+            "_by_user = {}\n\n"
+            "def add(user_id):\n    _by_user[user_id] = 1\n\n"
+            "def clear(user_id):  # public API: no caller in the project\n"
+            "    _by_user[user_id] = 0\n"
+        ),
+        "app/api.py": (
+            "from fastapi import APIRouter\nfrom app import store\nrouter = APIRouter()\n\n"
+            "@router.post('/u/{user_id}')\ndef add(user_id: str):\n    store.add(user_id)\n"
+        ),
+    }
+    root = make_project(files)
+    out = isolint("check", "--no-cache", "--select", "ISO2,ISO6", "--format", "json", ".", cwd=root)
+    found = json.loads(out.stdout)["diagnostics"]
+    assert [(d["line"], d["code"]) for d in found] == [(1, "ISO201")]
+    notes = {(r["line"], r["note"].split(":")[0]) for r in found[0]["related"]}
+    assert {(4, "ISO602"), (7, "ISO602")} <= notes
