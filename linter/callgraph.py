@@ -115,6 +115,7 @@ class _Frame:
     """A function being walked: its name, its receiver and what its locals are known to hold."""
 
     __slots__ = (
+        "aliases",
         "calls",
         "cls",
         "decorators",
@@ -132,6 +133,7 @@ class _Frame:
         self.line = line
         self.parent = parent
         self.calls: dict[str, None] = {}
+        self.aliases: dict[str, dict[str, None]] = {}  # ``run = self.conn.run``: what it calls
         self.cls: str | None = None  # qualified name in the module of the class it is a method of
         self.self_name: str | None = None
         self.types: dict[str, str] = {}  # local or parameter -> its class as written
@@ -305,6 +307,8 @@ class FlowCollector:
         callee = self._callee(node.func, frame)
         if callee is not None:
             frame.calls[callee] = None
+        if isinstance(node.func, cst.Name):  # a local bound to a method: ``load = self.c.load``
+            frame.calls.update(frame.aliases.get(node.func.value, {}))
         for arg in node.args:  # callbacks: ``submit(fn)``, ``Thread(target=self.run)``
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 reference = self._callee(arg.value, frame)
@@ -402,6 +406,10 @@ class FlowCollector:
         frame = self._frame()
         if kind is None and isinstance(value, cst.Name):  # ``self.repo = repo`` (``repo: Repo``)
             kind = frame.types.get(value.value)
+        if isinstance(target, cst.Name) and isinstance(value, cst.Attribute):
+            method = self._callee(value, frame)
+            if method is not None:
+                frame.aliases.setdefault(target.value, {})[method] = None
         if isinstance(target, cst.Name):
             if kind is not None:
                 frame.types[target.value] = kind

@@ -744,7 +744,8 @@ def test_a_typed_attribute_narrowed_by_isinstance_reaches_the_subclass_methods(
 
                 def run(self):
                     if isinstance(self.connector, PollConnector):
-                        return self.connector.poll()
+                        poll = self.connector.poll  # a local bound to the method
+                        return poll()
                     return self.connector.load()
 
             @shared_task
