@@ -24,7 +24,7 @@ import stat
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,11 +220,14 @@ class Cache:
     )
 
     @classmethod
-    def open(cls, directory: Path, configuration: str) -> Cache:
-        """``configuration`` is a stable text of the rule-relevant settings and enabled rules."""
+    def open(cls, directory: Path, configuration: str, payload_types: Iterable[type] = ()) -> Cache:
+        """``configuration`` is a stable text of the rule-relevant settings and enabled rules;
+        ``payload_types`` the classes the rules' candidate payloads hold (``payload_classes``):
+        the only classes besides the engine's that entries may contain."""
         tag = _runtime_tag()
         digest = hashlib.sha256(f"{tag}\0{configuration}".encode()).hexdigest()[:16]
-        return cls(directory, f"{tag}-{digest}")
+        codec = Codec.create((ManifestEntry, *payload_types))
+        return cls(directory, f"{tag}-{digest}", codec)
 
     def key(self, relpath: str, data: bytes) -> str:
         return self.key_for(relpath, hashlib.sha256(data).hexdigest())

@@ -38,7 +38,7 @@ class PendingCandidate:
 
     rule: type[Rule]
     node: cst.CSTNode
-    payload: tuple[object, ...]
+    payload: object  # an instance of the rule's ``payload`` class
     scope: str
     sites: tuple[str, ...] = ()
 
@@ -149,7 +149,7 @@ class RuleContext:
         self,
         rule: Rule,
         node: cst.CSTNode,
-        payload: tuple[object, ...],
+        payload: object,
         *,
         scope: str | None = None,
         sites: tuple[str, ...] = (),

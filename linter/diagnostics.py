@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from linter.suppressions import FileSuppressions
+
+_P = TypeVar("_P")
 
 
 class Severity(str, enum.Enum):
@@ -147,15 +150,26 @@ class FileError:
 class Candidate:
     """A site found in the per-file pass that needs the project index to become a diagnostic.
 
-    The location and fingerprint are resolved already; ``payload`` is rule-specific plain data.
+    The location and fingerprint are resolved already; ``payload`` is an instance of the rule's
+    ``payload`` class (a frozen dataclass, ``Rule.payload``): read it with ``payload_as``.
     """
 
     code: str
     path: str
     span: Span
     fingerprint: str
-    payload: tuple[object, ...]
+    payload: object
     sites: tuple[str, ...] = ()  # as ``Diagnostic.sites``: where the candidate's state changes
+
+    def payload_as(self, cls: type[_P]) -> _P:
+        """The payload, typed as ``cls``; TypeError (naming the rule) when it is something else."""
+        payload = self.payload
+        if not isinstance(payload, cls):
+            raise TypeError(
+                f"{self.code} candidate at {self.path}:{self.span.line} carries a "
+                f"{type(payload).__qualname__}, not a {cls.__qualname__}"
+            )
+        return payload
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import enum
 import inspect
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -44,6 +47,79 @@ def handler_problems(visitor: type) -> list[str]:
             f"calls it{hint}"
         )
     return problems
+
+
+def _declared(payload: type | tuple[type, ...] | None) -> tuple[type, ...]:
+    if payload is None:
+        return ()
+    return payload if isinstance(payload, tuple) else (payload,)
+
+
+def payload_problems(payload: object) -> list[str]:
+    """What keeps a rule's ``payload`` declaration from working: each class must be a frozen
+    dataclass defined at module level (workers pickle it, the cache rebuilds it by its name)."""
+    if payload is None:
+        return []
+    classes = payload if isinstance(payload, tuple) else (payload,)
+    problems = []
+    for cls in classes:
+        if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
+            problems.append(f"`payload`: {cls!r} is not a dataclass")
+        elif not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            problems.append(f"`payload`: {cls.__qualname__} is not a frozen dataclass")
+        elif "<locals>" in cls.__qualname__:
+            problems.append(f"`payload`: {cls.__qualname__} is not defined at module level")
+    if not classes:
+        problems.append("`payload`: an empty tuple (use None for a rule without candidates)")
+    return problems
+
+
+def _payload_mismatch(rule: type[Rule], payload: object) -> str:
+    name = getattr(rule, "code", None) or rule.__qualname__
+    declared = _declared(rule.payload)
+    if not declared:
+        expected = "declares no `payload` class (set `payload = YourDataclass` on the rule)"
+    else:
+        expected = "declares `payload = " + " | ".join(c.__qualname__ for c in declared) + "`"
+    return (
+        f"rule {name} ({rule.__module__}.{rule.__qualname__}) passed a "
+        f"{type(payload).__qualname__} to add_candidate, but {expected}"
+    )
+
+
+def _named_classes(annotation: object, found: list[type]) -> None:
+    """The dataclasses and enums an annotation names (``X | None``, ``tuple[X, ...]``...)."""
+    if isinstance(annotation, type):
+        if (dataclasses.is_dataclass(annotation) or issubclass(annotation, enum.Enum)) and (
+            annotation not in found
+        ):
+            found.append(annotation)
+            if dataclasses.is_dataclass(annotation):
+                _field_classes(annotation, found)
+        return
+    for argument in typing.get_args(annotation):
+        _named_classes(argument, found)
+
+
+def _field_classes(cls: type, found: list[type]) -> None:
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - an unresolvable annotation: such values are not cached
+        return
+    for field in dataclasses.fields(cls):
+        if field.name in hints:
+            _named_classes(hints[field.name], found)
+
+
+def payload_classes(rules: Iterable[type[Rule]]) -> tuple[type, ...]:
+    """Every class the candidates of ``rules`` may hold: each declared ``payload`` class and the
+    dataclasses and enums its fields name, recursively. The cache's codec rebuilds exactly
+    these (and the engine's own value types); a stored tag outside them is a cache miss."""
+    found: list[type] = []
+    for rule in rules:
+        for cls in _declared(rule.payload):
+            _named_classes(cls, found)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -141,11 +217,16 @@ class Rule:
     # The fixed version of the bad examples: shown under "Use instead" in the docs, and tested
     # as good examples (``examples("good")`` includes them). ``good`` holds the hard negatives.
     fixed: ClassVar[tuple[Example | str, ...]] = ()
+    # What this rule's candidates carry to ``check_project``: a frozen dataclass defined at
+    # module level (a tuple of them when candidates come in several shapes). ``add_candidate``
+    # accepts instances of it only; the cache stores it as typed data (``payload_classes``).
+    payload: ClassVar[type | tuple[type, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
-        """Handler names are checked when the rule class is defined (that is, when rules load)."""
+        """Handler names and the payload class are checked when the rule class is defined
+        (that is, when rules load)."""
         super().__init_subclass__(**kwargs)
-        problems = handler_problems(cls)
+        problems = [*handler_problems(cls), *payload_problems(cls.payload)]
         if problems:
             name = getattr(cls, "code", None) or cls.__qualname__
             raise RuleDefinitionError(
@@ -220,16 +301,22 @@ class Rule:
     def add_candidate(
         self,
         node: cst.CSTNode,
-        payload: tuple[object, ...],
+        payload: object,
         *,
         scope: str | None = None,
         sites: Iterable[str] | None = None,
     ) -> None:
         """Record a site that the global phase decides on with the project index.
 
+        ``payload`` is an instance of the rule's ``payload`` class (anything else raises
+        ``RuleDefinitionError``); ``check_project`` reads it back with
+        ``candidate.payload_as(ThatClass)``.
         ``sites`` as in ``report``; ``check_project`` may replace them with
         ``ProjectFinding(sites=...)`` (qualified names, for sites in other modules).
         """
+        declared = type(self).payload
+        if declared is None or not isinstance(payload, declared):
+            raise RuleDefinitionError(_payload_mismatch(type(self), payload))
         self.context.add_candidate(self, node, payload, scope=scope, sites=tuple(sites or ()))
 
     @classmethod

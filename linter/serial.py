@@ -48,6 +48,9 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
     """tag -> class for every dataclass/enum of ``ALLOWED_MODULES`` (``linter.*`` only) and ``extra``.
 
     Modules are imported by their fixed names from the tuple above, never from stored data.
+    ``extra`` are class objects the caller already holds (the engine's own, and the candidate
+    payload classes of the loaded rules, ``linter.rule.payload_classes``): nothing is imported
+    for them, and a stored tag naming anything else still fails closed.
     """
     found: dict[str, type] = {}
     for name in ALLOWED_MODULES:
@@ -56,9 +59,11 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
             if _storable(obj, name):
                 found[type_tag(obj)] = obj
     for cls in extra:
-        if not cls.__module__.startswith("linter.") or not _storable(cls, cls.__module__):
-            raise SerialError(f"{type_tag(cls)} is not a dataclass or enum of the linter package")
-        found[type_tag(cls)] = cls
+        tag = type_tag(cls)
+        if not _storable(cls, cls.__module__) or "<locals>" in cls.__qualname__:
+            raise SerialError(f"{tag} is not a module-level dataclass or enum")
+        if found.setdefault(tag, cls) is not cls:
+            raise SerialError(f"{tag} names two different classes")
     return found
 
 

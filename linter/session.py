@@ -14,7 +14,7 @@ from linter.discovery import SourceFile, discover, select
 from linter.errors import ConfigError, UsageError
 from linter.globs import invalid_patterns
 from linter.plugins import combine, path_rules, rules_digest
-from linter.rule import Rule
+from linter.rule import Rule, payload_classes
 from linter.runner import relative_posix
 from linter.selection import select_rules, validate_codes
 
@@ -234,7 +234,9 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         # per-file-ignores or timeout reuses every cached result (linter.check.per_file_key).
         analysed = per_file_rules(all_rules, enabled)
         cache = Cache.open(
-            directory, f"{per_file_key(settings, analysed)}|{rules_digest(analysed)}"
+            directory,
+            f"{per_file_key(settings, analysed)}|{rules_digest(analysed)}",
+            payload_classes(analysed),
         )
     request = CheckRequest(
         loaded.root,

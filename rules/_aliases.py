@@ -24,7 +24,6 @@ from linter.api import (
 )
 from rules._bleed import ProcessWide, RequestScope, chain, code, writes
 
-PAYLOAD_TAG = "alias"
 # Accessors that hand out a value a container keeps (``__getitem__`` is the subscript).
 _ITEM_METHODS = frozenset({"get", "setdefault", "__getitem__"})
 # Module-level objects whose attributes are per thread, per context or per request.
@@ -56,21 +55,6 @@ class AliasWrite:
     datum: str
     target: str
     inserting: bool  # written by a method call (``x.items.append(v)``), not an assignment
-
-    def payload(self) -> tuple[object, ...]:
-        o = self.origin
-        return (PAYLOAD_TAG, self.module, o.root, o.kind, o.text, o.args, self.datum) + (
-            self.target,
-            self.inserting,
-        )
-
-    @classmethod
-    def from_payload(cls, payload: tuple[object, ...]) -> AliasWrite:
-        _, module, root, kind, text, args, datum, target, inserting = payload
-        assert isinstance(module, str) and isinstance(root, str) and isinstance(kind, str)
-        assert isinstance(text, str) and isinstance(args, int) and isinstance(datum, str)
-        assert isinstance(target, str) and isinstance(inserting, bool)
-        return cls(module, Origin(root, kind, text, args), datum, target, inserting)
 
 
 class _Frame:
@@ -229,7 +213,6 @@ class AliasScan:
         return None
 
 
-
 def _names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Name):
         return [target.value]
@@ -334,6 +317,7 @@ def _variable_reason(
     if origin.kind == "direct":
         return f"`{written}` is a module-level {what}, {where}"
     return f"`{origin.text}` is taken from `{written}`, a module-level {what}, {where}"
+
 
 MESSAGE = (
     "Request-scoped {data} is stored in `{target}`, but {reason}: that object is process-wide, "

@@ -52,34 +52,24 @@ class CallShape:
     double_star: bool
     ref: CalleeRef | None = None  # how the callee resolves (``linter.callees``)
 
-    def as_payload(self) -> tuple[object, ...]:
-        return (
-            self.callee,
-            self.module,
-            self.imported,
-            self.positional,
-            self.keywords,
-            self.star,
-            self.double_star,
-            self.ref,
-        )
 
-    @classmethod
-    def from_payload(cls, payload: Sequence[object]) -> CallShape:
-        callee, module, imported, positional, keywords, star, double_star, ref = payload[:8]
-        assert isinstance(callee, str) and isinstance(module, str)
-        assert isinstance(positional, tuple) and isinstance(keywords, tuple)
-        assert ref is None or isinstance(ref, CalleeRef)
-        return cls(
-            callee,
-            module,
-            bool(imported),
-            positional,
-            keywords,
-            bool(star),
-            bool(double_star),
-            ref,
-        )
+@dataclass(frozen=True)
+class NoneArgument:
+    """An ISO401/ISO402 candidate: the call ``shape`` passes ``None`` for argument ``key`` (its
+    keyword, or its positional index)."""
+
+    shape: CallShape
+    key: str | int
+
+
+@dataclass(frozen=True)
+class NoneVariableArgument:
+    """An ISO403 candidate: the call ``shape`` passes local ``variable``, always ``None`` there,
+    for argument ``key`` (its keyword, or its positional index)."""
+
+    shape: CallShape
+    key: str | int
+    variable: str
 
 
 def arg_kind(expr: cst.BaseExpression) -> str:

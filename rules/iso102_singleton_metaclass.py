@@ -29,6 +29,16 @@ from rules._sites import state_changing_methods
 
 
 @dataclass(frozen=True)
+class ForeignMetaclassUse:
+    """ISO102's candidate: class ``cls`` of ``module`` names ``metaclass`` (as written there), a
+    class defined in another module; the index says whether that metaclass caches instances."""
+
+    module: str
+    cls: str
+    metaclass: str
+
+
+@dataclass(frozen=True)
 class _CachingMetaclass:
     node: cst.ClassDef
     scope: str
@@ -217,7 +227,7 @@ class SingletonMetaclass(Rule):
         for use in self._uses:
             if use.metaclass not in stores:  # defined elsewhere: the index decides
                 sites = state_changing_methods(use.node, use.scope)
-                payload = (module, use.node.name.value, use.metaclass)
+                payload = ForeignMetaclassUse(module, use.node.name.value, use.metaclass)
                 self.add_candidate(use.node.name, payload, scope=use.scope, sites=sites)
             elif use.metaclass in reported:
                 what = f"uses the instance-caching metaclass `{use.metaclass}`"
@@ -230,6 +240,7 @@ class SingletonMetaclass(Rule):
                     store=stores[use.metaclass],
                 )
 
+    payload = ForeignMetaclassUse
 
     @classmethod
     def check_project(
@@ -237,16 +248,15 @@ class SingletonMetaclass(Rule):
     ) -> Iterable[ProjectFinding]:
         """Classes using an instance-caching metaclass defined in another module."""
         for candidate in candidates:
-            module, name, metaclass = candidate.payload
-            assert isinstance(module, str) and isinstance(name, str)
-            assert isinstance(metaclass, str)
+            use = candidate.payload_as(ForeignMetaclassUse)
+            module, metaclass = use.module, use.metaclass
             meta = index.resolve_dotted(module, metaclass) or index.resolve_absolute(metaclass)
             if not isinstance(meta, ClassRef) or meta.cls.call_cache is None:
                 continue
             facts = index.module(meta.module)
             where = facts.path if facts is not None else meta.module
             what = f"uses the instance-caching metaclass `{meta.qualname}` ({where})"
-            message = cls.message.format(cls=name, what=what, store=meta.cls.call_cache)
+            message = cls.message.format(cls=use.cls, what=what, store=meta.cls.call_cache)
             yield ProjectFinding(candidate, message)
 
 

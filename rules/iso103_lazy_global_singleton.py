@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -19,6 +20,16 @@ from linter.api import (
 from rules._singleton_patterns import lazy_initializations, makes_immutable
 from rules._sites import qualified
 from rules._state import is_stateless_class
+
+
+@dataclass(frozen=True)
+class LazyGlobals:
+    """ISO103's candidate: ``function`` of ``module`` lazily creates globals; ``created`` holds
+    (global, the callee creating it as written, or "") pairs, sorted."""
+
+    module: str
+    function: str
+    created: tuple[tuple[str, str], ...]
 
 
 class LazyGlobalSingleton(Rule):
@@ -216,25 +227,26 @@ class LazyGlobalSingleton(Rule):
             created.add((init.name, callee or ""))
         if created:
             module = self.context.info.module_name
-            payload = (module, node.name.value, tuple(sorted(created)))
+            payload = LazyGlobals(module, node.name.value, tuple(sorted(created)))
             sites = (qualified(self.context.scope_name(), node.name.value),)
             self.add_candidate(node.name, payload, sites=sites)
+
+    payload = LazyGlobals
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            module, function, created = candidate.payload
-            assert isinstance(module, str) and isinstance(function, str)
-            assert isinstance(created, tuple)
+            lazy = candidate.payload_as(LazyGlobals)
             names = list(  # a global counts if any of its initialisations makes shared state
                 dict.fromkeys(
                     name
-                    for name, callee in created
-                    if not (callee and is_stateless_class(index, module, callee))
+                    for name, callee in lazy.created
+                    if not (callee and is_stateless_class(index, lazy.module, callee))
                 )
             )
             if names:
                 listed = ", ".join(f"`{name}`" for name in names)
-                yield ProjectFinding(candidate, cls.message.format(function=function, names=listed))
+                message = cls.message.format(function=lazy.function, names=listed)
+                yield ProjectFinding(candidate, message)

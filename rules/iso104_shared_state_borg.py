@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -19,6 +20,15 @@ from linter.api import (
 )
 from rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
 from rules._sites import state_changing_methods
+
+
+@dataclass(frozen=True)
+class SubclassWithBases:
+    """ISO104's candidate: module-level class ``cls`` of ``module`` has bases; the index says
+    whether one of them is a Borg."""
+
+    module: str
+    cls: str
 
 
 class SharedStateBorg(Rule):
@@ -194,8 +204,10 @@ class SharedStateBorg(Rule):
                     self.report(node.name, sites=sites, cls=class_name, how=how)
                     return
         if node.bases and scope == MODULE_SCOPE:  # a Borg base: the index decides
-            payload = (self.context.info.module_name, class_name)
+            payload = SubclassWithBases(self.context.info.module_name, class_name)
             self.add_candidate(node.name, payload, scope=scope, sites=sites)
+
+    payload = SubclassWithBases
 
     @classmethod
     def check_project(
@@ -203,9 +215,8 @@ class SharedStateBorg(Rule):
     ) -> Iterable[ProjectFinding]:
         """Classes inheriting from a Borg (of any module): they share its ``__dict__``."""
         for candidate in candidates:
-            module, name = candidate.payload
-            assert isinstance(module, str) and isinstance(name, str)
-            subclass = index.resolve_name(module, name)
+            found = candidate.payload_as(SubclassWithBases)
+            subclass = index.resolve_name(found.module, found.cls)
             if not isinstance(subclass, ClassRef):
                 continue
             borg = next((base for base in index.base_classes(subclass) if _is_borg(base)), None)
@@ -214,7 +225,7 @@ class SharedStateBorg(Rule):
             facts = index.module(borg.module)
             where = facts.path if facts is not None else borg.module
             how = f"inherited from the Borg `{borg.qualname}` in {where}"
-            yield ProjectFinding(candidate, cls.message.format(cls=name, how=how))
+            yield ProjectFinding(candidate, cls.message.format(cls=found.cls, how=how))
 
     def _shared_dict(self, small: cst.BaseSmallStatement, method: Method) -> str | None:
         """Source of the shared mapping ``small`` installs as an instance ``__dict__``, if any."""

@@ -33,6 +33,17 @@ class _CachedFactory:
     callees: tuple[tuple[str, bool, str], ...]  # (callee name, is a plain name, as written)
 
 
+@dataclass(frozen=True)
+class CachedFactory:
+    """ISO105's candidate: ``function`` of ``module``, cached by ``decorator``, returns instances
+    of ``classes``: (class name, the callee as written) pairs; the index says which hold state."""
+
+    module: str
+    function: str
+    decorator: str
+    classes: tuple[tuple[str, str], ...]
+
+
 class CachedInstanceFactory(Rule):
     """
     ## What it does
@@ -230,20 +241,23 @@ class CachedInstanceFactory(Rule):
                 if callee.lstrip("_")[:1].isupper() or (plain and callee in self._class_names)
             )
             if classes:
-                payload = (module, factory.node.name.value, factory.decorator, classes)
+                payload = CachedFactory(module, factory.node.name.value, factory.decorator, classes)
                 sites = (qualified(factory.scope, factory.node.name.value),)
                 self.add_candidate(factory.node.name, payload, scope=factory.scope, sites=sites)
+
+    payload = CachedFactory
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            module, function, decorator, classes = candidate.payload
-            assert isinstance(module, str) and isinstance(classes, tuple)
-            for callee, written in classes:
-                if not is_stateless_class(index, module, written):
-                    message = cls.message.format(function=function, decorator=decorator, cls=callee)
+            factory = candidate.payload_as(CachedFactory)
+            for callee, written in factory.classes:
+                if not is_stateless_class(index, factory.module, written):
+                    message = cls.message.format(
+                        function=factory.function, decorator=factory.decorator, cls=callee
+                    )
                     yield ProjectFinding(candidate, message)
                     break
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -28,6 +29,16 @@ class Formatter:
 
 
 _SETUP_METHODS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__"})
+
+
+@dataclass(frozen=True)
+class ModuleLevelInstance:
+    """ISO106's candidate: module-level ``target`` of ``module`` is bound to a call of ``callee``
+    (as written); the index says whether that is a class with mutable state."""
+
+    module: str
+    callee: str
+    target: str
 
 
 class ModuleLevelStatefulInstance(Rule):
@@ -212,16 +223,19 @@ class ModuleLevelStatefulInstance(Rule):
         if qualified is not None and qualified in self.context.settings.shared_state_classes:
             self.report(node, target=target.value, cls=qualified)
             return
-        self.add_candidate(node, (self.context.info.module_name, callee, target.value))
+        payload = ModuleLevelInstance(self.context.info.module_name, callee, target.value)
+        self.add_candidate(node, payload)
+
+    payload = ModuleLevelInstance
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            module, callee, target = candidate.payload
-            assert isinstance(module, str) and isinstance(callee, str)
-            resolved = index.resolve_dotted(module, callee)
+            instance = candidate.payload_as(ModuleLevelInstance)
+            target = instance.target
+            resolved = index.resolve_dotted(instance.module, instance.callee)
             if not isinstance(resolved, ClassRef):
                 continue
             stateful = [

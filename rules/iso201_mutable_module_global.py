@@ -32,6 +32,15 @@ _NON_REFERENCE_PARENTS = (cst.NameItem, cst.ImportAlias, cst.AsName)
 
 
 @dataclass(frozen=True)
+class ModuleContainer:
+    """ISO201's candidate: module-level container ``name`` of ``module``, not mutated in its own
+    module; the index says whether another module mutates it."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
 class _Site:
     """A run-time mutation of ``name``, inside ``functions`` (outermost first)."""
 
@@ -417,13 +426,19 @@ class MutableModuleGlobal(Rule):
         module = self.context.info.module_name
         for name, node in self._bindings.items():
             if name not in reported and not self.context.info.is_test:
-                self.add_candidate(node, (module, name), scope=MODULE_SCOPE)
+                self.add_candidate(node, ModuleContainer(module, name), scope=MODULE_SCOPE)
+
+    payload = ModuleContainer
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
-        wanted = {(str(c.payload[0]), str(c.payload[1])): c for c in candidates}
+        wanted = {
+            (container.module, container.name): c
+            for c in candidates
+            for container in (c.payload_as(ModuleContainer),)
+        }
         if not wanted:
             return
         found: dict[tuple[str, str], tuple[str, str]] = {}

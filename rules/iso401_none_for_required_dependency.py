@@ -9,8 +9,8 @@ import libcst as cst
 
 from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
 from rules._calls import (
-    CallShape,
     CallTrackingRule,
+    NoneArgument,
     argument_key,
     call_shape,
     definition,
@@ -84,7 +84,11 @@ class NoneForRequiredDependency(CallTrackingRule):
     code: ClassVar[str] = "ISO401"
     name: ClassVar[str] = "none-for-required-dependency"
     summary: ClassVar[str] = "`None` passed for a dependency parameter that does not admit None"
-    message: ClassVar[str] = ""
+    message: ClassVar[str] = (
+        "`{callee}(...)` passes `None` for dependency `{parameter}` of {signature}, which does "
+        "not admit None: pass a real {wanted} (inject it, or build it with a per-request factory "
+        "or a test fixture)"
+    )
     bad: ClassVar[tuple[Example | str, ...]] = (
         Example(
             code="""
@@ -180,24 +184,27 @@ class NoneForRequiredDependency(CallTrackingRule):
             if is_none(arg.value):
                 key = argument_key(node, arg)
                 if key is not None:
-                    self.add_candidate(arg.value, (*shape.as_payload(), key))
+                    self.add_candidate(arg.value, NoneArgument(shape, key))
+
+    payload = NoneArgument
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            shape = CallShape.from_payload(candidate.payload)
-            found = none_rejecting_parameter(index, shape, candidate.payload[8])
+            argument = candidate.payload_as(NoneArgument)
+            shape = argument.shape
+            found = none_rejecting_parameter(index, shape, argument.key)
             if found is None:
                 continue
             signature, param = found
             declared = f"{param.name}: {param.annotation}" if param.annotation else param.name
             wanted = param.annotation or "object"
-            yield ProjectFinding(
-                candidate,
-                f"`{shape.callee}(...)` passes `None` for dependency `{declared}` of "
-                f"{describe(signature)}, which does not admit None: pass a real {wanted} "
-                "(inject it, or build it with a per-request factory or a test fixture)",
-                related=definition(signature),
+            message = cls.message.format(
+                callee=shape.callee,
+                parameter=declared,
+                signature=describe(signature),
+                wanted=wanted,
             )
+            yield ProjectFinding(candidate, message, related=definition(signature))

@@ -17,8 +17,8 @@ from linter.api import (
     callee_ref,
 )
 from rules._calls import (
-    CallShape,
     CallTrackingRule,
+    NoneArgument,
     argument_key,
     call_shape,
     in_pytest_raises,
@@ -57,7 +57,11 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     code: ClassVar[str] = "ISO402"
     name: ClassVar[str] = "none-to-factory"
     summary: ClassVar[str] = "`None` passed to a factory-like callee isolint could not check"
-    message: ClassVar[str] = ""
+    message: ClassVar[str] = (
+        "isolint could not check this call: `{callee}(...)` looks like a factory and receives "
+        "`None` for {argument}, but its definition is not in the project or not reachable "
+        "statically; check that `None` is allowed there"
+    )
     severity: ClassVar[Severity] = Severity.WARNING
     default_enabled: ClassVar[bool] = False
     bad: ClassVar[tuple[Example | str, ...]] = (
@@ -115,21 +119,19 @@ class NoneToUnresolvedFactory(CallTrackingRule):
             if is_none(arg.value):
                 key = argument_key(node, arg)
                 if key is not None:
-                    self.add_candidate(arg.value, (*shape.as_payload(), key))
+                    self.add_candidate(arg.value, NoneArgument(shape, key))
+
+    payload = NoneArgument
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            shape = CallShape.from_payload(candidate.payload)
-            key = candidate.payload[8]
+            argument = candidate.payload_as(NoneArgument)
+            shape, key = argument.shape, argument.key
             if shape.ref is not None and resolved(index, shape) is not None:
                 continue  # resolved: ISO401 checks it against the real signature
             where = f"argument {key + 1}" if isinstance(key, int) else f"`{key}`"
-            yield ProjectFinding(
-                candidate,
-                f"isolint could not check this call: `{shape.callee}(...)` looks like a factory "
-                f"and receives `None` for {where}, but its definition is not in the project or "
-                "not reachable statically; check that `None` is allowed there",
-            )
+            message = cls.message.format(callee=shape.callee, argument=where)
+            yield ProjectFinding(candidate, message)

@@ -12,6 +12,7 @@ from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, RuleCon
 from rules._calls import (
     CallShape,
     CallTrackingRule,
+    NoneVariableArgument,
     argument_key,
     call_shape,
     definition,
@@ -53,7 +54,11 @@ class NoneVariableForDependency(CallTrackingRule):
     code: ClassVar[str] = "ISO403"
     name: ClassVar[str] = "none-variable-for-dependency"
     summary: ClassVar[str] = "A variable that is always `None` passed for a required dependency"
-    message: ClassVar[str] = ""
+    message: ClassVar[str] = (
+        "`{variable}` is always `None` here and is passed to `{callee}(...)` for dependency "
+        "`{parameter}` of {signature}, which does not admit None: build or inject a real "
+        "{wanted} before the call"
+    )
     bad: ClassVar[tuple[Example | str, ...]] = (
         Example(
             code="""
@@ -157,7 +162,7 @@ class NoneVariableForDependency(CallTrackingRule):
             assigned_at = frame.none_assigned.get(name)
             if assigned_at is None or frame.bindings[name] != 1 or assigned_at >= statement:
                 continue
-            self.add_candidate(arg.value, (*shape.as_payload(), key, name), scope=scope)
+            self.add_candidate(arg.value, NoneVariableArgument(shape, key, name), scope=scope)
 
     def _frame(self) -> _Frame | None:
         function = self.context.enclosing_function()
@@ -249,22 +254,26 @@ class NoneVariableForDependency(CallTrackingRule):
                     (shape, arg, arg.value.value, frame.statement, self.context.scope_name(), key)
                 )
 
+    payload = NoneVariableArgument
+
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            shape = CallShape.from_payload(candidate.payload)
-            found = none_rejecting_parameter(index, shape, candidate.payload[8])
+            argument = candidate.payload_as(NoneVariableArgument)
+            shape = argument.shape
+            found = none_rejecting_parameter(index, shape, argument.key)
             if found is None:
                 continue
             signature, param = found
-            variable = candidate.payload[9]
+            variable = argument.variable
             declared = f"{param.name}: {param.annotation}" if param.annotation else param.name
-            yield ProjectFinding(
-                candidate,
-                f"`{variable}` is always `None` here and is passed to `{shape.callee}(...)` for "
-                f"dependency `{declared}` of {describe(signature)}, which does not admit None: "
-                f"build or inject a real {param.annotation or 'object'} before the call",
-                related=definition(signature),
+            message = cls.message.format(
+                variable=variable,
+                callee=shape.callee,
+                parameter=declared,
+                signature=describe(signature),
+                wanted=param.annotation or "object",
             )
+            yield ProjectFinding(candidate, message, related=definition(signature))

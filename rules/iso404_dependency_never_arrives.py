@@ -54,7 +54,10 @@ class DependencyNeverArrives(CallTrackingRule):
         "A factory or constructor call that raises `TypeError`: an unknown keyword or a missing"
         " parameter"
     )
-    message: ClassVar[str] = ""
+    message: ClassVar[str] = (
+        "`{callee}(...)` {problems}: calling {signature} this way raises `TypeError` at the "
+        "call; {remedy}"
+    )
     bad: ClassVar[tuple[Example | str, ...]] = (
         Example(
             code="""
@@ -170,7 +173,9 @@ class DependencyNeverArrives(CallTrackingRule):
             or (ref.kind == "name" and len(parts) > 1 and parts[-2][:1].isupper())
         )
         if constructor_like or matches_factory(last, self.context.settings.factory_patterns):
-            self.add_candidate(node.func, shape.as_payload())
+            self.add_candidate(node.func, shape)
+
+    payload = CallShape
 
     @classmethod
     def check_project(
@@ -178,7 +183,7 @@ class DependencyNeverArrives(CallTrackingRule):
     ) -> Iterable[ProjectFinding]:
         names = index.settings.dependency_names
         for candidate in candidates:
-            shape = CallShape.from_payload(candidate.payload)
+            shape = candidate.payload_as(CallShape)
             failed = call_type_error(index, shape)
             if failed is None:
                 continue
@@ -207,9 +212,10 @@ class DependencyNeverArrives(CallTrackingRule):
                 )
             else:
                 remedy = "pass the arguments the signature asks for"
-            yield ProjectFinding(
-                candidate,
-                f"`{shape.callee}(...)` {' and '.join(problems)}: calling {describe(signature)} "
-                f"this way raises `TypeError` at the call; {remedy}",
-                related=definition(signature),
+            message = cls.message.format(
+                callee=shape.callee,
+                problems=" and ".join(problems),
+                signature=describe(signature),
+                remedy=remedy,
             )
+            yield ProjectFinding(candidate, message, related=definition(signature))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -30,6 +31,17 @@ _WS = """
 def get_websocket_manager(user_context):
     return {"user": user_context}
 """
+
+
+@dataclass(frozen=True)
+class Redefinition:
+    """ISO501's candidate: ``module`` binds ``symbol``, whose canonical home is ``canonical``;
+    ``alias_of`` is the qualified name of the object it is bound to (``X = other.X``), else ""."""
+
+    symbol: str
+    canonical: str
+    module: str
+    alias_of: str
 
 
 class CanonicalRedefinition(Rule):
@@ -190,7 +202,7 @@ class CanonicalRedefinition(Rule):
             alias_of = self.context.imports.qualified_name(value) or ""
             if alias_of == f"{canonical}.{name.value}":
                 return  # a re-export of the canonical object
-        self.add_candidate(name, (name.value, canonical, self._module, alias_of))
+        self.add_candidate(name, Redefinition(name.value, canonical, self._module, alias_of))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._defines(node.name)
@@ -209,16 +221,17 @@ class CanonicalRedefinition(Rule):
         if node.value is not None and isinstance(node.target, cst.Name):
             self._defines(node.target, node.value, assigned=True)
 
+    payload = Redefinition
+
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            symbol, canonical, module, alias_of = candidate.payload
-            assert isinstance(symbol, str) and isinstance(canonical, str)
-            assert isinstance(module, str) and isinstance(alias_of, str)
+            found = candidate.payload_as(Redefinition)
+            symbol, canonical, alias_of = found.symbol, found.canonical, found.alias_of
             target = index.resolve_name(canonical, symbol)
-            if target is not None and target.module == module:
+            if target is not None and target.module == found.module:
                 continue  # the canonical module re-exports this very definition
             if alias_of and target is not None and index.resolve_absolute(alias_of) == target:
                 continue  # bound to the canonical object itself

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -51,6 +52,21 @@ _FILES = (
 
 # candidate kinds: ``from D import names``; ``import D [as x]``; ``from P import d`` (d is D)
 _FROM, _IMPORT, _MEMBER = "from", "import", "member"
+
+
+@dataclass(frozen=True)
+class DeprecatedImport:
+    """ISO503's candidate: an import of ``kind`` (above) of ``imported``, a deprecated module
+    whose replacement is ``mapped`` ("" when none is configured); ``names``, what a ``from``
+    import takes; ``fix_text``, the source replacing the candidate's node ("" for none);
+    ``blocker``, why there is no fix (``bare``, ``star``, ``shared``) or ""."""
+
+    kind: str
+    imported: str
+    mapped: str
+    names: tuple[str, ...]
+    fix_text: str
+    blocker: str
 
 
 class DeprecatedModuleImport(Rule):
@@ -192,13 +208,12 @@ class DeprecatedModuleImport(Rule):
             match = self._match(imported) if imported is not None else None
             if match is None or imported is None:
                 continue
-            entry, _, mapped = match
+            _, _, mapped = match
             asname = alias_asname(alias)
             fix_text = mapped if asname and mapped else ""
             blocker = "" if asname else "bare"
-            self.add_candidate(
-                alias.name, (_IMPORT, entry, imported, mapped, (), fix_text, blocker)
-            )
+            payload = DeprecatedImport(_IMPORT, imported, mapped, (), fix_text, blocker)
+            self.add_candidate(alias.name, payload)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if not self._deprecated:
@@ -215,17 +230,16 @@ class DeprecatedModuleImport(Rule):
     def _from_deprecated(
         self, node: cst.ImportFrom, source: str, match: tuple[str, str, str]
     ) -> None:
-        entry, _, mapped = match
+        _, _, mapped = match
         if isinstance(node.names, cst.ImportStar):
-            payload = (_FROM, entry, source, mapped, ("*",), "", "star")
-            self.add_candidate(node, payload)
+            self.add_candidate(node, DeprecatedImport(_FROM, source, mapped, ("*",), "", "star"))
             return
         names = tuple(alias_name(a) or "" for a in node.names)
         target: cst.CSTNode = node
         fix_text = ""
         if mapped:
             target, fix_text = self._module_rewrite(node, source, mapped)
-        self.add_candidate(target, (_FROM, entry, source, mapped, names, fix_text, ""))
+        self.add_candidate(target, DeprecatedImport(_FROM, source, mapped, names, fix_text, ""))
 
     def _module_rewrite(
         self, node: cst.ImportFrom, source: str, mapped: str
@@ -251,7 +265,7 @@ class DeprecatedModuleImport(Rule):
             match = self._match(f"{source}.{name}") if name is not None else None
             if match is None or name is None:
                 continue
-            entry, _, mapped = match
+            _, _, mapped = match
             local = alias_asname(alias) or name
             if len(node.names) == 1 and mapped and not has_comment(self.context, node):
                 target: cst.CSTNode = node
@@ -259,18 +273,21 @@ class DeprecatedModuleImport(Rule):
             else:
                 target, fix_text, blocker = alias.name, "", "shared"
             imported = f"{source}.{name}"
-            self.add_candidate(target, (_MEMBER, entry, imported, mapped, (), fix_text, blocker))
+            payload = DeprecatedImport(_MEMBER, imported, mapped, (), fix_text, blocker)
+            self.add_candidate(target, payload)
+
+    payload = DeprecatedImport
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         for candidate in candidates:
-            kind, _, imported, mapped, names, fix_text, blocker = candidate.payload
-            assert isinstance(kind, str) and isinstance(imported, str)
-            assert isinstance(mapped, str) and isinstance(names, tuple)
-            assert isinstance(fix_text, str) and isinstance(blocker, str)
-            message, fixable = _decide(kind, imported, mapped, names, blocker, index)
+            found = candidate.payload_as(DeprecatedImport)
+            mapped, fix_text = found.mapped, found.fix_text
+            message, fixable = _decide(
+                found.kind, found.imported, mapped, found.names, found.blocker, index
+            )
             yield ProjectFinding(
                 candidate,
                 message,

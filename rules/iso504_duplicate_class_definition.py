@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -20,9 +21,20 @@ from linter.api import (
 from rules._ssot import top_package, under_type_checking
 
 _PROTOCOLS = ("typing.Protocol", "typing_extensions.Protocol", "Protocol")
-# candidate kinds: a counted definition, or a module-level class this rule exempts (so that the
-# index facts of the same file, which list every module-level class, do not count it either)
-_DEF, _SKIP = "def", "skip"
+
+
+@dataclass(frozen=True)
+class ClassDefinition:
+    """ISO504's candidate: module-level class ``name`` defined in ``path`` under top-level
+    package ``package``. Not ``counted``: a class this rule exempts, recorded so that the index
+    facts of the same file, which list every module-level class, do not count it either."""
+
+    package: str
+    name: str
+    path: str
+    counted: bool
+
+
 _MANAGER = """
 class WebSocketManager:
     def __init__(self, user_id):
@@ -180,8 +192,9 @@ class DuplicateClassDefinition(Rule):
         name = node.name.value
         if name in self.context.settings.duplicate_class_allowlist:
             return
-        kind = _SKIP if under_type_checking(self.context) or self._is_protocol(node) else _DEF
-        self.add_candidate(node.name, (kind, top_package(info.module_name), name, info.path))
+        counted = not (under_type_checking(self.context) or self._is_protocol(node))
+        package = top_package(info.module_name)
+        self.add_candidate(node.name, ClassDefinition(package, name, info.path, counted))
 
     def _is_protocol(self, node: cst.ClassDef) -> bool:
         for arg in node.bases:
@@ -193,6 +206,8 @@ class DuplicateClassDefinition(Rule):
                 return True
         return False
 
+    payload = ClassDefinition
+
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
@@ -200,11 +215,11 @@ class DuplicateClassDefinition(Rule):
         sites: dict[tuple[str, str, str], Candidate] = {}
         linted: set[str] = set()
         for candidate in candidates:
-            kind, package, name, path = candidate.payload
-            assert isinstance(package, str) and isinstance(name, str) and isinstance(path, str)
-            linted.add(path)
-            if kind == _DEF:
-                sites.setdefault((package, name, path), candidate)
+            definition = candidate.payload_as(ClassDefinition)
+            linted.add(definition.path)
+            if definition.counted:
+                key = (definition.package, definition.name, definition.path)
+                sites.setdefault(key, candidate)
         defined: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         for (package, name, path), candidate in sites.items():
             where = (candidate.span.line, candidate.span.column)

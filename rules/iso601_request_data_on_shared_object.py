@@ -18,7 +18,7 @@ from linter.api import (
     RuleContext,
 )
 from rules._aliases import MESSAGE as ALIAS_MESSAGE
-from rules._aliases import PAYLOAD_TAG, AliasScan, AliasWrite, shared_reason
+from rules._aliases import AliasScan, AliasWrite, shared_reason
 from rules._bleed import (
     INSERTING_METHODS,
     LOCAL_STATE_FACTORIES,
@@ -61,6 +61,21 @@ from app.service import ConnectionManager
 
 manager = ConnectionManager()
 """
+
+
+@dataclass(frozen=True)
+class SharedObjectStore:
+    """An ISO601 candidate: ``method`` of module-level class ``cls`` (of ``module``) stores
+    request data ``datum`` in ``container`` (source), on the class itself when ``on_class``;
+    the index says whether instances of ``cls`` are process-wide. The other kind of ISO601
+    candidate is an ``AliasWrite``: a write onto an object taken from a process-wide one."""
+
+    module: str
+    cls: str
+    method: str
+    datum: str
+    container: str
+    on_class: bool
 
 
 @dataclass(frozen=True)
@@ -398,7 +413,7 @@ class RequestDataOnSharedObject(Rule):
                 continue
             if store.method in _CONSTRUCTORS and not store.on_class and not share_init:
                 continue
-            payload = (
+            payload = SharedObjectStore(
                 module,
                 node.name.value,
                 store.method,
@@ -458,7 +473,7 @@ class RequestDataOnSharedObject(Rule):
         found = self._aliases.check(node, self._own_names())
         if found is not None:
             scope = self.context.scope_name()
-            self.add_candidate(node, found.payload(), scope=scope, sites=(scope,))
+            self.add_candidate(node, found, scope=scope, sites=(scope,))
         if isinstance(node, (cst.AugAssign, cst.Call)):
             return
         if self._method is None:
@@ -540,14 +555,16 @@ class RequestDataOnSharedObject(Rule):
                     scan.local_attributes.add(target.attr.value)
 
     # -- global phase ------------------------------------------------------------------------
+    payload = (SharedObjectStore, AliasWrite)
+
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         shared = ProcessWide(index)
         for candidate in candidates:
-            if candidate.payload[0] == PAYLOAD_TAG:
-                write = AliasWrite.from_payload(candidate.payload)
+            if isinstance(candidate.payload, AliasWrite):
+                write = candidate.payload
                 because = shared_reason(write, index, shared)
                 if because is not None:
                     message = ALIAS_MESSAGE.format(
@@ -555,16 +572,17 @@ class RequestDataOnSharedObject(Rule):
                     )
                     yield ProjectFinding(candidate, message)
                 continue
-            module, class_name, method, datum, container, on_class = candidate.payload
-            assert isinstance(module, str) and isinstance(class_name, str)
-            target = index.resolve_name(module, class_name)
+            store = candidate.payload_as(SharedObjectStore)
+            on_class = store.on_class
+            target = index.resolve_name(store.module, store.cls)
             why = shared.of_class(target) if isinstance(target, ClassRef) else None
-            if method in _CONSTRUCTORS and not on_class and (why is None or not why.init_per_call):
-                continue  # runs once, when the shared instance is built
+            if store.method in _CONSTRUCTORS and not on_class:
+                if why is None or not why.init_per_call:
+                    continue  # runs once, when the shared instance is built
             if why is None and not on_class:
                 continue
             reason = why.reason if why is not None else _CLASS_STATE
             message = cls.message.format(
-                data=datum, target=container, cls=class_name, reason=reason
+                data=store.datum, target=store.container, cls=store.cls, reason=reason
             )
             yield ProjectFinding(candidate, message)

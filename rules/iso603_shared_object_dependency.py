@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -69,6 +70,17 @@ def get_db_session():
     finally:
         session.pending.clear()
 """
+
+
+@dataclass(frozen=True)
+class GetterUse:
+    """ISO603's candidate: request code of ``module`` gets an object from ``getter`` (dotted, as
+    written); ``site`` describes the use (``Depends(get_x)``, a call in a route handler). The
+    index says whether ``getter`` hands out one shared mutable object."""
+
+    module: str
+    getter: str
+    site: str
 
 
 class SharedObjectDependency(Rule):
@@ -313,7 +325,7 @@ class SharedObjectDependency(Rule):
             getter = _dependency(node)
             if getter is not None:
                 site = f"`{code(node)}`"
-                self.add_candidate(node, (module, getter, site))
+                self.add_candidate(node, GetterUse(module, getter, site))
             return
         if not self._handlers or node.args:
             return
@@ -324,7 +336,7 @@ class SharedObjectDependency(Rule):
         if callee.split(".", 1)[0] in local_names:
             return  # ``websocket.accept()``: a method of a parameter or local
         site = f"`{callee}()` in route handler `{handler.name.value}`"
-        self.add_candidate(node, (module, callee, site))
+        self.add_candidate(node, GetterUse(module, callee, site))
 
     def _is_depends(self, func: cst.BaseExpression) -> bool:
         last = func.attr if isinstance(func, cst.Attribute) else func
@@ -335,22 +347,23 @@ class SharedObjectDependency(Rule):
             return qualified in _DEPENDS
         return isinstance(func, cst.Name) and func.value in ("Depends", "Security")
 
+    payload = GetterUse
+
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         shared = ProcessWide(index)
         for candidate in candidates:
-            module, getter, site = candidate.payload
-            assert isinstance(module, str) and isinstance(getter, str)
-            target = index.resolve_dotted(module, getter)
+            use = candidate.payload_as(GetterUse)
+            target = index.resolve_dotted(use.module, use.getter)
             if not isinstance(target, FunctionRef):
                 continue
             provided = shared.provided_by(target)
             if provided is None or not shared.is_mutable(provided[0]):
                 continue
             found, reason = provided
-            message = cls.message.format(site=site, cls=found.qualname, reason=reason)
+            message = cls.message.format(site=use.site, cls=found.qualname, reason=reason)
             yield ProjectFinding(candidate, message)
 
 
