@@ -23,7 +23,7 @@ from linter.diagnostics import Candidate, RunResult
 from linter.discovery import discover
 from linter.faults import PROJECT_PATH
 from linter.project import ProjectIndex
-from linter.rule import ProjectFinding, Rule
+from linter.rule import ProjectFinding, Rule, payload_classes
 from linter.selection import select_rules
 from rules import load_rules
 
@@ -237,7 +237,7 @@ def test_a_rule_failure_is_not_cached(
     project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     directory = tmp_path_factory.mktemp("cache")
-    cache = Cache.open(directory, "test")
+    cache = Cache.open(directory, "test", payload_classes(RULES))  # so only the failure stops it
     first = _run(project, (CrashInVisitor,), cache)
     second = _run(project, (CrashInVisitor,), cache)
     assert [e.detail != "" for e in second.errors] == [True, True]
