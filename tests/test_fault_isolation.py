@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import textwrap
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
@@ -72,11 +73,17 @@ class CrashInInit(_TestRule):
         raise RuntimeError("boom in __init__")
 
 
+@dataclass(frozen=True)
+class _Function:
+    name: str
+
+
 class CrashInCheckProject(_TestRule):
     code = "ISO293"
+    payload = _Function
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.add_candidate(node, (node.name.value,))
+        self.add_candidate(node, _Function(node.name.value))
 
     @classmethod
     def check_project(
