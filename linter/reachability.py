@@ -105,8 +105,11 @@ class Reachability:
                 for r in reaches
             ]
         requests = [r for r in reaches if r.kind == REQUEST]
-        if requests:
-            return self._annotate(diagnostic, min(requests, key=lambda r: len(r.path)))
+        if requests:  # the shortest path, one from product code (not a test app) first
+            return self._annotate(
+                diagnostic,
+                min(requests, key=lambda r: (r.root is None or r.root.path in tests, len(r.path))),
+            )
         unknown = any(r.kind == UNKNOWN for r in reaches)
         if unknown and (report_unreached or not self.has_entry_points):
             return diagnostic
