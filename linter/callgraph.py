@@ -67,6 +67,28 @@ def _script_blocks(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def _named_by_strings(call: cst.Call) -> str | None:
+    """``module:name`` of a function a call names by strings: a dotted module and a name as its
+    first two arguments, or one dotted ``module.name`` alone (a dynamic import)."""
+    strings = []
+    for arg in call.args[:2]:
+        value = arg.value
+        text = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+        if arg.keyword is not None or not isinstance(text, str):
+            break
+        strings.append(text)
+    if len(strings) == 2 and _DOTTED.fullmatch(strings[0]) and _IDENTIFIER.fullmatch(strings[1]):
+        return f"{strings[0]}:{strings[1]}"
+    if len(call.args) == 1 and len(strings) == 1 and _DOTTED.fullmatch(strings[0]):
+        module, _, name = strings[0].rpartition(".")
+        return f"{module}:{name}" if "." in module else None
+    return None
+
+
 def _def_lines(text: str) -> dict[str, list[int]]:
     """name -> lines of ``def name`` in source order (the walk meets defs in the same order)."""
     out: dict[str, list[int]] = {}
@@ -309,6 +331,9 @@ class FlowCollector:
             frame.calls[callee] = None
         if isinstance(node.func, cst.Name):  # a local bound to a method: ``load = self.c.load``
             frame.calls.update(frame.aliases.get(node.func.value, {}))
+        named = _named_by_strings(node)
+        if named is not None:  # ``fetch_impl("pkg.mod", "fn")``, ``import_string("pkg.mod.fn")``
+            frame.calls[f"${named}"] = None
         for arg in node.args:  # callbacks: ``submit(fn)``, ``Thread(target=self.run)``
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 reference = self._callee(arg.value, frame)
@@ -528,6 +553,7 @@ class _Resolver:
         self._memo: dict[tuple[str, str], tuple[str, ...]] = {}
         # class -> its project subclasses (transitively); class -> its own method names
         self.subclasses: dict[str, list[str]] = {}
+        self._by_suffix: dict[str, list[str]] | None = None  # module-name tail -> modules
         self.methods: dict[str, frozenset[str]] = {}
         self._instances = {
             (p.module, s.name): s.value
@@ -553,6 +579,8 @@ class _Resolver:
     def _resolve(self, module: str, written: str) -> tuple[str, ...]:
         if written.startswith("~"):
             return ()
+        if written.startswith("$"):
+            return self._named(written[1:])
         if written.startswith("="):
             return (f"{module}.{written[1:]}",)
         functions_only = written.startswith("&")
@@ -598,6 +626,23 @@ class _Resolver:
             if isinstance(cls, ClassRef):
                 return index.member(cls, attr)
         return None
+
+    def _named(self, named: str) -> tuple[str, ...]:
+        """Project functions a ``module:name`` string pair names: the module by its dotted name
+        or as the tail of project modules' names (``pkg.mod`` also finds ``ee.pkg.mod``)."""
+        module, _, name = named.partition(":")
+        if self._by_suffix is None:
+            self._by_suffix = {}
+            for full in self.index.modules:
+                parts = full.split(".")
+                for cut in range(len(parts) - 1):
+                    self._by_suffix.setdefault(".".join(parts[cut:]), []).append(full)
+        out = []
+        for full in self._by_suffix.get(module, [module]):
+            target = self.index.resolve_absolute(f"{full}.{name}")
+            if isinstance(target, FunctionRef):
+                out.append(target.qualname)
+        return tuple(out)
 
     def constructors(self, cls: ClassRef) -> tuple[str, ...]:
         found = [self.index.member(cls, name) for name in _CONSTRUCTORS]

@@ -807,3 +807,32 @@ def test_an_unreached_symptom_of_a_reported_root_cause_is_a_related_location(
     assert [(d["line"], d["code"]) for d in found] == [(1, "ISO201")]
     notes = {(r["line"], r["note"].split(":")[0]) for r in found[0]["related"]}
     assert {(4, "ISO602"), (7, "ISO602")} <= notes
+
+
+def test_functions_named_by_strings_are_called(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/versioned.py": """
+            import importlib
+
+            def fetch_versioned_implementation(module, attribute):
+                return getattr(importlib.import_module("ee." + module), attribute)
+        """,
+        "app/access.py": "def get_permissions(space):\n    return []\n",
+        "ee/__init__.py": "",
+        "ee/app/__init__.py": "",
+        "ee/app/access.py": (
+            "_cache = {}\n\ndef get_permissions(space):\n    return _cache.setdefault(space, [])\n"
+        ),
+        "app/tasks.py": """
+            from celery import shared_task
+            from app.versioned import fetch_versioned_implementation
+
+            @shared_task
+            def sync(space):
+                fetch_versioned_implementation("app.access", "get_permissions")(space)
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    assert reach.classify("ee.app.access.get_permissions").kind == REQUEST
+    assert reach.classify("app.access.get_permissions").kind == REQUEST
