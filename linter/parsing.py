@@ -38,11 +38,13 @@ _DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed module and the text it came from."""
+    """A parsed module, the text it came from and CPython's tree of it (None if CPython cannot
+    parse what LibCST can): rules and positions reuse that tree rather than parse again."""
 
     module: cst.Module
     text: str
     encoding: str
+    tree: ast.Module | None = None
 
 
 def decode(data: bytes, path: str) -> tuple[str, str] | FileError:
@@ -114,11 +116,12 @@ def _too_big(tree: ast.AST, path: str) -> FileError | None:
     return None
 
 
-def _precheck(text: str, path: str) -> FileError | None:
+def _precheck(text: str, path: str) -> ast.Module | FileError | None:
     """CPython's parser first: what it cannot parse or LibCST cannot afford never reaches LibCST.
 
     A syntax error is left to LibCST (it may know newer syntax than the running CPython) unless
-    the brackets nest too deeply for its native parser's stack.
+    the brackets nest too deeply for its native parser's stack. Returns CPython's tree (None if
+    it cannot parse the text) or the file's error.
     """
     peak = peak_address_space()
     try:
@@ -136,7 +139,7 @@ def _precheck(text: str, path: str) -> FileError | None:
         return _too_deep_error(path, None)
     except ValueError:
         return None  # LibCST reports it
-    return _too_big(tree, path)
+    return _too_big(tree, path) or tree
 
 
 def _syntax_error(text: str, path: str, exc: cst.ParserSyntaxError) -> FileError:
@@ -170,9 +173,9 @@ def parse(data: bytes, path: str) -> Parsed | FileError:
     if isinstance(decoded, FileError):
         return decoded
     text, encoding = decoded
-    rejected = _precheck(text, path)
-    if rejected is not None:
-        return rejected
+    tree = _precheck(text, path)
+    if isinstance(tree, FileError):
+        return tree
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -181,4 +184,4 @@ def parse(data: bytes, path: str) -> Parsed | FileError:
         return FileError(path, "too deeply nested to analyse (RecursionError)", kind="syntax")
     except (ValueError, TypeError) as exc:  # a MemoryError is the memory limit: the runner's
         return FileError(path, f"cannot parse: {type(exc).__name__}: {exc}", kind="syntax")
-    return Parsed(module, text, encoding)
+    return Parsed(module, text, encoding, tree)

@@ -22,8 +22,16 @@ _NEWLINES = re.compile(r"\r\n?|\n")
 _SKIPPABLE = frozenset(" \t\f\v\r\n")
 
 
+class _Complete(Exception):
+    """Every wanted range is known: the rest of the unit's code need not be generated."""
+
+
 class _TargetedState(CodegenState):
-    """A codegen state that knows where it is and records ranges of selected nodes."""
+    """A codegen state that knows where it is and records ranges of selected nodes.
+
+    Generation stops (``_Complete``) as soon as every wanted range is known: a class's name
+    does not cost the code of its body. The tokens are then a prefix of the unit's code.
+    """
 
     def __init__(self, module: cst.Module, targets: Iterable[cst.CSTNode]) -> None:
         super().__init__(
@@ -58,9 +66,21 @@ class _TargetedState(CodegenState):
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
-        if key in self.wanted and key not in self.computed:
-            start = self.starts.pop(key, CodePosition(self.line, self.column))
-            self.computed[key] = CodeRange(start, CodePosition(self.line, self.column))
+        if key in self.wanted:
+            if key not in self.computed:
+                start = self.starts.pop(key, CodePosition(self.line, self.column))
+                self.computed[key] = CodeRange(start, CodePosition(self.line, self.column))
+            # computed only ever holds wanted nodes, and a wanted node's range is final once it
+            # is computed (no wanted node encloses the one just finished, or it would be pending)
+            if len(self.computed) == len(self.wanted):
+                raise _Complete
+
+    def generate(self, node: cst.CSTNode) -> None:
+        """Generate ``node``'s code up to the end of the last wanted node in it."""
+        try:
+            node._codegen(self)
+        except _Complete:
+            pass
 
     @contextmanager
     def record_syntactic_position(
@@ -96,13 +116,15 @@ def positions(
     nodes: Iterable[cst.CSTNode],
     text: str | None = None,
     units: Mapping[int, Unit] | None = None,
+    tree: ast.Module | None = None,
 ) -> dict[cst.CSTNode, CodeRange]:
     """Syntactic ranges (as PositionProvider gives them) of ``nodes`` in ``module``.
 
     With the source ``text`` and ``units`` (node id -> (top-level statement index, index of the
     statement in that class's body or -1), recorded by the walk), only the statements holding
     the nodes are generated, each starting at the line CPython's ``ast`` gives for it; otherwise
-    (or if anything does not line up) the whole module is generated.
+    (or if anything does not line up) the whole module is generated. ``tree`` is CPython's tree
+    of ``text`` if the caller has it (else the text is parsed here).
     """
     wanted = list(nodes)
     if not wanted:
@@ -112,13 +134,15 @@ def positions(
         unit = units.get(id(node)) if units is not None else None
         groups.setdefault(unit if unit is not None else (-1, -1), []).append(node)
     starts = (
-        _unit_lines(module, text, groups) if text is not None and (-1, -1) not in groups else None
+        _unit_lines(module, text, groups, tree)
+        if text is not None and (-1, -1) not in groups
+        else None
     )
     computed: dict[int, CodeRange] = {}
     lines = _SourceLines(text) if text is not None else None
     if starts is None:
         state = _TargetedState(module, wanted)
-        module._codegen(state)
+        state.generate(module)
         computed = state.computed
         if lines is not None:
             computed = lines.placed(state, 1)
@@ -134,7 +158,7 @@ def positions(
                 state.indent_tokens.append(indent)
                 statement = block.body[member]
             state.line = starts[(top, member)]
-            statement._codegen(state)
+            state.generate(statement)
             assert lines is not None
             computed.update(lines.placed(state, starts[(top, member)]))
     return {node: computed[id(node)] for node in wanted if id(node) in computed}
@@ -213,12 +237,15 @@ def _align(generated: str, text: str, base: int) -> tuple[list[int], set[int]]:
     return out, added
 
 
-def _unit_lines(module: cst.Module, text: str, units: Iterable[Unit]) -> dict[Unit, int] | None:
+def _unit_lines(
+    module: cst.Module, text: str, units: Iterable[Unit], tree: ast.Module | None = None
+) -> dict[Unit, int] | None:
     """The line where each unit's code (with its leading lines) begins, from CPython's ``ast``."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     top_lines = _block_lines(module.body, tree.body)
     if top_lines is None:
         return None

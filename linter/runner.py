@@ -165,7 +165,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     imports = ImportTable(info.module_name, info.is_package)
     _collect_imports(parsed.module, imports)
     context = RuleContext(info, parsed.module, options.settings, imports)
-    collector = FactCollector(context, parsed.text)
+    collector = FactCollector(context, parsed.text, parsed.tree)
     flow = FlowCollector(context, parsed.text)
     visitors: list[Visitor] = [collector, flow] if options.collect_facts else []
     # A rule that fails (constructing, visiting, or with a node positions cannot place) costs
@@ -201,7 +201,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
         wanted.extend(note.node for note in report.related)
-    positions = node_positions(parsed.module, wanted, parsed.text, context.top_of)
+    positions = node_positions(parsed.module, wanted, parsed.text, context.top_of, parsed.tree)
     for report in reports:
         rule = report.rule
         try:
