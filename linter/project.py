@@ -17,7 +17,10 @@ from linter.facts import (
 )
 
 _MAX_HOPS = 50
-_DECODED_MODULES = 256
+# Decoded modules kept (about 7 KB each, measured on saleor): the global phase resolves into
+# most modules of a project, so a smaller bound decodes the same module again and again (256
+# decoded saleor's 2,508 modules 9,601 times).
+_DECODED_MODULES = 8192
 
 
 @dataclass(frozen=True)

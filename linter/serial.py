@@ -15,7 +15,7 @@ import enum
 import importlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The engine's value modules: every dataclass and enum defined in one of them may be stored.
@@ -28,6 +28,8 @@ ALLOWED_MODULES = (
 
 # One-letter tags of the JSON objects that stand for non-JSON values.
 _TUPLE, _LIST, _DICT, _BYTES, _FROZENSET, _CLASS, _ENUM = "T", "L", "D", "B", "F", "C", "E"
+# Stored as themselves (exact types: an enum deriving from str or int is not one of them).
+_SCALARS = frozenset({type(None), bool, int, float, str})
 
 
 class SerialError(ValueError):
@@ -69,9 +71,19 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
 
 @dataclass(frozen=True)
 class Codec:
-    """Encodes values to JSON text and back, allowing only the classes in ``types``."""
+    """Encodes values to JSON text and back, allowing only the classes in ``types``.
+
+    How each class is stored (its tag and fields) is worked out once per codec and kept in
+    ``_encoders``/``_decoders``: the cache and the project index run a codec over every file.
+    """
 
     types: Mapping[str, type]
+    _encoders: dict[type, tuple[str, tuple[str, ...] | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _decoders: dict[str, tuple[type, bool, frozenset[str] | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def create(cls, extra: Iterable[type] = ()) -> Codec:
@@ -94,31 +106,45 @@ class Codec:
             raise SerialError(f"not valid JSON: {exc}") from None
 
     def encode(self, value: object) -> Any:
-        if value is None or type(value) in (bool, int, float, str):
+        kind = type(value)
+        if kind in _SCALARS:
             return value
-        if isinstance(value, enum.Enum):  # before str/int: Severity is a str, ExitCode an int
-            return {_ENUM: self._known(type(value)), "v": self.encode(value.value)}
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            tag = self._known(type(value))
-            fields = {
-                f.name: self.encode(getattr(value, f.name))
-                for f in dataclasses.fields(value)
-                if f.init
-            }
-            return {_CLASS: tag, "v": fields}
-        if type(value) is tuple:
-            return {_TUPLE: [self.encode(item) for item in value]}
-        if type(value) is list:
-            return {_LIST: [self.encode(item) for item in value]}
-        if type(value) is frozenset:
-            return {_FROZENSET: [self.encode(item) for item in value]}
-        if type(value) is bytes:
+        if kind is tuple or kind is list or kind is frozenset:
+            assert isinstance(value, (tuple, list, frozenset))
+            items = [item if type(item) in _SCALARS else self.encode(item) for item in value]
+            return {_TUPLE if kind is tuple else _LIST if kind is list else _FROZENSET: items}
+        if kind is bytes:
+            assert isinstance(value, bytes)
             return {_BYTES: base64.b64encode(value).decode("ascii")}
-        if type(value) is dict:
+        if kind is dict:
+            assert isinstance(value, dict)
             if not all(isinstance(key, str) for key in value):
                 raise SerialError("cannot store a dict with non-string keys")
             return {_DICT: {key: self.encode(item) for key, item in value.items()}}
-        raise SerialError(f"cannot store a {type_tag(type(value))}")
+        plan = self._encoders.get(kind)
+        if plan is None:
+            plan = self._encoder(kind)
+        tag, names = plan
+        if names is None:  # an enum (never a scalar: Severity is a str, ExitCode an int)
+            assert isinstance(value, enum.Enum)
+            return {_ENUM: tag, "v": self.encode(value.value)}
+        fields = {}
+        for name in names:
+            item = getattr(value, name)
+            fields[name] = item if type(item) in _SCALARS else self.encode(item)
+        return {_CLASS: tag, "v": fields}
+
+    def _encoder(self, kind: type) -> tuple[str, tuple[str, ...] | None]:
+        """How values of ``kind`` are stored: its tag, and its init fields (None for an enum)."""
+        plan: tuple[str, tuple[str, ...] | None]
+        if issubclass(kind, enum.Enum):
+            plan = (self._known(kind), None)
+        elif dataclasses.is_dataclass(kind):
+            plan = (self._known(kind), tuple(f.name for f in dataclasses.fields(kind) if f.init))
+        else:
+            raise SerialError(f"cannot store a {type_tag(kind)}")
+        self._encoders[kind] = plan
+        return plan
 
     def _known(self, cls: type) -> str:
         tag = type_tag(cls)
@@ -127,17 +153,19 @@ class Codec:
         return tag
 
     def decode(self, document: object) -> object:
-        if document is None or isinstance(document, (bool, int, float, str)):
+        if type(document) in _SCALARS:
             return document
         if not isinstance(document, dict) or not document:
             raise SerialError("malformed value")
         kind = next(iter(document))
         body = document[kind]
         if kind in (_TUPLE, _LIST, _FROZENSET) and len(document) == 1 and isinstance(body, list):
-            items = [self.decode(item) for item in body]
+            items = [item if type(item) in _SCALARS else self.decode(item) for item in body]
             if kind == _TUPLE:
                 return tuple(items)
             return items if kind == _LIST else frozenset(items)
+        if kind in (_CLASS, _ENUM) and len(document) == 2 and "v" in document:
+            return self._rebuild(kind, body, document["v"])
         if kind == _DICT and len(document) == 1 and isinstance(body, dict):
             return {key: self.decode(item) for key, item in body.items()}
         if kind == _BYTES and len(document) == 1 and isinstance(body, str):
@@ -145,27 +173,43 @@ class Codec:
                 return base64.b64decode(body, validate=True)
             except ValueError:
                 raise SerialError("malformed bytes") from None
-        if kind in (_CLASS, _ENUM) and len(document) == 2 and "v" in document:
-            return self._rebuild(kind, body, document["v"])
         raise SerialError("malformed value")
 
-    def _rebuild(self, kind: str, tag: object, body: object) -> object:
-        cls = self.types.get(tag) if isinstance(tag, str) else None
+    def _decoder(self, tag: object) -> tuple[type, bool, frozenset[str] | None]:
+        """The class a stored tag names, whether it is an enum, and its init field names (None
+        unless it is a dataclass)."""
+        if not isinstance(tag, str):
+            raise SerialError(f"unknown type {tag!r}")
+        plan = self._decoders.get(tag)
+        if plan is not None:
+            return plan
+        cls = self.types.get(tag)
         if cls is None:
             raise SerialError(f"unknown type {tag!r}")
+        names = None
+        if dataclasses.is_dataclass(cls):
+            names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+        plan = (cls, issubclass(cls, enum.Enum), names)
+        self._decoders[tag] = plan
+        return plan
+
+    def _rebuild(self, kind: str, tag: object, body: object) -> object:
+        cls, is_enum, names = self._decoder(tag)
         if kind == _ENUM:
-            if not issubclass(cls, enum.Enum):
+            if not is_enum:
                 raise SerialError(f"{tag} is not an enum")
             try:
                 return cls(self.decode(body))
             except ValueError:
                 raise SerialError(f"not a member of {tag}") from None
-        if not dataclasses.is_dataclass(cls) or not isinstance(body, dict):
+        if names is None or not isinstance(body, dict):
             raise SerialError(f"{tag} is not a dataclass")
-        names = {f.name for f in dataclasses.fields(cls) if f.init}
-        if set(body) != names:
+        if body.keys() != names:
             raise SerialError(f"fields of {tag} do not match")
-        values = {name: self.decode(item) for name, item in body.items()}
+        values = {
+            name: item if type(item) in _SCALARS else self.decode(item)
+            for name, item in body.items()
+        }
         try:
             return cls(**values)
         except (TypeError, ValueError) as exc:
