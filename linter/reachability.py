@@ -46,13 +46,18 @@ class Reachability:
         self.graph = graph
         self._parent: dict[str, str | None] = {}
         self._root_of: dict[str, Root] = {}
-        pending: deque[str] = deque()
-        for root in graph.roots:
-            if root.kind == REQUEST and root.node not in self._parent:
-                self._parent[root.node] = None
-                self._root_of[root.node] = root
-                pending.append(root.node)
-        self._search(pending, self._parent)
+        # product entry points first: what they reach gets its path from them, and only the
+        # rest is searched from the entry points of test code (e2e fixture apps)
+        for tests in (False, True):
+            pending: deque[str] = deque()
+            for root in graph.roots:
+                if (root.path in graph.test_paths) != tests:
+                    continue
+                if root.kind == REQUEST and root.node not in self._parent:
+                    self._parent[root.node] = None
+                    self._root_of[root.node] = root
+                    pending.append(root.node)
+            self._search(pending, self._parent)
         self._startup: dict[str, str | None] = {}
         pending = deque()
         for root in graph.roots:

@@ -836,3 +836,21 @@ def test_functions_named_by_strings_are_called(tmp_path: Path) -> None:
     reach = Reachability(_graph(tmp_path, files))
     assert reach.classify("ee.app.access.get_permissions").kind == REQUEST
     assert reach.classify("app.access.get_permissions").kind == REQUEST
+
+
+def test_paths_from_product_entry_points_come_before_test_apps(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/store.py": "def add():\n    pass\n",
+        "app/api.py": (
+            "from fastapi import APIRouter\nfrom app import store\nrouter = APIRouter()\n\n"
+            "def step():\n    store.add()\n\n"
+            "@router.get('/x')\ndef x():\n    step()\n"
+        ),
+        "cypress/e2e/chat/main.py": (
+            "from fastapi import APIRouter\nfrom app import store\nrouter = APIRouter()\n\n"
+            "@router.get('/y')\ndef y():\n    store.add()\n"
+        ),
+    }
+    reach = Reachability(_graph(tmp_path, files)).classify("app.store.add")
+    assert reach.path == ("app.api.x", "app.api.step", "app.store.add")  # longer, but product
