@@ -46,14 +46,15 @@ def test_baseline_round_trip(isolint: Run, make_project: Make) -> None:
     made = isolint("baseline", ".", cwd=root)
     assert made.returncode == 0, made.stderr
     document = json.loads((root / ".isolint-baseline.json").read_text())
-    assert len(document["findings"]) == 4
+    # ISO201 on `_sessions` (with the ISO602 write folded into it), ISO204, ISO202
+    assert len(document["findings"]) == 3
     assert document["findings"] == sorted(
         document["findings"], key=lambda e: (e["path"], e["code"], e["fingerprint"])
     )
 
     clean = isolint("check", "--baseline", ".isolint-baseline.json", ".", cwd=root)
     assert clean.returncode == 0, clean.stdout
-    assert "0 new, 0 fixed, 4 known" in clean.stderr
+    assert "0 new, 0 fixed, 3 known" in clean.stderr
 
     # Unrelated edits above every finding: blank lines and a new function at the top.
     for relpath in FILES:
@@ -61,24 +62,24 @@ def test_baseline_round_trip(isolint: Run, make_project: Make) -> None:
         path.write_text(PREAMBLE + path.read_text())
     moved = isolint("check", "--baseline", ".isolint-baseline.json", ".", cwd=root)
     assert moved.returncode == 0, moved.stdout
-    assert "0 new, 0 fixed, 4 known" in moved.stderr
+    assert "0 new, 0 fixed, 3 known" in moved.stderr
 
     # One new violation: exactly one new finding, exit 1.
     counter = root / "app/counter.py"
     counter.write_text(counter.read_text() + "\n\ndef reset(cache={}):\n    return cache\n")
     regressed = isolint("check", "--baseline", ".isolint-baseline.json", ".", cwd=root)
     assert regressed.returncode == 1
-    assert "1 new, 0 fixed, 4 known" in regressed.stderr
+    assert "1 new, 0 fixed, 3 known" in regressed.stderr
     assert regressed.stdout.count("ISO204") == 1 and "cache" in regressed.stdout
 
     shown = isolint("check", "--show-known", "--baseline", ".isolint-baseline.json", ".", cwd=root)
-    assert shown.stdout.count("[known]") == 4
+    assert shown.stdout.count("[known]") == 3
 
     # Remove an old violation: reported as fixed; prune drops exactly that entry.
     sessions = root / "app/sessions.py"
     sessions.write_text(sessions.read_text().replace("seen=[]", "seen=None"))
     fixed = isolint("check", "--baseline", ".isolint-baseline.json", ".", cwd=root)
-    assert "1 new, 1 fixed, 3 known" in fixed.stderr
+    assert "1 new, 1 fixed, 2 known" in fixed.stderr
     before = json.loads((root / ".isolint-baseline.json").read_text())["findings"]
     pruned = isolint("baseline", "--prune", ".", cwd=root)
     assert pruned.returncode == 0, pruned.stderr
