@@ -359,6 +359,25 @@ class FlowCollector:
             else:
                 self._entry(handler, found, 0, local=False)
 
+    def visit_Tuple(self, node: cst.Tuple) -> None:
+        self._references(node.elements)
+
+    def visit_List(self, node: cst.List) -> None:
+        self._references(node.elements)
+
+    def _references(self, elements: Sequence[cst.BaseElement]) -> None:
+        """Functions listed in a function's tuples and lists run later: ``[(self.convert,
+        (item,)) for item in batch]`` handed to a thread pool. Not at module level, where a
+        list of functions is a registry, not a call."""
+        frame = self._frame()
+        if frame is self._module:
+            return
+        for element in elements:
+            if isinstance(element.value, (cst.Name, cst.Attribute)):
+                reference = self._callee(element.value, frame)
+                if reference is not None and not reference.startswith("&"):
+                    frame.calls[f"&{reference}"] = None
+
     def visit_Dict(self, node: cst.Dict) -> None:
         written = scheduled(node)
         if written is not None:

@@ -854,3 +854,37 @@ def test_paths_from_product_entry_points_come_before_test_apps(tmp_path: Path) -
     }
     reach = Reachability(_graph(tmp_path, files)).classify("app.store.add")
     assert reach.path == ("app.api.x", "app.api.step", "app.store.add")  # longer, but product
+
+
+def test_functions_listed_in_a_functions_tuples_run_later(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/drive.py": """
+            from celery import shared_task
+
+            _folders = {}
+
+            def run_in_parallel(calls):
+                return [fn(*args) for fn, args in calls]
+
+            class Drive:
+                def convert(self, item):
+                    return _folders.setdefault(item, item)
+
+                def batch(self, items):
+                    calls = [(self.convert, (item,)) for item in items]
+                    return run_in_parallel(calls)
+
+            @shared_task
+            def index(items):
+                Drive().batch(items)
+
+            def unused():
+                pass
+
+            HANDLERS = [unused]  # a module-level registry is not a call
+        """,
+    }
+    reach = Reachability(_graph(tmp_path, files))
+    assert reach.classify("app.drive.Drive.convert").kind == REQUEST
+    assert reach.classify("app.drive.unused").kind == "unknown"
