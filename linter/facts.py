@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import zlib
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
@@ -238,7 +239,11 @@ class FlowFacts:
 class PackedFacts:
     """ModuleFacts as they travel and sit in the cache: a small header read by every run, and the
     full facts as zlib-compressed typed JSON (``linter.serial``, never pickle), decoded only when
-    the index needs this module (a warm run over a large project touches few modules)."""
+    the index needs this module (a warm run over a large project touches few modules).
+
+    Freshly packed facts also keep the facts themselves (``_facts``, not a field: neither
+    stored in the cache nor compared), so a cold run's global phase, which reads most modules,
+    gets them from the worker (they travel with the result) instead of decoding each again."""
 
     module: str
     path: str
@@ -247,11 +252,12 @@ class PackedFacts:
     data: bytes
     external_mutations: tuple[tuple[str, str], ...] = ()
     flow: FlowFacts = FlowFacts()  # in the header: every run builds the call graph from it
+    _facts: ClassVar[ModuleFacts | None] = None  # per instance: set by ``pack`` only
 
     @classmethod
     def pack(cls, facts: ModuleFacts, flow: FlowFacts | None = None) -> PackedFacts:
         data = zlib.compress(Codec.create().dumps(facts), 1)
-        return cls(
+        packed = cls(
             facts.module,
             facts.path,
             facts.is_test,
@@ -260,8 +266,12 @@ class PackedFacts:
             facts.external_mutations,
             flow if flow is not None else FlowFacts(),
         )
+        object.__setattr__(packed, "_facts", facts)
+        return packed
 
     def unpack(self) -> ModuleFacts:
+        if self._facts is not None:
+            return self._facts
         facts = Codec.create().loads(zlib.decompress(self.data))
         if not isinstance(facts, ModuleFacts):
             raise SerialError("packed facts do not hold a ModuleFacts")
