@@ -18,8 +18,9 @@ on 5 changed files of the tree with a warm cache, the same 5 files copied into a
 project, their ratios, optionally Fixit and ruff when installed, and with ``--scaling`` cold time
 per file and parent peak memory on 1x/2x/4x copies of the tree. The floor and the cold run
 alternate (floor, cold, floor, cold, ...) so both see the same machine load; ``cold / floor`` is
-the median of the per-round ratios. A summary table of every tree ends the output. Downloads
-nothing.
+the median of the per-round ratios, in wall time and in CPU time of all processes (the CPU
+ratio hardly moves with the machine's load, the wall ratio does). A summary table of every
+tree ends the output. Downloads nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -61,6 +63,13 @@ def _parse_chunk(paths: Sequence[str]) -> int:
         except Exception:  # noqa: BLE001 - the floor counts what LibCST can parse
             pass
     return parsed
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child process waited for (their workers too)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def libcst_floor(files: Sequence[Path], jobs: int) -> float:
@@ -170,6 +179,7 @@ class Figures:
     floor: float
     cold: float
     cold_ratio: float
+    cold_cpu_ratio: float
     warm: float
     five: float
     alone: float
@@ -194,11 +204,14 @@ def main() -> None:
                 scaling(tree, Path(tmp), args.runs, str(args.jobs))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nsummary (jobs={args.jobs}, runs={args.runs}, load average now {load:.1f}):")
-    print(f"{'tree':44}{'files':>7}{'floor s':>9}{'cold s':>9}{'cold/floor':>12}{'warm/cold':>11}")
+    print(
+        f"{'tree':40}{'files':>7}{'floor s':>9}{'cold s':>9}{'cold/floor':>12}"
+        f"{'(CPU)':>7}{'warm/cold':>11}"
+    )
     for row in summary:
         print(
-            f"{row.label[-44:]:44}{row.files:>7}{row.floor:9.2f}{row.cold:9.2f}"
-            f"{row.cold_ratio:12.2f}{row.warm / row.cold:11.3f}"
+            f"{row.label[-40:]:40}{row.files:>7}{row.floor:9.2f}{row.cold:9.2f}"
+            f"{row.cold_ratio:12.2f}{row.cold_cpu_ratio:7.2f}{row.warm / row.cold:11.3f}"
         )
 
 
@@ -215,9 +228,13 @@ def bench_tree(tree: Tree, tmp: Path, runs: int, job_count: int) -> Figures:
 
     floors: list[float] = []
     colds: list[float] = []
+    cpu_ratios: list[float] = []  # CPU seconds, all processes: far less sensitive to load
     for _ in range(runs):  # interleaved: each cold run has a floor measured beside it
+        before = cpu_seconds()
         floors.append(libcst_floor(files, job_count))
+        middle = cpu_seconds()
         colds.append(cold())
+        cpu_ratios.append((cpu_seconds() - middle) / (middle - before))
     floor = statistics.median(floors)
     cold_time = statistics.median(colds)
     cold_ratio = statistics.median(c / f for c, f in zip(colds, floors))
@@ -259,12 +276,21 @@ def bench_tree(tree: Tree, tmp: Path, runs: int, job_count: int) -> Figures:
     for name, seconds, ratio in rows:
         print(f"{name:34}{seconds:10.2f}{ratio:10.2f}")
     print(
-        f"cold / floor per round: {', '.join(f'{c / f:.2f}' for c, f in zip(colds, floors))}   "
+        f"cold / floor per round: {', '.join(f'{c / f:.2f}' for c, f in zip(colds, floors))}"
+        f" (CPU time: {', '.join(f'{r:.2f}' for r in cpu_ratios)})   "
         f"warm / cold: {warm_time / cold_time:.3f}   "
         f"5 files in tree / alone: {five_time / alone_time:.2f}"
     )
     return Figures(
-        tree.label, len(files), floor, cold_time, cold_ratio, warm_time, five_time, alone_time
+        tree.label,
+        len(files),
+        floor,
+        cold_time,
+        cold_ratio,
+        statistics.median(cpu_ratios),
+        warm_time,
+        five_time,
+        alone_time,
     )
 
 
