@@ -16,9 +16,11 @@ full content, and isolint never makes it a different kind of file. How:
   detach this name from the others, which would keep the old content); a read-only file
   (no write permission for us, or no write bit at all, as root too) is refused.
 - **No stray temporary files**: on Linux the temporary file is created unnamed (``O_TMPFILE``)
-  and only linked to a name just before the rename, so a kill leaves a name behind only in
-  the microseconds between two system calls; elsewhere a named temporary file is removed on
-  every error (a SIGKILL during its write can leave one, named ``.<file>.*.isolint.tmp``).
+  and only linked to a name (``.<file>.<pid>.<n>.isolint.tmp``) just before the rename, so a
+  kill leaves a name behind only in the microseconds between two system calls, and the next
+  fix of that file removes such a leftover once its process is gone (it is isolint's own: the
+  name says so, and its process no longer exists); elsewhere a named temporary file is removed
+  on every error.
 - Every refusal is a ``WriteRefused`` whose message names the problem, for a per-file error
   naming the file being fixed (never the temporary file); other files go on being fixed.
 """
@@ -91,6 +93,7 @@ def _check_replaceable(target: Path, info: os.stat_result) -> None:
 
 def _replace(target: Path, data: bytes, info: os.stat_result | None) -> None:
     directory = target.parent
+    _remove_leftovers(directory, target.name)
     fd, named = _temporary(directory, target.name)
     try:
         with os.fdopen(fd, "wb", closefd=True) as handle:
@@ -137,6 +140,38 @@ def _temporary(directory: Path, name: str) -> tuple[int, str | None]:
             # the file system has no O_TMPFILE: use a named temporary file
     fd, named = tempfile.mkstemp(dir=directory, prefix=f".{name[:100]}.", suffix=".isolint.tmp")
     return fd, named
+
+
+def _remove_leftovers(directory: Path, name: str) -> None:
+    """Delete ``.<name>.<pid>.<n>.isolint.tmp`` files left by a killed isolint (pid gone)."""
+    prefix = f".{name[:100]}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".isolint.tmp")):
+            continue
+        parts = entry[len(prefix) : -len(".isolint.tmp")].split(".")
+        if len(parts) != 2 or not all(part.isdigit() for part in parts):
+            continue
+        if _alive(int(parts[0])):
+            continue
+        try:
+            if stat.S_ISREG(os.lstat(directory / entry).st_mode):
+                os.unlink(directory / entry)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _link_unnamed(fd: int, directory: Path, name: str) -> str:

@@ -320,6 +320,20 @@ def test_mode_is_kept(project: Path) -> None:
     assert stat.S_IMODE(jobs.stat().st_mode) == 0o751
 
 
+def test_a_killed_runs_temporary_file_is_removed_by_the_next_fix(project: Path) -> None:
+    finished = subprocess.Popen(["true"])  # its pid no longer exists once it has been waited for
+    finished.wait()
+    app = project / "app"
+    leftover = app / f".jobs.py.{finished.pid}.0.isolint.tmp"
+    leftover.write_bytes(b"half")
+    theirs = app / ".jobs.py.notours.isolint.tmp"
+    theirs.write_bytes(b"kept")
+    assert _fix(project).returncode == 1
+    assert LEGACY_FIXED in (app / "jobs.py").read_text(encoding="utf-8")
+    assert not leftover.exists()
+    assert theirs.read_bytes() == b"kept"
+
+
 def test_read_only_file_is_refused_unchanged(project: Path) -> None:
     jobs = project / "app/jobs.py"
     before = jobs.read_bytes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -87,7 +88,13 @@ def test_sigkill_never_leaves_a_damaged_file(tmp_path: Path) -> None:
             libcst.parse_module(data)
             done += data == fixed[path] and data != originals[path]
         strays = [p.name for p in root.rglob("*") if p.name.endswith(".tmp")]
-        assert not strays, f"kill {kill}: temporary files left behind: {strays}"
+        # A kill between naming the temporary file and the rename (microseconds) can leave
+        # one; it is isolint's own, and the next --fix removes it.
+        assert all(re.fullmatch(r"\..+\.py\.\d+\.\d+\.isolint\.tmp", s) for s in strays), strays
+        if strays:
+            assert _fix(root).wait(timeout=300) in (0, 1)
+            left = [p.name for p in root.rglob("*") if p.name.endswith(".tmp")]
+            assert not left, f"kill {kill}: temporary files left behind: {left}"
         outcomes[
             "untouched" if done == 0 else "complete" if done == len(changed) else "partial"
         ] += 1
