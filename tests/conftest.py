@@ -45,7 +45,7 @@ def run_isolint(*args: str, cwd: Path | None = None, stdin: str | None = None) -
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=1800,  # a hang guard, not a speed test: generous under any load
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
