@@ -135,9 +135,10 @@ class MutableModuleGlobal(Rule):
     Finds module-level names bound to a mutable container (a list, dict or set literal or
     comprehension, or `list()`, `dict()`, `set()`, `defaultdict()`, `OrderedDict()`, `deque()`,
     `Counter()`, `ChainMap()`, `WeakValueDictionary()`... under any import spelling) that a
-    function or method of the same module mutates: a mutating method call (`.append`, `.update`,
-    `.setdefault`, `.pop`, `.clear`...), item assignment or deletion (`X[k] = v`, `del X[k]`) or
-    augmented assignment (`X[k] += 1`, or `X += [...]` through `global X`).
+    function or method mutates, in the same module or in another module that imports the
+    container: a mutating method call (`.append`, `.update`, `.setdefault`, `.pop`,
+    `.clear`...), item assignment or deletion (`X[k] = v`, `del X[k]`) or augmented assignment
+    (`X[k] += 1`, or `X += [...]` through `global X`).
 
     Containers that functions only read (lookup tables), that are only filled at import time
     (module-level statements; a registry function that the module only applies as a decorator

@@ -63,3 +63,11 @@ def test_use_instead_shows_the_fix(rule: type[Rule]) -> None:
 def test_codes_and_names_are_unique() -> None:
     assert len({r.code for r in RULES}) == len(RULES)
     assert len({r.name for r in RULES}) == len(RULES)
+
+
+def test_iso201_docs_say_other_modules_mutations_are_found() -> None:
+    """ISO201 reports a container another module imports and mutates; its docs must not deny it."""
+    (rule,) = [r for r in RULES if r.code == "ISO201"]
+    what = explain(rule).split("## What it does", 1)[1].split("##", 1)[0]
+    assert "of the same module mutates" not in what
+    assert "in another module that imports the" in what
