@@ -247,7 +247,7 @@ class _StoppableGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """isolint: find user-isolation violations (session bleeding) in multi-user Python backends."""
-    if ctx.invoked_subcommand in ("check", "baseline", "cache"):
+    if ctx.invoked_subcommand in ("check", "baseline", "cache", "rules", "explain", "test-rule"):
         _require_working_directory()
 
 

@@ -476,7 +476,10 @@ def test_empty_select_warns_that_no_rule_is_enabled(make_project: Make) -> None:
     assert warnings[0].startswith("isolint: warning: no rule is enabled")
 
 
-@pytest.mark.parametrize("command", [("check",), ("baseline",), ("check", "/")])
+@pytest.mark.parametrize(
+    "command",
+    [("check",), ("baseline",), ("check", "/"), ("rules",), ("explain", "ISO503"), ("test-rule", "/")],
+)
 def test_deleted_working_directory_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
