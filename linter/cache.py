@@ -197,12 +197,30 @@ def _mark(directory: Path) -> bool:
     return True
 
 
+def _umask() -> int:
+    """The process umask: from /proc on Linux (no change to process state), else by setting it
+    and putting it back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _replace(target: Path, payload: bytes) -> None:
     """Temp file in the same directory, then rename: readers see all of it or nothing."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            # mkstemp makes 0600 files; a cache (and its marker) follows the umask like any
+            # file the user creates, so a teammate sharing the checkout can read it
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)

@@ -405,3 +405,21 @@ def test_entries_are_written_while_a_file_is_still_running(tmp_path: Path, jobs:
         assert child.pid is not None
         os.killpg(child.pid, signal.SIGKILL)
         child.join(30)
+
+
+def test_cache_files_follow_the_umask_so_teammates_can_read_them(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/m.py").write_text("X = []\n", encoding="utf-8")
+    out = subprocess.run(
+        ["sh", "-c", f"umask 022 && exec {isolint_executable()} check ."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    files = [p for p in (tmp_path / ".isolint_cache").rglob("*") if p.is_file()]
+    assert files
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in files), [
+        (p.name, oct(p.stat().st_mode & 0o777)) for p in files
+    ]
