@@ -313,7 +313,7 @@ def _sarif_rule(rule: type[Rule]) -> dict[str, object]:
             "text": _first_paragraph(rule.documentation(), "What it does") or rule.summary
         },
         "help": {"text": docs, "markdown": docs},
-        "helpUri": rule_url(rule.code),
+        **({"helpUri": url} if (url := rule_url(rule.code)) is not None else {}),
         "defaultConfiguration": {"level": _sarif_level(rule.severity)},
         "properties": {"tags": [rule.family_name()]},
     }
@@ -332,7 +332,7 @@ def _sarif_descriptors(
                 {
                     "id": d.code,
                     "name": d.name,
-                    "helpUri": rule_url(d.code),
+                    **({"helpUri": url} if (url := rule_url(d.code)) is not None else {}),
                     "properties": {"tags": [d.category.value]},
                 }
             )

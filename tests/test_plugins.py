@@ -82,6 +82,15 @@ def test_rule_paths_rule_reports_and_is_selected_by_its_prefix(team_project: Pat
     assert ignored.returncode == 0, ignored.stdout
 
 
+def test_a_team_rule_links_to_no_isolint_docs_anchor(team_project: Path) -> None:
+    found = json.loads(_run(team_project, "check", "app", "--format", "json").stdout)
+    assert [d["url"] for d in found["diagnostics"] if d["code"] == "ACME101"] == [None]
+    sarif = json.loads(_run(team_project, "check", "app", "--format", "sarif").stdout)
+    descriptors = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert "helpUri" not in descriptors["ACME101"]
+    assert descriptors["ISO201"]["helpUri"].endswith("#iso201")
+
+
 def test_rules_and_explain_list_the_team_rule_with_its_family(team_project: Path) -> None:
     listed = _run(team_project, "rules")
     assert listed.returncode == 0, listed.stderr

@@ -13,7 +13,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from linter.diagnostics import Diagnostic, FileError, Severity
 from linter.server.engine import Report
-from linter.urls import DOCS_URL, rule_anchor
+from linter.urls import DOCS_URL, documented, rule_anchor
 
 SOURCE = "isolint"
 DEFAULT_DOCS_URL = DOCS_URL  # initialization option docsUrl replaces it
@@ -57,9 +57,10 @@ class Positions:
         return position.line + 1, len(text) + 1
 
 
-def rule_href(base: str, code: str) -> str:
-    """The rule's row in the README rule table (``linter.urls``, as SARIF ``helpUri``)."""
-    return f"{base}#{rule_anchor(code)}"
+def rule_href(base: str, code: str) -> str | None:
+    """The rule's row in the README rule table (``linter.urls``, as SARIF ``helpUri``); None
+    for a team rule, whose docs are not in isolint's README."""
+    return f"{base}#{rule_anchor(code)}" if documented(code) else None
 
 
 def _severity(severity: Severity) -> types.DiagnosticSeverity:
@@ -143,7 +144,11 @@ def finding(
         message=diagnostic.message,
         severity=_severity(diagnostic.severity),
         code=diagnostic.code,
-        code_description=types.CodeDescription(href=rule_href(docs_url, diagnostic.code)),
+        code_description=(
+            types.CodeDescription(href=href)
+            if (href := rule_href(docs_url, diagnostic.code)) is not None
+            else None
+        ),
         source=SOURCE,
         related_information=related or None,
         data=diagnostic.fingerprint,

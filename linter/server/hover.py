@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from linter.diagnostics import Diagnostic
 from linter.rule import Rule
-from linter.urls import rule_anchor
+from linter.urls import documented, rule_anchor
 
 
 def rule_docs(rule: type[Rule]) -> str:
@@ -29,7 +29,10 @@ def hover_markdown(
         rule = by_code.get(diagnostic.code)
         if rule is not None:
             lines += ["", rule_docs(rule)]
-        href = f"{docs_url}#{rule_anchor(diagnostic.code)}"
-        lines += ["", f"[Rule reference]({href}) · `isolint explain {diagnostic.code}`"]
+        if documented(diagnostic.code):
+            href = f"{docs_url}#{rule_anchor(diagnostic.code)}"
+            lines += ["", f"[Rule reference]({href}) · `isolint explain {diagnostic.code}`"]
+        else:
+            lines += ["", f"`isolint explain {diagnostic.code}`"]
         sections.append("\n".join(lines))
     return "\n\n---\n\n".join(sections) or None
