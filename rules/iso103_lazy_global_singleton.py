@@ -17,7 +17,14 @@ from linter.api import (
     RuleContext,
     dotted_name,
 )
-from rules._singleton_patterns import lazy_initializations, makes_immutable
+from rules._constants import (
+    bound_values,
+    immutable_annotation,
+    imported_class,
+    module_changes,
+    request_data_flows,
+)
+from rules._singleton_patterns import LazyInit, lazy_initializations, makes_immutable
 from rules._sites import qualified
 from rules._state import is_stateless_class
 
@@ -30,6 +37,10 @@ class LazyGlobals:
     module: str
     function: str
     created: tuple[tuple[str, str], ...]
+    # (global, its declared class as written) for globals every initialisation of which caches
+    # a request-independent value of a class named through an import that the module never
+    # changes: a constant unless that class is the project's own
+    library_constants: tuple[tuple[str, str], ...] = ()
 
 
 class LazyGlobalSingleton(Rule):
@@ -51,10 +62,16 @@ class LazyGlobalSingleton(Rule):
     Values built by well-known factories of immutable values (`re.compile`, `tuple(...)`,
     `pathlib.Path`, `logging.getLogger`...) are not reported, nor instances of project classes
     whose state nothing changes after construction (no method outside `__init__` assigns or
-    mutates `self.*`, also through `setattr` or `heapq`/`bisect`). The rule cannot tell what
-    other calls return: a getter that caches a genuinely stateless, thread-safe third-party
-    client (a connection pool, an HTTP client) or a computed string is reported too; suppress
-    it with a comment that says why it is safe to share.
+    mutates `self.*`, also through `setattr` or `heapq`/`bisect`). Nor are lazily
+    cached constants: no parameter of the getter and no request-scoped name
+    (`request-scoped-names`) flows into the value, directly or through the getter's local
+    variables, and the global is declared with an immutable type (`str | None`, `int`,
+    `tuple`...) or with a class imported from outside the project that the module never changes
+    (no attribute or item writes, no mutating calls on it). Request data read inside a called
+    function (a tenant in a `ContextVar`) is not seen. The rule cannot tell what other calls
+    return: a getter that caches a genuinely stateless, thread-safe third-party client (a
+    connection pool, an HTTP client) in a global without such a declaration is reported too;
+    suppress it with a comment that says why it is safe to share.
 
     ## Options
     None.
@@ -127,6 +144,50 @@ class LazyGlobalSingleton(Rule):
                 _cache = {}
                 return _cache
         """,
+        """
+        from myapp.db import get_session
+
+        _instance_domain: str | None = None
+
+        def get_instance_domain():
+            global _instance_domain
+            if _instance_domain is not None:
+                return _instance_domain
+            _instance_domain = load_setting("instance_domain")
+            if not _instance_domain:
+                with get_session() as db_session:
+                    first_user = db_session.query(User).first()
+                    _instance_domain = first_user.email.split("@")[-1]
+            return _instance_domain
+        """,
+        """
+        import time
+
+        _recommendations: tuple[str, ...] | None = None
+        _fetched_at: float = 0.0
+
+        def get_recommendations():
+            global _recommendations, _fetched_at
+            if _recommendations is not None and time.monotonic() - _fetched_at < 300:
+                return _recommendations
+            _recommendations = fetch_recommendations()
+            _fetched_at = time.monotonic()
+            return _recommendations
+        """,
+        """
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        _public_key: rsa.RSAPublicKey | None = None
+
+        def get_public_key():
+            global _public_key
+            if _public_key is None:
+                _public_key = load_private_key().public_key()
+            return _public_key
+
+        def rotate():
+            _public_key.rotated = True
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -171,6 +232,27 @@ class LazyGlobalSingleton(Rule):
             if _hasher is None:
                 _hasher = FakeHasher()
             return _hasher
+        """,
+        """
+        _bot_user_id: str | None = None
+
+        async def get_bot_user_id():
+            global _bot_user_id
+            if _bot_user_id is None:
+                result = await slack_client.auth_test()
+                _bot_user_id = result.get("user_id")
+            return _bot_user_id
+        """,
+        """
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        _public_key: rsa.RSAPublicKey | None = None
+
+        def get_public_key():
+            global _public_key
+            if _public_key is None:
+                _public_key = load_private_key().public_key()
+            return _public_key
         """,
     )
     fixed: ClassVar[tuple[Example | str, ...]] = (
@@ -219,17 +301,61 @@ class LazyGlobalSingleton(Rule):
         self._with_global.pop()
         imports = self.context.imports
         created: set[tuple[str, str]] = set()  # (global, the callee creating it or "")
-        for init in lazy_initializations(node):
+        inits = lazy_initializations(node)
+        library: dict[str, str] = {}
+        for init in inits:
             if makes_immutable(init.value, imports):
                 continue
+            constant = self._constant_kind(node, init) if init.guards == {init.name} else ""
+            if constant == "immutable":
+                continue
+            if constant:
+                library[init.name] = constant
             value = init.value.expression if isinstance(init.value, cst.Await) else init.value
             callee = dotted_name(value.func) if isinstance(value, cst.Call) else None
             created.add((init.name, callee or ""))
+        for init in inits:  # a global is a constant only if every initialisation is one
+            if init.name in library and self._constant_kind(node, init) == "":
+                del library[init.name]
         if created:
             module = self.context.info.module_name
-            payload = LazyGlobals(module, node.name.value, tuple(sorted(created)))
+            payload = LazyGlobals(
+                module, node.name.value, tuple(sorted(created)), tuple(sorted(library.items()))
+            )
             sites = (qualified(self.context.scope_name(), node.name.value),)
             self.add_candidate(node.name, payload, sites=sites)
+
+    def _constant_kind(self, function: cst.FunctionDef, init: LazyInit) -> str:
+        """Whether ``init`` (guarded only on its own global being unset: set once, not refreshed)
+        caches a constant: "immutable" (the global is declared with an immutable type), the
+        declared class as written (a class named through an import that the module never
+        changes; the project phase checks it is not a project class), or "" (not known to be a
+        constant: request data flows into a value the function binds to it, or it may change)."""
+        name = init.name
+        annotation = self._module_annotations().get(name)
+        if annotation is None:
+            return ""
+        request_names = self.context.settings.request_scoped_names
+        for value in bound_values(function, name):
+            if request_data_flows(function, value, request_names):
+                return ""
+        if immutable_annotation(annotation):
+            return "immutable"
+        declared = imported_class(annotation, self.context.imports)
+        if declared and not module_changes(self.context.module, name):
+            return declared
+        return ""
+
+    def _module_annotations(self) -> dict[str, cst.BaseExpression]:
+        """The annotations of the module's top-level ``name: T = ...`` statements."""
+        out: dict[str, cst.BaseExpression] = {}
+        for statement in self.context.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    out[small.target.value] = small.annotation.annotation
+        return out
 
     payload = LazyGlobals
 
@@ -244,9 +370,17 @@ class LazyGlobalSingleton(Rule):
                     name
                     for name, callee in lazy.created
                     if not (callee and is_stateless_class(index, lazy.module, callee))
+                    and not _library_constant(index, lazy, name)
                 )
             )
             if names:
                 listed = ", ".join(f"`{name}`" for name in names)
                 message = cls.message.format(function=lazy.function, names=listed)
                 yield ProjectFinding(candidate, message)
+
+
+def _library_constant(index: ProjectIndex, lazy: LazyGlobals, name: str) -> bool:
+    """True if ``name`` caches a request-independent value of a class from outside the project
+    that the module never changes (isolint cannot see such a class's state: it stays silent)."""
+    declared = dict(lazy.library_constants).get(name)
+    return bool(declared) and index.resolve_dotted(lazy.module, declared or "") is None
