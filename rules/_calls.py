@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from linter.api import (
+    CallResolvingVisitor,
     CalleeRef,
     ClassRef,
     FunctionRef,
@@ -205,56 +206,14 @@ class LocalNames:
         return any(name in frame for frame in self.frames)
 
 
-class CallTrackingRule(Rule):
+class CallTrackingRule(CallResolvingVisitor, Rule):
     """Base of the ISO4 rules: keeps the enclosing functions' bindings (``LocalTypes``) current,
-    so ``call_shape(node, self.context, self.local_types)`` can say how a callee resolves."""
+    so ``call_shape(node, self.context, self.local_types)`` can say how a callee resolves (the
+    engine's ``CallResolvingVisitor`` does the tracking)."""
 
     def __init__(self, context: RuleContext) -> None:
-        super().__init__(context)
-        self.local_types = LocalTypes(context)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.local_types.push(node)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.local_types.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.local_types.push(node)
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self.local_types.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.local_types.bind(target.target, node.value if len(node.targets) == 1 else None)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.local_types.bind(node.target, node.value, node.annotation)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.local_types.bind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.local_types.bind(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.local_types.bind(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self.local_types.bind(node.asname.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.local_types.bind(node.target, node.value)
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self.local_types.bind(node.name.name)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if self.local_types.frames:
-            self.local_types.bind(node.name)
+        Rule.__init__(self, context)
+        CallResolvingVisitor.__init__(self, context)
 
 
 @dataclass(frozen=True)
