@@ -16,24 +16,25 @@ from linter.callees import (
 )
 from linter.context import MODULE_SCOPE, RuleContext
 from linter.diagnostics import Candidate, Category, Edit, Fix, Related, Severity, Span
-from linter.facts import CalleeRef, ClassFacts, FunctionFacts, ModuleFacts, ParamFacts
+from linter.facts import (
+    MUTATING_METHODS,
+    CalleeRef,
+    ClassFacts,
+    FunctionFacts,
+    ModuleFacts,
+    ParamFacts,
+)
 from linter.imports import ImportTable, dotted_name
 from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from linter.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
+from linter.walk import SKIPPED_FIELDS
 
 __all__ = [
     "MODULE_SCOPE",
+    "MUTATING_METHODS",
+    "SKIPPED_FIELDS",
     "CallResolvingVisitor",
     "CalleeRef",
-    "LocalTypes",
-    "ResolvedCallee",
-    "call_signatures",
-    "callee_ref",
-    "describe_signature",
-    "implementation_signature",
-    "mro",
-    "resolve_call",
-    "resolve_callee",
     "Candidate",
     "Category",
     "ClassFacts",
@@ -44,6 +45,7 @@ __all__ = [
     "FunctionFacts",
     "FunctionRef",
     "ImportTable",
+    "LocalTypes",
     "ModuleFacts",
     "ModuleRef",
     "NodeEdit",
@@ -53,11 +55,19 @@ __all__ = [
     "ProjectFinding",
     "ProjectIndex",
     "Related",
+    "ResolvedCallee",
     "Rule",
     "RuleContext",
     "Severity",
     "Signature",
     "Span",
     "VariableRef",
+    "call_signatures",
+    "callee_ref",
+    "describe_signature",
     "dotted_name",
+    "implementation_signature",
+    "mro",
+    "resolve_call",
+    "resolve_callee",
 ]

@@ -13,7 +13,7 @@ from linter.context import RuleContext
 from linter.imports import ImportBinding, dotted_name
 from linter.serial import Codec, SerialError
 
-_MUTATING_METHODS = frozenset(
+MUTATING_METHODS = frozenset(
     {
         "append",
         "extend",
@@ -976,7 +976,7 @@ class FactCollector:
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATING_METHODS:
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
             self._external_mutation(func.value, subscript_only=False)
         if not self._class_stack:
             return
@@ -985,7 +985,7 @@ class FactCollector:
             self._call_cache_call(function.method, node)
         if (
             isinstance(func, cst.Attribute)
-            and func.attr.value in _MUTATING_METHODS
+            and func.attr.value in MUTATING_METHODS
             and _self_attribute(func.value)
             and self._in_stateful_method()
         ) or self._mutates_through_function(node):

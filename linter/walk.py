@@ -23,7 +23,7 @@ class Visitor(Protocol):
 
 
 # Fields that only hold whitespace, punctuation or comments: never interesting to a rule.
-_SKIPPED_FIELDS = frozenset(
+SKIPPED_FIELDS = frozenset(
     {
         "leading_lines",
         "lines_after_decorators",
@@ -65,7 +65,7 @@ class Walker:
             names = [
                 f.name
                 for f in dataclasses.fields(node_type)
-                if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+                if f.name not in SKIPPED_FIELDS and not f.name.startswith("whitespace")
             ]
             head = [n for n in names if n not in _BODY_FIELDS]
             tail = [n for n in _BODY_FIELDS if n in names]

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from linter.api import MODULE_SCOPE
+from linter.api import MODULE_SCOPE, MUTATING_METHODS, SKIPPED_FIELDS
 
 _SETUP = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
-_MUTATORS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "add",
-        "update",
-        "setdefault",
-        "pop",
-        "popitem",
-        "clear",
-        "remove",
-        "discard",
-        "appendleft",
-        "popleft",
-        "extendleft",
-    }
-)
+_MUTATORS = MUTATING_METHODS
 
 
 def qualified(scope: str, name: str) -> str:
@@ -41,29 +24,7 @@ def _rooted(expr: cst.BaseExpression, receiver: str) -> bool:
 
 
 # Fields that hold only whitespace, punctuation or comments: no assignment or call inside.
-_NO_CODE = frozenset(
-    {
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "colon",
-        "equal",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "dot",
-        "trailing_whitespace",
-        "newline",
-        "asynchronous",
-        "operator",
-    }
-)
+_NO_CODE = SKIPPED_FIELDS | {"operator"}
 
 
 def _code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
