@@ -106,7 +106,15 @@ def request_data_flows(
 
 
 def _declared_types(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The alternatives of an annotation: ``X | None`` and ``Optional[X]`` give ``X``, ``None``."""
+    """The alternatives of an annotation: ``X | None`` and ``Optional[X]`` give ``X``, ``None``;
+    a forward reference (``Optional["X"]``, ``"X | None"``) is read as the annotation it spells."""
+    if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
+        text = annotation.evaluated_value
+        if isinstance(text, str):
+            try:
+                return _declared_types(cst.parse_expression(text.strip()))
+            except cst.ParserSyntaxError:
+                return [annotation]
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return _declared_types(annotation.left) + _declared_types(annotation.right)
     if isinstance(annotation, cst.Subscript):

@@ -67,7 +67,9 @@ class LazyGlobalSingleton(Rule):
     (`request-scoped-names`) flows into the value, directly or through the getter's local
     variables, and the global is declared with an immutable type (`str | None`, `int`,
     `tuple`...) or with a class imported from outside the project that the module never changes
-    (no attribute or item writes, no mutating calls on it). Request data read inside a called
+    (no attribute or item writes, no mutating calls on it; a forward reference such as
+    `Optional["MarkItDown"]` counts as the class it names). Changes made in other modules (on
+    what the getter returns) are not seen. Request data read inside a called
     function (a tenant in a `ContextVar`) is not seen. The rule cannot tell what other calls
     return: a getter that caches a genuinely stateless, thread-safe third-party client (a
     connection pool, an HTTP client) in a global without such a declaration is reported too;
@@ -188,6 +190,25 @@ class LazyGlobalSingleton(Rule):
         def rotate():
             _public_key.rotated = True
         """,
+        """
+        from typing import TYPE_CHECKING, Optional
+
+        if TYPE_CHECKING:
+            from markitdown import MarkItDown
+
+        _converter: Optional["MarkItDown"] = None
+
+        def get_converter():
+            global _converter
+            if _converter is None:
+                from markitdown import MarkItDown
+
+                _converter = MarkItDown(enable_plugins=False)
+            return _converter
+
+        def disable_plugins():
+            _converter.enable_plugins = False
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -253,6 +274,22 @@ class LazyGlobalSingleton(Rule):
             if _public_key is None:
                 _public_key = load_private_key().public_key()
             return _public_key
+        """,
+        """
+        from typing import TYPE_CHECKING, Optional
+
+        if TYPE_CHECKING:
+            from markitdown import MarkItDown
+
+        _converter: Optional["MarkItDown"] = None
+
+        def get_converter():
+            global _converter
+            if _converter is None:
+                from markitdown import MarkItDown
+
+                _converter = MarkItDown(enable_plugins=False)
+            return _converter
         """,
     )
     fixed: ClassVar[tuple[Example | str, ...]] = (
