@@ -1,8 +1,8 @@
-"""``python -m linter``: the same as the ``isolint`` command."""
+"""``python -m isolint``: the same as the ``isolint`` command."""
 
 from __future__ import annotations
 
-from linter.cli import main
+from isolint.cli import main
 
 if __name__ == "__main__":
     main(prog_name="isolint")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linter.callees import (
+from isolint.callees import (
     CallResolvingVisitor,
     LocalTypes,
     ResolvedCallee,
@@ -14,9 +14,9 @@ from linter.callees import (
     resolve_call,
     resolve_callee,
 )
-from linter.context import MODULE_SCOPE, RuleContext
-from linter.diagnostics import Candidate, Category, Edit, Fix, Related, Severity, Span
-from linter.facts import (
+from isolint.context import MODULE_SCOPE, RuleContext
+from isolint.diagnostics import Candidate, Category, Edit, Fix, Related, Severity, Span
+from isolint.facts import (
     MUTATING_METHODS,
     CalleeRef,
     ClassFacts,
@@ -24,10 +24,10 @@ from linter.facts import (
     ModuleFacts,
     ParamFacts,
 )
-from linter.imports import ImportTable, dotted_name
-from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
-from linter.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
-from linter.walk import SKIPPED_FIELDS
+from isolint.imports import ImportTable, dotted_name
+from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
+from isolint.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
+from isolint.walk import SKIPPED_FIELDS
 
 __all__ = [
     "MODULE_SCOPE",

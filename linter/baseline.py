@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.diagnostics import Diagnostic
-from linter.errors import UsageError
-from linter.output import write_output
+from isolint.diagnostics import Diagnostic
+from isolint.errors import UsageError
+from isolint.output import write_output
 
 BASELINE_FILE = ".isolint-baseline.json"
 _FORMAT = 1

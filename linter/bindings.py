@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from linter.diagnostics import Edit
+from isolint.diagnostics import Edit
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WHITESPACE = re.compile(r"[ \t\f\\\r\n]+")

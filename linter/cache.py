@@ -10,7 +10,7 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
         <k[:2]>/<key>   one entry per file: FileResult
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
-typed JSON (``linter.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
+typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
 cache miss, replaced when the file is linted again.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import os
 import re
 import stat
@@ -28,10 +29,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linter import __version__
-from linter.diagnostics import FileResult
-from linter.errors import IsolintError
-from linter.serial import Codec, SerialError
+from isolint import __version__
+from isolint.diagnostics import FileResult
+from isolint.errors import IsolintError
+from isolint.serial import Codec, SerialError
 
 CACHE_DIR_NAME = ".isolint_cache"
 CACHEDIR_TAG = "CACHEDIR.TAG"
@@ -64,11 +65,21 @@ class CacheDirError(IsolintError):
     """``cache clear`` on a directory isolint did not create."""
 
 
+def _rules_dir() -> Path:
+    """The built-in rules' directory: ``isolint/rules`` in a wheel, the repository's ``rules/``
+    in an editable install (pyproject.toml's ``package-dir`` maps ``isolint.rules`` to it)."""
+    spec = importlib.util.find_spec("isolint.rules")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    if not locations:  # pragma: no cover - isolint.rules is part of the distribution
+        return Path(__file__).resolve().parent / "rules"
+    return Path(locations[0]).resolve()
+
+
 def _code_digest() -> str:
     """Hash of isolint's own source: any change to the engine or a rule invalidates the cache."""
     digest = hashlib.sha256()
     engine = Path(__file__).resolve().parent
-    for package in (engine, engine.parent / "rules"):
+    for package in (engine, _rules_dir()):
         for source in sorted(package.glob("*.py")):
             try:
                 digest.update(source.name.encode() + source.read_bytes())

@@ -38,10 +38,10 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from linter.context import RuleContext
-from linter.facts import CalleeRef, ClassFacts, FunctionFacts, ParamFacts, strip_optional
-from linter.imports import dotted_name
-from linter.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
+from isolint.context import RuleContext
+from isolint.facts import CalleeRef, ClassFacts, FunctionFacts, ParamFacts, strip_optional
+from isolint.imports import dotted_name
+from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 
 NAME = "name"
 SELF_METHOD = "self_method"

@@ -2,7 +2,7 @@
 
 Per file (``FlowCollector``, in the one walk): for every function the calls it makes, written
 so the index can resolve them (``self.save`` -> ``Repo.save``), its line, its decorators, and the
-entry points and startup roots the file shows (``linter.entrypoints``). In the global phase
+entry points and startup roots the file shows (``isolint.entrypoints``). In the global phase
 (``build_graph``): callees resolved through the project index into edges between qualified
 function names (``pkg.mod.Class.method``; ``pkg.mod.<module>`` is a module's import-time code),
 and the roots. An unresolved call is simply a missing edge.
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from linter.config import Settings
-from linter.context import MODULE_SCOPE, RuleContext
-from linter.entrypoints import (
+from isolint.config import Settings
+from isolint.context import MODULE_SCOPE, RuleContext
+from isolint.entrypoints import (
     BACKGROUND,
     REQUEST,
     STARTUP,
@@ -35,10 +35,10 @@ from linter.entrypoints import (
     spawned,
     startup_module,
 )
-from linter.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
-from linter.globs import Globs
-from linter.imports import dotted_name
-from linter.project import ClassRef, FunctionRef, ProjectIndex, Target, VariableRef
+from isolint.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
+from isolint.globs import Globs
+from isolint.imports import dotted_name
+from isolint.project import ClassRef, FunctionRef, ProjectIndex, Target, VariableRef
 
 _BUILTINS = frozenset(dir(builtins))
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from linter.diagnostics import Diagnostic, Related
+from isolint.diagnostics import Diagnostic, Related
 
 
 def fold_causes(
@@ -22,7 +22,7 @@ def fold_causes(
 ) -> list[Diagnostic]:
     """``diagnostics`` with each symptom folded into the first root cause sharing a cause.
 
-    ``unreached`` are symptoms no request was shown to reach (``linter.reachability``): they
+    ``unreached`` are symptoms no request was shown to reach (``isolint.reachability``): they
     are not findings, but one of a reported root cause is still where its state changes, so it
     becomes a related location of it like the others; the rest are dropped."""
     reported = len(diagnostics)

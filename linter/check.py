@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.cache import Cache, Manifest, ManifestEntry
-from linter.callgraph import build_graph
-from linter.causes import fold_causes
-from linter.config import Settings
-from linter.diagnostics import (
+from isolint.cache import Cache, Manifest, ManifestEntry
+from isolint.callgraph import build_graph
+from isolint.causes import fold_causes
+from isolint.config import Settings
+from isolint.diagnostics import (
     Candidate,
     Diagnostic,
     Edit,
@@ -26,24 +26,24 @@ from linter.diagnostics import (
 )
 
 UNUSED_SUPPRESSION = "ISO000"
-from linter.discovery import SourceFile
-from linter.facts import PackedFacts
-from linter.faults import PROJECT_PATH, rule_failure
-from linter.globs import Globs
-from linter.pool import WorkerPool
-from linter.progress import progress_bar
-from linter.project import ProjectIndex
-from linter.reachability import NO_ENTRY_POINTS, Reachability
-from linter.rule import ProjectFinding, Rule
-from linter.runner import (
+from isolint.discovery import SourceFile
+from isolint.facts import PackedFacts
+from isolint.faults import PROJECT_PATH, rule_failure
+from isolint.globs import Globs
+from isolint.pool import WorkerPool
+from isolint.progress import progress_bar
+from isolint.project import ProjectIndex
+from isolint.reachability import NO_ENTRY_POINTS, Reachability
+from isolint.rule import ProjectFinding, Rule
+from isolint.runner import (
     LintOptions,
     Source,
     content_digest,
     fingerprint,
     read_source,
 )
-from linter.selection import codes_matching
-from linter.suppressions import ALL_CODES, FileSuppressions
+from isolint.selection import codes_matching
+from isolint.suppressions import ALL_CODES, FileSuppressions
 
 _MIN_FILES_PER_JOB = 8
 
@@ -224,7 +224,7 @@ def _lint_sources(
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Worker processes, also for ``--jobs 1``: each file's analysis is bounded in time and
-    memory, and a parser crash costs one file (``linter.runner.lint_many`` lints in-process, for
+    memory, and a parser crash costs one file (``isolint.runner.lint_many`` lints in-process, for
     profiling). ``on_result`` sees each result as soon as its file is done."""
     if not items:
         return []
@@ -316,7 +316,7 @@ def finish(
 ) -> RunResult:
     """Drop findings no request reaches and give the others their request path; apply
     suppression comments and per-file-ignores; fold symptoms into their root-cause findings
-    (``linter.causes``); collect a sorted RunResult (``failures``: the
+    (``isolint.causes``); collect a sorted RunResult (``failures``: the
     global phase's rule errors)."""
     ignores = _per_file_ignored(request.settings)
     comments = {r.path: r.suppressions for r in results}

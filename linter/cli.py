@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from linter import __version__, baseline
-from linter.diagnostics import Diagnostic, ExitCode, FileError, RunResult
-from linter.errors import IsolintError, UsageError
-from linter.output import write_output
-from linter.reporters import ReportContext, reporters
-from linter.safe_write import WriteRefused, replace_content
+from isolint import __version__, baseline
+from isolint.diagnostics import Diagnostic, ExitCode, FileError, RunResult
+from isolint.errors import IsolintError, UsageError
+from isolint.output import write_output
+from isolint.reporters import ReportContext, reporters
+from isolint.safe_write import WriteRefused, replace_content
 
 # The engine (and LibCST) is imported inside the commands that need it: `isolint --version`
 # and `--help` start without it (tests/test_packaging.py checks).
 if TYPE_CHECKING:
-    from linter.check import CheckRequest
-    from linter.fixes import FixOutcome
-    from linter.rule import Rule
-    from linter.session import Options, Prepared
-    from linter.workspace import Group
+    from isolint.check import CheckRequest
+    from isolint.fixes import FixOutcome
+    from isolint.rule import Rule
+    from isolint.session import Options, Prepared
+    from isolint.workspace import Group
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FIX_ROUNDS = 4
@@ -37,8 +37,8 @@ _FIX_ROUNDS = 4
 def load_rules() -> tuple[type[Rule], ...]:
     """The built-in rules plus the installed team rules (``isolint.rules`` entry points); a
     configuration's ``rule-paths`` add theirs in ``prepare``."""
-    from linter.plugins import combine, entry_point_rules
-    from rules import load_rules as builtin_rules
+    from isolint.plugins import combine, entry_point_rules
+    from isolint.rules import load_rules as builtin_rules
 
     try:
         return combine(builtin_rules(), entry_point_rules())
@@ -50,8 +50,8 @@ def load_rules() -> tuple[type[Rule], ...]:
 def _rules_here() -> tuple[type[Rule], ...]:
     """Every rule known in the current directory: ``load_rules`` plus its configuration's
     ``rule-paths`` (for ``isolint rules`` and ``explain``)."""
-    from linter.config import load_config
-    from linter.session import with_rule_paths
+    from isolint.config import load_config
+    from isolint.session import with_rule_paths
 
     rules = load_rules()
     try:
@@ -149,7 +149,7 @@ def selection_options(function: F) -> F:
 
 def _jobs(requested: int | None) -> int:
     """``--jobs``: None or 0 mean every available CPU; negative is a usage error."""
-    from linter.check import default_jobs
+    from isolint.check import default_jobs
 
     if requested is not None and requested < 0:
         _fail(f"--jobs: must be 0 (all CPUs) or a positive number of processes, got {requested}")
@@ -157,7 +157,7 @@ def _jobs(requested: int | None) -> int:
 
 
 def _options(params: dict[str, Any], stdin_data: bytes | None = None) -> Options:
-    from linter.session import Options
+    from isolint.session import Options
 
     quiet = bool(params.get("quiet"))
     return Options(
@@ -223,7 +223,7 @@ def _terminate(signum: int, frame: object) -> None:
 class _StoppableGroup(click.Group):
     """Ctrl-C (SIGINT) and SIGTERM stop any command at once: one line, exit 130 or 143.
 
-    Worker processes ignore SIGINT and die with the parent (linter.pool), so nothing outlives
+    Worker processes ignore SIGINT and die with the parent (isolint.pool), so nothing outlives
     the run; cache entries of the files already done stay (they are written as files finish).
     """
 
@@ -322,8 +322,8 @@ def _require_working_directory() -> None:
 )
 def check(**params: Any) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
-    from linter.check import run_check
-    from linter.session import prepare
+    from isolint.check import run_check
+    from isolint.session import prepare
 
     quiet = bool(params["quiet"])
     stdin_data = None
@@ -358,9 +358,9 @@ def check(**params: Any) -> None:
     if params["diff"]:
         _guarded(debug, lambda: _print_diff(runs, params["exit_zero"]))
         return
-    from linter.paths import merge
-    from linter.reporters import format_json_statistics
-    from linter.terminal import use_color
+    from isolint.paths import merge
+    from isolint.reporters import format_json_statistics
+    from isolint.terminal import use_color
 
     stdin_fix = bool(params["fix"]) and stdin_data is not None
     cwd = os.getcwd()
@@ -410,13 +410,13 @@ def check(**params: Any) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class _GroupRun:
-    """One configuration's part of the run (linter.workspace): its request and result."""
+    """One configuration's part of the run (isolint.workspace): its request and result."""
 
     prepared: Prepared
     result: RunResult
 
     def show(self, cwd: str, stdin_filename: str | None) -> Callable[[str], str]:
-        from linter.paths import displayer
+        from isolint.paths import displayer
 
         request = self.prepared.request
         given = {relpath: stdin_filename or relpath for relpath, _ in request.overrides}
@@ -425,8 +425,8 @@ class _GroupRun:
 
 def _groups(options: Options) -> tuple[Group, ...]:
     """One group per nearest configuration; ``--config`` and stdin use one configuration."""
-    from linter.session import with_command_line
-    from linter.workspace import Group, plan
+    from isolint.session import with_command_line
+    from isolint.workspace import Group, plan
 
     targets = tuple(p for p in options.paths if str(p) != "-")
     if options.config_file is not None or options.stdin_filename is not None:
@@ -441,7 +441,7 @@ def _finish_group(
     run: _GroupRun, params: dict[str, Any], stdin_fix: bool, cwd: str
 ) -> tuple[RunResult, baseline.Comparison | None]:
     """Fixes, then the baseline (both keyed by project-relative paths), then printed paths."""
-    from linter.paths import relocate
+    from isolint.paths import relocate
 
     debug = params["debug"]
     request = run.prepared.request
@@ -497,7 +497,7 @@ def _print_summary(
 
 def _nothing_linted(runs: Sequence[_GroupRun], paths: Sequence[Path]) -> str:
     """Why a run linted no file: each path named, excluded (and by which key) or empty."""
-    from linter.discovery import excluded_by
+    from isolint.discovery import excluded_by
 
     named = [p for p in paths if str(p) != "-"] or [Path(".")]
     reasons = []
@@ -517,8 +517,8 @@ def _nothing_linted(runs: Sequence[_GroupRun], paths: Sequence[Path]) -> str:
 
 def _show_settings(options: Options) -> None:
     """``--show-settings PATH``: the settings that apply to each path and where each came from."""
-    from linter.config import find_config, load_config, load_discovered, settings_report
-    from linter.session import with_command_line
+    from isolint.config import find_config, load_config, load_discovered, settings_report
+    from isolint.session import with_command_line
 
     targets = tuple(p for p in options.paths if str(p) != "-") or (
         (Path(options.stdin_filename),) if options.stdin_filename else (Path("."),)
@@ -534,8 +534,8 @@ def _show_settings(options: Options) -> None:
 
 def _with_dependents(request: CheckRequest) -> RunResult:
     """``--include-dependents``: the given files' findings and those their change causes."""
-    from linter.check import run_check
-    from linter.dependents import run_with_dependents
+    from isolint.check import run_check
+    from isolint.dependents import run_with_dependents
 
     return run_with_dependents(request, run_check)
 
@@ -587,7 +587,7 @@ def _read_stdin() -> bytes:
 def _outcomes(
     request: CheckRequest, result: RunResult, current: dict[str, bytes], skip: set[str]
 ) -> list[FixOutcome]:
-    from linter.fixes import fix_source
+    from isolint.fixes import fix_source
 
     overrides = dict(request.overrides)
     outcomes = []
@@ -625,7 +625,7 @@ def _fix_rounds(request: CheckRequest, result: RunResult, write: bool) -> _FixRu
     import something else than intended, or cannot be written) is left alone from then on and
     reported as a file error; the other files go on.
     """
-    from linter.check import run_check
+    from isolint.check import run_check
 
     original: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
@@ -694,8 +694,8 @@ def _located(error: FileError) -> str:
 def _print_diff(runs: Sequence[_GroupRun], exit_zero: bool) -> None:
     """``--diff``: the pending fixes as a unified diff; exit 1 when there are any, or when a
     file could not be analysed or its fix was refused (0 with ``--exit-zero``)."""
-    from linter.fixes import FixOutcome, unified_diff
-    from linter.paths import relocate
+    from isolint.fixes import FixOutcome, unified_diff
+    from isolint.paths import relocate
 
     cwd = os.getcwd()
     changed_count = fixed = 0
@@ -737,8 +737,8 @@ def _print_diff(runs: Sequence[_GroupRun], exit_zero: bool) -> None:
 @click.option("--prune", is_flag=True, help="Only drop entries that are fixed; never add any.")
 def baseline_command(**params: Any) -> None:
     """Record the current findings of PATHS as known (or prune fixed ones)."""
-    from linter.check import run_check
-    from linter.session import prepare
+    from isolint.check import run_check
+    from isolint.session import prepare
 
     options = _options(params)
     all_rules = load_rules()
@@ -776,9 +776,9 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
 
     Only isolint's own entries are deleted, and only in a directory carrying isolint's marker.
     """
-    from linter.cache import clear as clear_cache
-    from linter.config import load_config
-    from linter.session import configured_cache_dir
+    from isolint.cache import clear as clear_cache
+    from isolint.config import load_config
+    from isolint.session import configured_cache_dir
 
     if path is not None and not path.exists():
         _fail(f"path '{path}' does not exist")
@@ -821,7 +821,7 @@ def cache_clear(cache_dir: Path | None, path: Path | None) -> None:
 )
 def list_rules(markdown: bool, output_format: str | None) -> None:
     """List every rule: code, name, family, default severity and summary."""
-    from linter.docs import markdown_rules_table, rules_json, rules_table
+    from isolint.docs import markdown_rules_table, rules_json, rules_table
 
     rules = _rules_here()
     chosen = output_format or ("markdown" if markdown else "text")
@@ -836,7 +836,7 @@ def list_rules(markdown: bool, output_format: str | None) -> None:
 def explain_rule(code: str) -> None:
     """Print the full documentation of rule CODE (or of the rule NAME, e.g.
     mutable-module-global)."""
-    from linter.docs import explain
+    from isolint.docs import explain
 
     wanted = code.strip()
     for rule in _rules_here():
@@ -851,8 +851,8 @@ def explain_rule(code: str) -> None:
 def test_rule(paths: tuple[Path, ...]) -> None:
     """Run the `bad`/`good` examples of the rules in PATHS (rule modules or directories of
     them), as `fixit test` does: a bad example must be reported, a good one must not."""
-    from linter.plugins import path_rules
-    from linter.testing import check_examples
+    from isolint.plugins import path_rules
+    from isolint.testing import check_examples
 
     try:
         found = path_rules(paths, "test-rule")
@@ -886,7 +886,7 @@ def test_rule(paths: tuple[Path, ...]) -> None:
 def server_command() -> None:
     """Run the language server (LSP over stdin/stdout) for editors; needs `isolint[lsp]`."""
     try:
-        from linter.server.app import serve
+        from isolint.server.app import serve
     except ImportError as exc:  # pygls/lsprotocol are an optional extra
         _fail(f"`isolint server` needs the lsp extra: pip install 'isolint[lsp]' ({exc})")
         return

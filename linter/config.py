@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from linter.errors import ConfigError
-from linter.globs import invalid_patterns
+from isolint.errors import ConfigError
+from isolint.globs import invalid_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib

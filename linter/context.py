@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from linter.config import Settings
-from linter.imports import ImportTable
+from isolint.config import Settings
+from isolint.imports import ImportTable
 
 if TYPE_CHECKING:
-    from linter.rule import NodeFix, NodeNote, Rule
+    from isolint.rule import NodeFix, NodeNote, Rule
 
 MODULE_SCOPE = "<module>"
 

@@ -15,8 +15,8 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from linter.check import CheckRequest
-from linter.diagnostics import Diagnostic, FileResult, Related, RunResult
+from isolint.check import CheckRequest
+from isolint.diagnostics import Diagnostic, FileResult, Related, RunResult
 
 NOT_IN_GIT = (
     "--include-dependents: {root} is not in a git work tree with git available: findings in "
@@ -104,7 +104,7 @@ def run_with_dependents(
 ) -> RunResult:
     """Findings of the given files (``request.files``) plus those the change causes elsewhere.
 
-    ``run`` is ``linter.check.run_check`` (a parameter so callers can wrap it).
+    ``run`` is ``isolint.check.run_check`` (a parameter so callers can wrap it).
     """
     changed = [f.relpath for f in request.files]
     if not request.context_files:  # no project beyond the given files: nothing else to judge

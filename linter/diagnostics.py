@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from linter.suppressions import FileSuppressions
+from isolint.suppressions import FileSuppressions
 
 _P = TypeVar("_P")
 
@@ -115,7 +115,7 @@ class Diagnostic:
     # code makes the finding harmful (a mutation, a state-changing use): the global phase
     # reports the finding only where a request can reach one of them (request-path analysis).
     sites: tuple[str, ...] = ()
-    # One finding per root cause (``linter.causes``): the shared objects this finding is about
+    # One finding per root cause (``isolint.causes``): the shared objects this finding is about
     # (``pkg.mod.Class``). With an empty ``cause_note`` the finding is a root cause; with one, it
     # is a symptom: when a root-cause finding names one of its causes, it becomes a related
     # location of that finding with this note instead of a finding of its own.

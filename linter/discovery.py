@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.errors import UsageError
-from linter.globs import Globs
+from isolint.errors import UsageError
+from isolint.globs import Globs
 
 DEFAULT_EXCLUDED_DIRS = frozenset(
     {

@@ -6,8 +6,8 @@ import json
 import textwrap
 from collections.abc import Sequence
 
-from linter.rule import Example, Rule
-from linter.urls import rule_anchor, rule_url
+from isolint.rule import Example, Rule
+from isolint.urls import rule_anchor, rule_url
 
 
 def _example_block(example: Example) -> str:

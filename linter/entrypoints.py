@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.imports import ImportTable, dotted_name
+from isolint.imports import ImportTable, dotted_name
 
 REQUEST = "request"
 STARTUP = "startup"

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.context import RuleContext
-from linter.imports import ImportBinding, dotted_name
-from linter.serial import Codec, SerialError
+from isolint.context import RuleContext
+from isolint.imports import ImportBinding, dotted_name
+from isolint.serial import Codec, SerialError
 
 MUTATING_METHODS = frozenset(
     {
@@ -77,7 +77,7 @@ class ParamFacts:
 
 @dataclass(frozen=True)
 class CalleeRef:
-    """How a call's callee can be found in the project index (``linter.callees`` makes and
+    """How a call's callee can be found in the project index (``isolint.callees`` makes and
     resolves it; it lives here, with the other stored values, because candidates carry it).
 
     ``kind``: ``name`` (``name`` dotted, absolute when ``absolute``), ``self_method``,
@@ -184,7 +184,7 @@ class ModuleFacts:
 @dataclass(frozen=True)
 class EntryPoint:
     """Where a request or a user's task starts (``kind="request"``), or startup code runs
-    (``kind="startup"``), as the file shows it (``linter.entrypoints`` recognises them).
+    (``kind="startup"``), as the file shows it (``isolint.entrypoints`` recognises them).
 
     ``target`` is a function of this module by its qualified name in the module
     (``Class.method``) when ``local``; otherwise a name as written in this module (``views.index``,
@@ -238,7 +238,7 @@ class FlowFacts:
 @dataclass(frozen=True)
 class PackedFacts:
     """ModuleFacts as they travel and sit in the cache: a small header read by every run, and the
-    full facts as zlib-compressed typed JSON (``linter.serial``, never pickle), decoded only when
+    full facts as zlib-compressed typed JSON (``isolint.serial``, never pickle), decoded only when
     the index needs this module (a warm run over a large project touches few modules).
 
     Freshly packed facts also keep the facts themselves (``_facts``, not a field: neither

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 
-from linter.diagnostics import FileError
+from isolint.diagnostics import FileError
 
 # Where a rule that fails in the global phase (on the whole project's data) is reported.
 PROJECT_PATH = "<project>"

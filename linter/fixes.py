@@ -10,10 +10,10 @@ from pathlib import Path
 
 import libcst as cst
 
-from linter.bindings import Misaligned, bindings, intended
-from linter.diagnostics import Diagnostic, Edit, Span
-from linter.parsing import decode
-from linter.safe_write import ChangedOnDisk, replace_content
+from isolint.bindings import Misaligned, bindings, intended
+from isolint.diagnostics import Diagnostic, Edit, Span
+from isolint.parsing import decode
+from isolint.safe_write import ChangedOnDisk, replace_content
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -133,7 +133,7 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 
 def write_atomic(target: Path, data: bytes, expected: bytes | None = None) -> bool:
-    """Replace ``target``'s content (see ``linter.safe_write``); False if it changed on disk
+    """Replace ``target``'s content (see ``isolint.safe_write``); False if it changed on disk
     since ``expected`` was read. Other refusals raise ``WriteRefused``."""
     try:
         replace_content(target, data, expected)

@@ -7,7 +7,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from linter.errors import UsageError
+from isolint.errors import UsageError
 
 # Paths here are (or resolve through) kernel "magic" links such as /dev/fd/N and /dev/stdout:
 # they are opened as given, never resolved and replaced.

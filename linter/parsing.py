@@ -12,8 +12,8 @@ from itertools import accumulate
 
 import libcst as cst
 
-from linter.diagnostics import FileError
-from linter.worker import peak_address_space, reached_memory_limit
+from isolint.diagnostics import FileError
+from isolint.worker import peak_address_space, reached_memory_limit
 
 # CPython's tokenizer refuses more than 200 nested brackets; LibCST's native parser can overflow
 # the C stack long before it says so, so such files are rejected when CPython rejects them.

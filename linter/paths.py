@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from linter.diagnostics import Diagnostic, FileError, RunResult
+from isolint.diagnostics import Diagnostic, FileError, RunResult
 
 
 def display_path(absolute: str, cwd: str) -> str:

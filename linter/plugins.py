@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from linter.errors import RuleDefinitionError
-from linter.rule import Rule
+from isolint.errors import RuleDefinitionError
+from isolint.rule import Rule
 
 ENTRY_POINT_GROUP = "isolint.rules"
 CODE_FORMAT = re.compile(r"[A-Z]+[0-9]+")

@@ -8,7 +8,7 @@ native crash in the parser) is replaced too, and the rest of its chunk is redist
 
 Each worker has a memory ceiling (a file past it is a ``exceeds the memory limit`` file error),
 ignores Ctrl-C (the parent stops the run and kills its workers at once), and dies with its
-parent whatever killed it (see linter.worker).
+parent whatever killed it (see isolint.worker).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import IO
 
-from linter.diagnostics import FileError, FileResult
-from linter.runner import LintOptions, Source, in_big_stack, lint_item
-from linter.walk import Walker
-from linter.worker import (
+from isolint.diagnostics import FileError, FileResult
+from isolint.runner import LintOptions, Source, in_big_stack, lint_item
+from isolint.walk import Walker
+from isolint.worker import (
     close_inherited,
     die_with_parent,
     leave_signals_to_the_parent,

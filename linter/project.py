@@ -6,8 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from linter.config import Settings
-from linter.facts import (
+from isolint.config import Settings
+from isolint.facts import (
     ClassFacts,
     FunctionFacts,
     ModuleFacts,

@@ -14,10 +14,10 @@ import dataclasses
 from collections import deque
 from dataclasses import dataclass
 
-from linter.callgraph import CallGraph, Root
-from linter.context import MODULE_SCOPE
-from linter.diagnostics import Diagnostic, Related
-from linter.entrypoints import REQUEST, STARTUP
+from isolint.callgraph import CallGraph, Root
+from isolint.context import MODULE_SCOPE
+from isolint.diagnostics import Diagnostic, Related
+from isolint.entrypoints import REQUEST, STARTUP
 
 UNKNOWN = "unknown"
 # Families whose findings are about state a request may share (the others are not filtered).

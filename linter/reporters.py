@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from linter import __version__
-from linter.diagnostics import Diagnostic, FileError, Fix, RunResult, Severity, Span
-from linter.urls import rule_url
+from isolint import __version__
+from isolint.diagnostics import Diagnostic, FileError, Fix, RunResult, Severity, Span
+from isolint.urls import rule_url
 
 if TYPE_CHECKING:  # the CLI imports this module for --format; LibCST loads lazily
-    from linter.rule import Rule
+    from isolint.rule import Rule
 
 # The project has no home page yet; SARIF consumers link the tool's name to this.
 INFORMATION_URI = "https://pypi.org/project/isolint/"
@@ -302,7 +302,7 @@ def _sarif_level(severity: Severity) -> str:
 
 
 def _sarif_rule(rule: type[Rule]) -> dict[str, object]:
-    from linter.docs import explain
+    from isolint.docs import explain
 
     docs = explain(rule)
     return {

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from linter.diagnostics import Candidate, Category, Related, Severity, category_for
-from linter.errors import RuleDefinitionError
+from isolint.diagnostics import Candidate, Category, Related, Severity, category_for
+from isolint.errors import RuleDefinitionError
 
 if TYPE_CHECKING:
-    from linter.context import RuleContext
-    from linter.project import ProjectIndex
+    from isolint.context import RuleContext
+    from isolint.project import ProjectIndex
 
 
 # The node types the walk dispatches on (``type(node).__name__``): LibCST's concrete classes.
@@ -281,7 +281,7 @@ class Rule:
         finding only where a request reaches one of them. None or empty: not classified, always
         reported.
         ``causes`` name the shared objects the finding is about (``pkg.mod.Class``), so that
-        several rules' findings on one root cause are reported once (``linter.causes``): a
+        several rules' findings on one root cause are reported once (``isolint.causes``): a
         finding with a ``cause_note`` is a symptom that becomes a related location, with that
         note, of a root-cause finding (no ``cause_note``) naming one of its causes, when one is
         reported; otherwise it is reported as usual.

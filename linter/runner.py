@@ -17,10 +17,10 @@ from typing import TypeVar
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from linter.callgraph import FlowCollector
-from linter.config import Settings
-from linter.context import FileInfo, RuleContext
-from linter.diagnostics import (
+from isolint.callgraph import FlowCollector
+from isolint.config import Settings
+from isolint.context import FileInfo, RuleContext
+from isolint.diagnostics import (
     Candidate,
     Diagnostic,
     Edit,
@@ -30,17 +30,17 @@ from linter.diagnostics import (
     Related,
     Span,
 )
-from linter.facts import FactCollector, PackedFacts
-from linter.faults import rule_failure
-from linter.globs import Globs
-from linter.imports import ImportTable
-from linter.modules import is_test_path, module_name
-from linter.parsing import parse
-from linter.positions import positions as node_positions
-from linter.rule import NodeFix, Rule
-from linter.suppressions import find_suppressions
-from linter.walk import Visitor, Walker
-from linter.worker import memory_limit_message
+from isolint.facts import FactCollector, PackedFacts
+from isolint.faults import rule_failure
+from isolint.globs import Globs
+from isolint.imports import ImportTable
+from isolint.modules import is_test_path, module_name
+from isolint.parsing import parse
+from isolint.positions import positions as node_positions
+from isolint.rule import NodeFix, Rule
+from isolint.suppressions import find_suppressions
+from isolint.walk import Visitor, Walker
+from isolint.worker import memory_limit_message
 
 # LibCST's native parser recurses on the C stack; a big thread stack turns deep nesting from a
 # segmentation fault into a slow parse or a RecursionError that becomes a file error.
@@ -276,7 +276,7 @@ def lint_guarded(data: bytes, relpath: str, options: LintOptions, walker: Walker
         return lint_source(data, relpath, options, walker)
     except RecursionError:
         error = FileError(relpath, "too deeply nested to analyse (RecursionError)", kind="syntax")
-    except MemoryError:  # workers run under a memory ceiling (linter.worker.limit_memory)
+    except MemoryError:  # workers run under a memory ceiling (isolint.worker.limit_memory)
         message = memory_limit_message(options.settings.memory_limit)
         error = FileError(relpath, message, kind="memory")
     except Exception as exc:  # noqa: BLE001 - the one per-file catch-all: report, never crash the run

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from linter.errors import ConfigError
-from linter.rule import Rule
+from isolint.errors import ConfigError
+from isolint.rule import Rule
 
 ALL = "ALL"
 

@@ -20,10 +20,10 @@ from typing import Any
 
 # The engine's value modules: every dataclass and enum defined in one of them may be stored.
 ALLOWED_MODULES = (
-    "linter.diagnostics",
-    "linter.facts",
-    "linter.imports",
-    "linter.suppressions",
+    "isolint.diagnostics",
+    "isolint.facts",
+    "isolint.imports",
+    "isolint.suppressions",
 )
 
 # One-letter tags of the JSON objects that stand for non-JSON values.
@@ -47,11 +47,11 @@ def _storable(obj: object, module: str) -> bool:
 
 
 def registry(extra: Iterable[type] = ()) -> dict[str, type]:
-    """tag -> class for every dataclass/enum of ``ALLOWED_MODULES`` (``linter.*`` only) and ``extra``.
+    """tag -> class for every dataclass/enum of ``ALLOWED_MODULES`` (``isolint.*`` only) and ``extra``.
 
     Modules are imported by their fixed names from the tuple above, never from stored data.
     ``extra`` are class objects the caller already holds (the engine's own, and the candidate
-    payload classes of the loaded rules, ``linter.rule.payload_classes``): nothing is imported
+    payload classes of the loaded rules, ``isolint.rule.payload_classes``): nothing is imported
     for them, and a stored tag naming anything else still fails closed.
     """
     found: dict[str, type] = {}

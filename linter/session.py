@@ -6,17 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from linter.cache import CACHE_DIR_NAME, MARKER, Cache
-from linter.cache import state as cache_state
-from linter.check import CheckRequest, per_file_key, per_file_rules
-from linter.config import LoadedConfig, check_cache_dir, load_config, load_discovered
-from linter.discovery import SourceFile, discover, select
-from linter.errors import ConfigError, UsageError
-from linter.globs import invalid_patterns
-from linter.plugins import combine, path_rules, rules_digest
-from linter.rule import Rule, payload_classes
-from linter.runner import relative_posix
-from linter.selection import select_rules, validate_codes
+from isolint.cache import CACHE_DIR_NAME, MARKER, Cache
+from isolint.cache import state as cache_state
+from isolint.check import CheckRequest, per_file_key, per_file_rules
+from isolint.config import LoadedConfig, check_cache_dir, load_config, load_discovered
+from isolint.discovery import SourceFile, discover, select
+from isolint.errors import ConfigError, UsageError
+from isolint.globs import invalid_patterns
+from isolint.plugins import combine, path_rules, rules_digest
+from isolint.rule import Rule, payload_classes
+from isolint.runner import relative_posix
+from isolint.selection import select_rules, validate_codes
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ class Options:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     force_exclude: bool = False
     # Roots of nested projects (directories with a configuration of their own): not linted
-    # with this configuration, nor part of its project index (linter.workspace).
+    # with this configuration, nor part of its project index (isolint.workspace).
     skip: tuple[Path, ...] = ()
-    # The configuration discovery found for these paths (linter.workspace), when known.
+    # The configuration discovery found for these paths (isolint.workspace), when known.
     discovered: Path | None = None
 
 
@@ -231,7 +231,7 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
         directory = options.cache_dir or configured_cache_dir(loaded)
         _check_cache_dir(directory, options, loaded, targets, (*files, *context))
         # Keyed on what a file's analysis depends on, so that changing select, ignore,
-        # per-file-ignores or timeout reuses every cached result (linter.check.per_file_key).
+        # per-file-ignores or timeout reuses every cached result (isolint.check.per_file_key).
         analysed = per_file_rules(all_rules, enabled)
         cache = Cache.open(
             directory,

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.check import CheckRequest, run_check
-from linter.config import load_config
-from linter.diagnostics import Diagnostic, RunResult
-from linter.discovery import discover
-from linter.fixes import fix_source
-from linter.rule import Example, Rule
-from linter.selection import select_rules
+from isolint.check import CheckRequest, run_check
+from isolint.config import load_config
+from isolint.diagnostics import Diagnostic, RunResult
+from isolint.discovery import discover
+from isolint.fixes import fix_source
+from isolint.rule import Example, Rule
+from isolint.selection import select_rules
 
 
 def _toml_value(value: object) -> str:

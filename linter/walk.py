@@ -8,9 +8,9 @@ from typing import Protocol
 
 import libcst as cst
 
-from linter.context import RuleContext
-from linter.diagnostics import FileError
-from linter.faults import rule_failure
+from isolint.context import RuleContext
+from isolint.diagnostics import FileError
+from isolint.faults import rule_failure
 
 Handler = Callable[[cst.CSTNode], object]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.config import LoadedConfig, Settings, config_in, find_config, load_discovered
-from linter.discovery import config_dirs, excluded_by, relaxed
+from isolint.config import LoadedConfig, Settings, config_in, find_config, load_discovered
+from isolint.discovery import config_dirs, excluded_by, relaxed
 
 
 @dataclass(frozen=True)

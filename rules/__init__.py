@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from linter.api import Rule
+from isolint.api import Rule
 
 
 def load_rules() -> tuple[type[Rule], ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     ClassRef,
     FunctionRef,
     ModuleFacts,
@@ -22,7 +22,7 @@ from linter.api import (
     VariableRef,
     dotted_name,
 )
-from rules._bleed import ProcessWide, RequestScope, chain, code, writes
+from isolint.rules._bleed import ProcessWide, RequestScope, chain, code, writes
 
 # Accessors that hand out a value a container keeps (``__getitem__`` is the subscript).
 _ITEM_METHODS = frozenset({"get", "setdefault", "__getitem__"})

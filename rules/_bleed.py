@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     ClassRef,
     FunctionRef,
     ImportTable,
@@ -19,7 +19,7 @@ from linter.api import (
     VariableRef,
     dotted_name,
 )
-from rules._containers import target_elements
+from isolint.rules._containers import target_elements
 
 # Methods that put a value (or a key) into a list, dict, set or deque.
 INSERTING_METHODS = frozenset(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     CallResolvingVisitor,
     CalleeRef,
     ClassRef,
@@ -30,7 +30,7 @@ from linter.api import (
     implementation_signature,
     mro,
 )
-from linter.api import resolve_call as resolve_target
+from isolint.api import resolve_call as resolve_target
 
 NONE = "none"
 OTHER = "other"
@@ -51,7 +51,7 @@ class CallShape:
     keywords: tuple[tuple[str, str], ...]
     star: bool
     double_star: bool
-    ref: CalleeRef | None = None  # how the callee resolves (``linter.callees``)
+    ref: CalleeRef | None = None  # how the callee resolves (``isolint.callees``)
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,7 @@ def resolve_call(index: ProjectIndex, shape: CallShape) -> Signature | None:
 
 
 def resolved(index: ProjectIndex, shape: CallShape) -> ResolvedCallee | None:
-    """The project definition the call reaches (``linter.callees``), or None."""
+    """The project definition the call reaches (``isolint.callees``), or None."""
     ref = shape.ref if shape.ref is not None else CalleeRef("name", shape.callee)
     return resolve_target(index, shape.module, ref)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from linter.api import ImportTable, dotted_name
-from rules._sites import _MUTATORS, _code_children, _rooted
+from isolint.api import ImportTable, dotted_name
+from isolint.rules._sites import _MUTATORS, _code_children, _rooted
 
 _IMMUTABLE_TYPES = frozenset(
     {"str", "bytes", "int", "float", "bool", "complex", "tuple", "frozenset", "None"}

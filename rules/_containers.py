@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from linter.api import ImportTable
+from isolint.api import ImportTable
 
 # Builtin constructors, recognised by bare name unless an import rebinds the name.
 BUILTIN_CONTAINERS = frozenset({"list", "dict", "set", "bytearray"})

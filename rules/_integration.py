@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from linter.api import ImportTable, NodeNote, Rule, RuleContext, dotted_name
+from isolint.api import ImportTable, NodeNote, Rule, RuleContext, dotted_name
 
 # Mocking libraries, as absolute module names; their submodules count too.
 MOCK_LIBRARIES = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from linter.api import ImportTable, dotted_name
+from isolint.api import ImportTable, dotted_name
 
 # Standard-library metaclasses a project metaclass commonly derives from (besides ``type``).
 _KNOWN_METACLASSES = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from linter.api import MODULE_SCOPE, MUTATING_METHODS, SKIPPED_FIELDS
+from isolint.api import MODULE_SCOPE, MUTATING_METHODS, SKIPPED_FIELDS
 
 _SETUP = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
 _MUTATORS = MUTATING_METHODS

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
-from linter.api import NodeEdit, RuleContext, dotted_name
+from isolint.api import NodeEdit, RuleContext, dotted_name
 
 
 def canonical_map(context: RuleContext) -> Mapping[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linter.api import ClassRef, ProjectIndex
+from isolint.api import ClassRef, ProjectIndex
 
 # Bases that add no per-instance state of their own.
 _STATELESS_BASES = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linter.api import Example, Rule, Severity
+from isolint.api import Example, Rule, Severity
 
 
 class UnusedSuppression(Rule):

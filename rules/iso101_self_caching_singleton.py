@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, dotted_name
-from rules._singleton_patterns import (
+from isolint.api import Example, Rule, dotted_name
+from isolint.rules._singleton_patterns import (
     Method,
     assignments,
     class_methods,
@@ -15,7 +15,7 @@ from rules._singleton_patterns import (
     iter_small_statements,
     looks_like_metaclass,
 )
-from rules._sites import state_changing_methods
+from isolint.rules._sites import state_changing_methods
 
 
 class SelfCachingSingleton(Rule):

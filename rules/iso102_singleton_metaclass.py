@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     ClassRef,
     Example,
@@ -18,14 +18,14 @@ from linter.api import (
     RuleContext,
     dotted_name,
 )
-from rules._singleton_patterns import (
+from isolint.rules._singleton_patterns import (
     assignments,
     class_methods,
     is_name,
     iter_small_statements,
     looks_like_metaclass,
 )
-from rules._sites import state_changing_methods
+from isolint.rules._sites import state_changing_methods
 
 
 @dataclass(frozen=True)

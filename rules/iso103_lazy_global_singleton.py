@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     ProjectFinding,
@@ -17,16 +17,16 @@ from linter.api import (
     RuleContext,
     dotted_name,
 )
-from rules._constants import (
+from isolint.rules._constants import (
     bound_values,
     immutable_annotation,
     imported_class,
     module_changes,
     request_data_flows,
 )
-from rules._singleton_patterns import LazyInit, lazy_initializations, makes_immutable
-from rules._sites import qualified
-from rules._state import is_stateless_class
+from isolint.rules._singleton_patterns import LazyInit, lazy_initializations, makes_immutable
+from isolint.rules._sites import qualified
+from isolint.rules._state import is_stateless_class
 
 
 @dataclass(frozen=True)

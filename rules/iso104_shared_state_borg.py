@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     MODULE_SCOPE,
     Candidate,
     ClassRef,
@@ -18,8 +18,8 @@ from linter.api import (
     Rule,
     RuleContext,
 )
-from rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
-from rules._sites import state_changing_methods
+from isolint.rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
+from isolint.rules._sites import state_changing_methods
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,7 @@ class SharedStateBorg(Rule):
 
 
 def _is_borg(cls: ClassRef) -> bool:
-    """The index's singleton fact for the Borg shape (one source: ``linter.facts``)."""
+    """The index's singleton fact for the Borg shape (one source: ``isolint.facts``)."""
     reason = cls.cls.singleton_reason
     return reason is not None and "share one `__dict__`" in reason
 

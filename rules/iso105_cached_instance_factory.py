@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     ProjectFinding,
@@ -18,9 +18,9 @@ from linter.api import (
     Severity,
     dotted_name,
 )
-from rules._singleton_patterns import IMMUTABLE_FACTORIES, assignments, iter_small_statements
-from rules._sites import qualified
-from rules._state import is_stateless_class
+from isolint.rules._singleton_patterns import IMMUTABLE_FACTORIES, assignments, iter_small_statements
+from isolint.rules._sites import qualified
+from isolint.rules._state import is_stateless_class
 
 _CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 

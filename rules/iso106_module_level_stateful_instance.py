@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, ClassRef, Example, ProjectFinding, ProjectIndex, Rule, dotted_name
+from isolint.api import Candidate, ClassRef, Example, ProjectFinding, ProjectIndex, Rule, dotted_name
 
 _MANAGER = """
 class ConnectionManager:

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     MODULE_SCOPE,
     Candidate,
     Example,
@@ -19,7 +19,7 @@ from linter.api import (
     RuleContext,
     VariableRef,
 )
-from rules._containers import (
+from isolint.rules._containers import (
     is_mutable_container,
     mutated_containers,
     subscript_root,

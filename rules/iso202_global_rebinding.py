@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext
-from rules._containers import is_mutable_container, target_elements
-from rules._singleton_patterns import lazy_initialized_globals
+from isolint.api import Example, Rule, RuleContext
+from isolint.rules._containers import is_mutable_container, target_elements
+from isolint.rules._singleton_patterns import lazy_initialized_globals
 
 
 @dataclass(frozen=True)

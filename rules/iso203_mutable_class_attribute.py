@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, ImportTable, Rule, RuleContext, dotted_name
-from rules._containers import (
+from isolint.api import Example, ImportTable, Rule, RuleContext, dotted_name
+from isolint.rules._containers import (
     is_mutable_container,
     mutated_containers,
     subscript_root,

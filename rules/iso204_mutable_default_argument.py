@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule
+from isolint.api import Example, Rule
 
 _MUTABLE_CONSTRUCTORS = frozenset(
     {

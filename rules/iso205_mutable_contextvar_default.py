@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import MODULE_SCOPE, Example, NodeNote, Rule, RuleContext
-from rules._containers import MUTATING_METHODS, is_mutable_container, target_elements
-from rules._singleton_patterns import makes_immutable
+from isolint.api import MODULE_SCOPE, Example, NodeNote, Rule, RuleContext
+from isolint.rules._containers import MUTATING_METHODS, is_mutable_container, target_elements
+from isolint.rules._singleton_patterns import makes_immutable
 
 _CONTEXTVAR = frozenset({"contextvars.ContextVar"})
 

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, RuleContext
-from rules._integration import IntegrationTestRule
+from isolint.api import Example, RuleContext
+from isolint.rules._integration import IntegrationTestRule
 
 
 class MockLibraryImport(IntegrationTestRule):

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, NodeNote
-from rules._integration import IntegrationTestRule, snippet
+from isolint.api import Example, NodeNote
+from isolint.rules._integration import IntegrationTestRule, snippet
 
 
 class MockObject(IntegrationTestRule):

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, RuleContext
-from rules._integration import IntegrationTestRule, snippet
+from isolint.api import Example, RuleContext
+from isolint.rules._integration import IntegrationTestRule, snippet
 
 _METHODS = frozenset({"setattr", "setitem", "delattr", "delitem"})
 _MONKEYPATCH_CLASS = frozenset({"pytest.MonkeyPatch", "_pytest.monkeypatch.MonkeyPatch"})

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
-from rules._calls import (
+from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex
+from isolint.rules._calls import (
     CallTrackingRule,
     NoneArgument,
     argument_key,

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     ProjectFinding,
@@ -16,7 +16,7 @@ from linter.api import (
     Severity,
     callee_ref,
 )
-from rules._calls import (
+from isolint.rules._calls import (
     CallTrackingRule,
     NoneArgument,
     argument_key,

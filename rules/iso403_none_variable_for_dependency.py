@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, RuleContext
-from rules._calls import (
+from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex, RuleContext
+from isolint.rules._calls import (
     CallShape,
     CallTrackingRule,
     NoneVariableArgument,
@@ -21,7 +21,7 @@ from rules._calls import (
     is_none,
     none_rejecting_parameter,
 )
-from rules.iso401_none_for_required_dependency import _NOTIFIER
+from isolint.rules.iso401_none_for_required_dependency import _NOTIFIER
 
 
 class _Frame:

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex
-from rules._calls import (
+from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex
+from isolint.rules._calls import (
     CallShape,
     CallTrackingRule,
     call_shape,
@@ -20,7 +20,7 @@ from rules._calls import (
     matches_factory,
     matches_name,
 )
-from rules.iso401_none_for_required_dependency import _NOTIFIER
+from isolint.rules.iso401_none_for_required_dependency import _NOTIFIER
 
 
 class DependencyNeverArrives(CallTrackingRule):

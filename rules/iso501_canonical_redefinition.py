@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, RuleContext
-from rules._ssot import canonical_map, under_type_checking
+from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, RuleContext
+from isolint.rules._ssot import canonical_map, under_type_checking
 
 _ENGINE = """
 class ExecutionEngine:

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, NodeEdit, NodeFix, Rule, RuleContext
-from rules._ssot import (
+from isolint.api import Example, NodeEdit, NodeFix, Rule, RuleContext
+from isolint.rules._ssot import (
     alias_asname,
     alias_name,
     block_indent,

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     ProjectFinding,
@@ -17,7 +17,7 @@ from linter.api import (
     RuleContext,
     dotted_name,
 )
-from rules._ssot import (
+from isolint.rules._ssot import (
     alias_asname,
     alias_name,
     block_indent,

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     ProjectFinding,
@@ -18,7 +18,7 @@ from linter.api import (
     Severity,
     dotted_name,
 )
-from rules._ssot import top_package, under_type_checking
+from isolint.rules._ssot import top_package, under_type_checking
 
 _PROTOCOLS = ("typing.Protocol", "typing_extensions.Protocol", "Protocol")
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     ClassRef,
     Example,
@@ -17,9 +17,9 @@ from linter.api import (
     Rule,
     RuleContext,
 )
-from rules._aliases import MESSAGE as ALIAS_MESSAGE
-from rules._aliases import AliasScan, AliasWrite, shared_reason
-from rules._bleed import (
+from isolint.rules._aliases import MESSAGE as ALIAS_MESSAGE
+from isolint.rules._aliases import AliasScan, AliasWrite, shared_reason
+from isolint.rules._bleed import (
     INSERTING_METHODS,
     LOCAL_STATE_FACTORIES,
     Chain,
@@ -29,7 +29,7 @@ from rules._bleed import (
     code,
     writes,
 )
-from rules._singleton_patterns import Method
+from isolint.rules._singleton_patterns import Method
 
 # Methods that run once per construction: on a module-level instance they run at import time.
 _CONSTRUCTORS = frozenset({"__init__", "__post_init__"})

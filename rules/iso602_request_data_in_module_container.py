@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import Example, Rule, RuleContext
-from rules._bleed import INSERTING_METHODS, RequestScope, chain, writes
-from rules._containers import is_mutable_container, target_elements
+from isolint.api import Example, Rule, RuleContext
+from isolint.rules._bleed import INSERTING_METHODS, RequestScope, chain, writes
+from isolint.rules._containers import is_mutable_container, target_elements
 
 
 @dataclass

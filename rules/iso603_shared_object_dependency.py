@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from linter.api import (
+from isolint.api import (
     Candidate,
     Example,
     FunctionRef,
@@ -19,7 +19,7 @@ from linter.api import (
     Severity,
     dotted_name,
 )
-from rules._bleed import ProcessWide, code
+from isolint.rules._bleed import ProcessWide, code
 
 _DEPENDS = frozenset(
     {"fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security"}

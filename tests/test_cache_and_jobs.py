@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from linter.cache import Cache
-from linter.diagnostics import Diagnostic, FileResult, Severity, Span
+from isolint.cache import Cache
+from isolint.diagnostics import Diagnostic, FileResult, Severity, Span
 from tests.conftest import FIXTURES, Completed
 
 Run = Callable[..., Completed]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from linter.check import per_file_key, per_file_rules, run_check
-from linter.config import Settings
-from linter.diagnostics import RunResult
-from linter.selection import select_rules
-from linter.session import Options, prepare
-from rules import load_rules
+from isolint.check import per_file_key, per_file_rules, run_check
+from isolint.config import Settings
+from isolint.diagnostics import RunResult
+from isolint.selection import select_rules
+from isolint.session import Options, prepare
+from isolint.rules import load_rules
 
 RULES = load_rules()
 

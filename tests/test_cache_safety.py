@@ -25,16 +25,16 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from linter.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache
-from linter.check import CheckRequest, lint_files
-from linter.config import Settings
-from linter.diagnostics import FileResult, Severity
-from linter.discovery import SourceFile
-from linter.facts import PackedFacts
-from linter.rule import Rule, payload_classes
-from linter.runner import LintOptions, lint_many
-from linter.serial import Codec, SerialError
-from rules import load_rules
+from isolint.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache
+from isolint.check import CheckRequest, lint_files
+from isolint.config import Settings
+from isolint.diagnostics import FileResult, Severity
+from isolint.discovery import SourceFile
+from isolint.facts import PackedFacts
+from isolint.rule import Rule, payload_classes
+from isolint.runner import LintOptions, lint_many
+from isolint.serial import Codec, SerialError
+from isolint.rules import load_rules
 from tests.conftest import FIXTURES, REPO, Completed, isolint_executable
 
 Run = Callable[..., Completed]
@@ -280,7 +280,7 @@ def test_serial_round_trip_is_exact_on_real_results() -> None:
         {"C": "os.system", "v": {"command": "true"}},
         {"C": "builtins.eval", "v": {}},
         {"E": "subprocess.Popen", "v": 1},
-        {"C": "linter.diagnostics.Span", "v": {"line": 1}},  # missing fields
+        {"C": "isolint.diagnostics.Span", "v": {"line": 1}},  # missing fields
         {"X": []},
         {"T": 1},
         [1, 2],

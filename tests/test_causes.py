@@ -1,9 +1,9 @@
-"""linter.causes: symptoms fold into the root-cause finding that names one of their causes."""
+"""isolint.causes: symptoms fold into the root-cause finding that names one of their causes."""
 
 from __future__ import annotations
 
-from linter.causes import fold_causes
-from linter.diagnostics import Diagnostic, Related, Severity, Span
+from isolint.causes import fold_causes
+from isolint.diagnostics import Diagnostic, Related, Severity, Span
 
 
 def _finding(

@@ -124,7 +124,7 @@ def test_fingerprint_survives_lines_added_above(isolint: Run, make_project: Make
 
 
 def test_rules_lists_every_rule(isolint: Run) -> None:
-    from rules import load_rules
+    from isolint.rules import load_rules
 
     out = isolint("rules")
     assert out.returncode == 0

@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from linter.diagnostics import FAMILY_CATEGORIES
-from linter.docs import explain, markdown_rules_table
-from linter.rule import Rule
-from rules import load_rules
+from isolint.diagnostics import FAMILY_CATEGORIES
+from isolint.docs import explain, markdown_rules_table
+from isolint.rule import Rule
+from isolint.rules import load_rules
 from tests.conftest import REPO
 
 RULES = load_rules()

@@ -16,17 +16,17 @@ import libcst as cst
 import pytest
 from click.testing import CliRunner
 
-from linter import cli
-from linter.cache import Cache
-from linter.check import CheckRequest, run_check
-from linter.config import load_config
-from linter.diagnostics import Candidate, RunResult
-from linter.discovery import discover
-from linter.faults import PROJECT_PATH
-from linter.project import ProjectIndex
-from linter.rule import ProjectFinding, Rule, payload_classes
-from linter.selection import select_rules
-from rules import load_rules
+from isolint import cli
+from isolint.cache import Cache
+from isolint.check import CheckRequest, run_check
+from isolint.config import load_config
+from isolint.diagnostics import Candidate, RunResult
+from isolint.discovery import discover
+from isolint.faults import PROJECT_PATH
+from isolint.project import ProjectIndex
+from isolint.rule import ProjectFinding, Rule, payload_classes
+from isolint.selection import select_rules
+from isolint.rules import load_rules
 
 RULES = load_rules()
 DEFAULT = select_rules(RULES, None, (), ())

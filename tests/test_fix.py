@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from linter.diagnostics import Diagnostic, Edit, Fix, Severity, Span
-from linter.fixes import apply_edits, fix_source, write_atomic
+from isolint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from isolint.fixes import apply_edits, fix_source, write_atomic
 from tests.conftest import FIXTURES, run_isolint
 
 PROJECT = FIXTURES / "ssot_migration"

@@ -23,9 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter.diagnostics import Diagnostic, Edit, Fix, Severity, Span
-from linter.fixes import fix_source
-from linter.positions import positions
+from isolint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from isolint.fixes import fix_source
+from isolint.positions import positions
 from tests.conftest import FIXTURES, isolint_executable, run_isolint
 
 LEGACY = "from app.agents import execution_engine as legacy  # expect: ISO503"

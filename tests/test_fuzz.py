@@ -24,14 +24,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from linter.config import Settings, SsotSettings
-from linter.diagnostics import FileError, FileResult
-from linter.fixes import fix_source
-from linter.parsing import parse
-from linter.runner import LintOptions, lint_guarded
-from linter.testing import run_project
-from linter.walk import Walker
-from rules import load_rules
+from isolint.config import Settings, SsotSettings
+from isolint.diagnostics import FileError, FileResult
+from isolint.fixes import fix_source
+from isolint.parsing import parse
+from isolint.runner import LintOptions, lint_guarded
+from isolint.testing import run_project
+from isolint.walk import Walker
+from isolint.rules import load_rules
 from tests.conftest import FIXTURES, run_isolint
 
 settings.register_profile(

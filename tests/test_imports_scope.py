@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from linter.imports import ImportBinding, ImportTable
-from linter.rule import Example
-from linter.testing import lint_example
-from rules import load_rules
+from isolint.imports import ImportBinding, ImportTable
+from isolint.rule import Example
+from isolint.testing import lint_example
+from isolint.rules import load_rules
 
 RULES = load_rules()
 

@@ -25,12 +25,14 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 _PROBE = """
 import sys
 sys.argv = ["isolint", *sys.argv[1:]]
-from linter.cli import main
+from isolint.cli import main
 try:
     main()
 except SystemExit:
     pass
-heavy = sorted(m for m in ("libcst", "linter.check", "linter.runner", "rules") if m in sys.modules)
+heavy = sorted(
+    m for m in ("libcst", "isolint.check", "isolint.runner", "isolint.rules") if m in sys.modules
+)
 print("HEAVY:", ",".join(heavy))
 """
 
@@ -45,11 +47,11 @@ def test_a_no_op_command_does_not_import_the_engine(args: tuple[str, ...]) -> No
 
 
 def test_version_matches_the_project() -> None:
-    from linter import __version__
+    from isolint import __version__
 
     assert __version__ == PYPROJECT["project"]["version"]
     result = subprocess.run(
-        [sys.executable, "-m", "linter", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "isolint", "--version"], capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == f"isolint {__version__}"
 
@@ -65,7 +67,7 @@ def test_metadata_is_spdx_and_complete() -> None:
     requires = PYPROJECT["build-system"]["requires"]
     assert any(r.replace(" ", "").startswith("setuptools>=77") for r in requires), requires
     assert (REPO / "linter" / "py.typed").is_file()
-    assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["linter"]
+    assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["isolint"]
 
 
 def test_readme_rev_matches_the_version() -> None:
@@ -136,7 +138,7 @@ def test_sdist_and_wheel_build_offline_with_tests_fixtures_license_and_py_typed(
         files = wheel.namelist()
         info = next(n for n in files if n.endswith(".dist-info/METADATA"))
         metadata = wheel.read(info).decode()
-    assert "linter/py.typed" in files
+    assert "isolint/py.typed" in files
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in files)
     assert "License-Expression: MIT" in metadata
     assert "Classifier: Typing :: Typed" in metadata

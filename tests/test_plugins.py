@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from linter.diagnostics import Category, category_for
-from linter.docs import rules_table
-from linter.rule import Rule
+from isolint.diagnostics import Category, category_for
+from isolint.docs import rules_table
+from isolint.rule import Rule
 from tests.conftest import REPO, isolint_executable
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

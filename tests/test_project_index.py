@@ -16,11 +16,11 @@ from typing import TypeVar
 import libcst as cst
 import pytest
 
-from linter.config import Settings
-from linter.facts import ModuleFacts, PackedFacts, ParamFacts, annotation_admits_none
-from linter.imports import ImportBinding, ImportTable, resolve_relative
-from linter.modules import module_name
-from linter.project import (
+from isolint.config import Settings
+from isolint.facts import ModuleFacts, PackedFacts, ParamFacts, annotation_admits_none
+from isolint.imports import ImportBinding, ImportTable, resolve_relative
+from isolint.modules import module_name
+from isolint.project import (
     ClassRef,
     FunctionRef,
     ModuleRef,
@@ -29,9 +29,9 @@ from linter.project import (
     Target,
     VariableRef,
 )
-from linter.runner import LintOptions, lint_source
-from linter.walk import Walker
-from rules._calls import CallShape, bind, resolve_call
+from isolint.runner import LintOptions, lint_source
+from isolint.walk import Walker
+from isolint.rules._calls import CallShape, bind, resolve_call
 
 T = TypeVar("T")
 
@@ -672,7 +672,7 @@ def test_inherited_init_and_classmethod_through_from_import(
     assert names(signature) == ["user_id", "db"]
 
 
-# -- binding calls to signatures (rules._calls.bind) ----------------------------------------
+# -- binding calls to signatures (isolint.rules._calls.bind) ----------------------------------------
 
 CALLS = """
 class Service:

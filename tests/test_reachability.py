@@ -11,15 +11,15 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from linter.callgraph import CallGraph, build_graph
-from linter.config import Settings
-from linter.diagnostics import Diagnostic, Severity, Span
-from linter.entrypoints import REQUEST, STARTUP, class_entry, decorator_entry, registrations
-from linter.facts import PackedFacts
-from linter.imports import ImportTable
-from linter.project import ProjectIndex
-from linter.reachability import Reachability
-from linter.runner import LintOptions, lint_many
+from isolint.callgraph import CallGraph, build_graph
+from isolint.config import Settings
+from isolint.diagnostics import Diagnostic, Severity, Span
+from isolint.entrypoints import REQUEST, STARTUP, class_entry, decorator_entry, registrations
+from isolint.facts import PackedFacts
+from isolint.imports import ImportTable
+from isolint.project import ProjectIndex
+from isolint.reachability import Reachability
+from isolint.runner import LintOptions, lint_many
 from tests.conftest import Completed
 
 

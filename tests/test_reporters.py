@@ -14,10 +14,10 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 from markdown_it import MarkdownIt
 
-from linter.diagnostics import Diagnostic, Edit, FileError, Fix, RunResult, Severity, Span
-from linter.docs import explain
-from linter.reporters import ReportContext, format_json, reporters
-from rules import load_rules
+from isolint.diagnostics import Diagnostic, Edit, FileError, Fix, RunResult, Severity, Span
+from isolint.docs import explain
+from isolint.reporters import ReportContext, format_json, reporters
+from isolint.rules import load_rules
 from tests.conftest import FIXTURES, REPO, Completed, run_isolint
 
 Make = Callable[..., Path]

@@ -1,13 +1,13 @@
-"""Every rule's documented bad/good examples, run as tests (by ``linter.testing.check_example``,
+"""Every rule's documented bad/good examples, run as tests (by ``isolint.testing.check_example``,
 which ``isolint test-rule`` runs for team rules)."""
 
 from __future__ import annotations
 
 import pytest
 
-from linter.rule import Example, Rule
-from linter.testing import check_example
-from rules import load_rules
+from isolint.rule import Example, Rule
+from isolint.testing import check_example
+from isolint.rules import load_rules
 
 RULES = load_rules()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from linter.callgraph import FlowCollector
-from linter.errors import IsolintError, RuleDefinitionError
-from linter.facts import FactCollector
-from linter.rule import NODE_TYPES, Rule, handler_problems
-from rules import load_rules
+from isolint.callgraph import FlowCollector
+from isolint.errors import IsolintError, RuleDefinitionError
+from isolint.facts import FactCollector
+from isolint.rule import NODE_TYPES, Rule, handler_problems
+from isolint.rules import load_rules
 
 
 def test_misspelt_visit_handler_is_an_error_naming_rule_and_method() -> None:

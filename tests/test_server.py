@@ -421,9 +421,9 @@ def test_a_rule_failure_becomes_a_diagnostic(tmp_path: Path) -> None:
     """A rule crash is a file error of kind ``internal``: shown at its line, never raised."""
     from pygls.workspace.position_codec import PositionCodec
 
-    from linter.diagnostics import FileError
-    from linter.server.convert import Positions, split_lines, to_lsp
-    from linter.server.engine import Report
+    from isolint.diagnostics import FileError
+    from isolint.server.convert import Positions, split_lines, to_lsp
+    from isolint.server.engine import Report
 
     text = "import os\n\nvalue = os.environ\n"
     crash = FileError("m.py", "rule ISO201 failed: ValueError: boom", line=3, kind="internal")
@@ -440,7 +440,7 @@ def test_a_rule_failure_becomes_a_diagnostic(tmp_path: Path) -> None:
 def test_positions_count_utf16_units_and_python_lines() -> None:
     from pygls.workspace.position_codec import PositionCodec
 
-    from linter.server.convert import Positions, split_lines
+    from isolint.server.convert import Positions, split_lines
 
     text = "s = '😋'; x = 1\r\ny = 2\x0cz = 3\n"
     positions = Positions(split_lines(text), PositionCodec())

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from linter.suppressions import find_suppressions
+from isolint.suppressions import find_suppressions
 from tests.conftest import Completed
 
 Run = Callable[..., Completed]

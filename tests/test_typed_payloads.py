@@ -15,16 +15,16 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from linter.cache import Cache
-from linter.config import Settings
-from linter.diagnostics import Candidate, FileResult, Span
-from linter.errors import RuleDefinitionError
-from linter.rule import Rule, payload_classes
-from linter.runner import LintOptions, lint_many
-from linter.serial import Codec, SerialError
-from rules import load_rules
-from rules._aliases import AliasWrite, Origin
-from rules._calls import CallShape, NoneArgument
+from isolint.cache import Cache
+from isolint.config import Settings
+from isolint.diagnostics import Candidate, FileResult, Span
+from isolint.errors import RuleDefinitionError
+from isolint.rule import Rule, payload_classes
+from isolint.runner import LintOptions, lint_many
+from isolint.serial import Codec, SerialError
+from isolint.rules import load_rules
+from isolint.rules._aliases import AliasWrite, Origin
+from isolint.rules._calls import CallShape, NoneArgument
 from tests.conftest import FIXTURES, Completed
 
 Run = Callable[..., Completed]
@@ -199,7 +199,7 @@ def test_cold_and_warm_runs_give_identical_json(isolint: Run, tmp_path: Path, fi
     assert cold.returncode == 1, cold.stderr
     entries = _entries(root / ".isolint_cache")
     stored = b"".join(zlib.decompress(p.read_bytes().split(b"\n", 2)[2]) for p in entries)
-    assert b'"C":"rules.' in stored  # the typed payloads went into the cache
+    assert b'"C":"isolint.rules.' in stored  # the typed payloads went into the cache
     written = {p: p.stat().st_mtime_ns for p in entries}
     warm = isolint("check", "--format", "json", ".", cwd=root)
     assert warm.stdout == cold.stdout

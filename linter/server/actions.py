@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from linter.diagnostics import Diagnostic
-from linter.fixes import fix_source
-from linter.server.convert import Positions, split_lines
-from linter.suppressions import find_suppressions
+from isolint.diagnostics import Diagnostic
+from isolint.fixes import fix_source
+from isolint.server.convert import Positions, split_lines
+from isolint.suppressions import find_suppressions
 
 FIX_ALL = "source.fixAll.isolint"
 _IGNORE_CODES = re.compile(r"(#\s*isolint:\s*ignore\[)([^\]]*)(\])", re.IGNORECASE)

@@ -16,13 +16,13 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from linter import __version__
-from linter.diagnostics import Diagnostic
-from linter.rule import Rule
-from linter.server.actions import FIX_ALL, code_actions
-from linter.server.convert import DEFAULT_DOCS_URL, Positions, split_lines, to_lsp
-from linter.server.engine import CONFIG_NAMES, Buffer, Engine, Report
-from linter.server.hover import hover_markdown
+from isolint import __version__
+from isolint.diagnostics import Diagnostic
+from isolint.rule import Rule
+from isolint.server.actions import FIX_ALL, code_actions
+from isolint.server.convert import DEFAULT_DOCS_URL, Positions, split_lines, to_lsp
+from isolint.server.engine import CONFIG_NAMES, Buffer, Engine, Report
+from isolint.server.hover import hover_markdown
 
 DEFAULT_DEBOUNCE = 0.2  # seconds of quiet after an edit before linting
 _WATCHED = ("**/*.py", *(f"**/{name}" for name in CONFIG_NAMES))

@@ -11,9 +11,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
-from linter.diagnostics import Diagnostic, FileError, Severity
-from linter.server.engine import Report
-from linter.urls import DOCS_URL, documented, rule_anchor
+from isolint.diagnostics import Diagnostic, FileError, Severity
+from isolint.server.engine import Report
+from isolint.urls import DOCS_URL, documented, rule_anchor
 
 SOURCE = "isolint"
 DEFAULT_DOCS_URL = DOCS_URL  # initialization option docsUrl replaces it
@@ -58,7 +58,7 @@ class Positions:
 
 
 def rule_href(base: str, code: str) -> str | None:
-    """The rule's row in the README rule table (``linter.urls``, as SARIF ``helpUri``); None
+    """The rule's row in the README rule table (``isolint.urls``, as SARIF ``helpUri``); None
     for a team rule, whose docs are not in isolint's README."""
     return f"{base}#{rule_anchor(code)}" if documented(code) else None
 

@@ -7,16 +7,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from linter.check import CheckRequest, default_jobs, finish, global_phase, lint_files
-from linter.config import find_config
-from linter.diagnostics import Diagnostic, FileError, FileResult
-from linter.discovery import discover
-from linter.errors import IsolintError
-from linter.facts import ModuleFacts, PackedFacts
-from linter.globs import Globs
-from linter.rule import Rule
-from linter.runner import LintOptions, content_digest, lint_many, relative_posix
-from linter.session import Options, prepare
+from isolint.check import CheckRequest, default_jobs, finish, global_phase, lint_files
+from isolint.config import find_config
+from isolint.diagnostics import Diagnostic, FileError, FileResult
+from isolint.discovery import discover
+from isolint.errors import IsolintError
+from isolint.facts import ModuleFacts, PackedFacts
+from isolint.globs import Globs
+from isolint.rule import Rule
+from isolint.runner import LintOptions, content_digest, lint_many, relative_posix
+from isolint.session import Options, prepare
 
 CONFIG_NAMES = ("pyproject.toml", "isolint.toml", ".isolint.toml")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linter.diagnostics import Diagnostic
-from linter.rule import Rule
-from linter.urls import documented, rule_anchor
+from isolint.diagnostics import Diagnostic
+from isolint.rule import Rule
+from isolint.urls import documented, rule_anchor
 
 
 def rule_docs(rule: type[Rule]) -> str:

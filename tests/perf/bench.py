@@ -42,7 +42,7 @@ from pathlib import Path
 
 _PARENT_RSS = (
     "import resource, sys\n"
-    "from linter.cli import main\n"
+    "from isolint.cli import main\n"
     "sys.argv = ['isolint', *sys.argv[1:]]\n"
     "try:\n"
     "    main()\n"

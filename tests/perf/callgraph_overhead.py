@@ -8,18 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-from linter.callgraph import FlowCollector, build_graph
-from linter.check import CheckRequest, global_phase
-from linter.config import Settings
-from linter.context import RuleContext
-from linter.discovery import SourceFile
-from linter.imports import ImportTable
-from linter.parsing import parse
-from linter.reachability import Reachability
-from linter.runner import LintOptions, _collect_imports, file_info, lint_many
-from linter.selection import select_rules
-from linter.walk import Walker
-from rules import load_rules
+from isolint.callgraph import FlowCollector, build_graph
+from isolint.check import CheckRequest, global_phase
+from isolint.config import Settings
+from isolint.context import RuleContext
+from isolint.discovery import SourceFile
+from isolint.imports import ImportTable
+from isolint.parsing import parse
+from isolint.reachability import Reachability
+from isolint.runner import LintOptions, _collect_imports, file_info, lint_many
+from isolint.selection import select_rules
+from isolint.walk import Walker
+from isolint.rules import load_rules
 
 
 def main() -> None:
@@ -50,8 +50,8 @@ def main() -> None:
         walker.walk(context, [flow])
         flow.facts()
         collect += time.perf_counter() - begin
-    from linter.facts import PackedFacts
-    from linter.project import ProjectIndex
+    from isolint.facts import PackedFacts
+    from isolint.project import ProjectIndex
 
     facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     begin = time.perf_counter()

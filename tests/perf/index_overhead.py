@@ -11,12 +11,12 @@ import sysconfig
 import time
 from pathlib import Path
 
-from linter.check import CheckRequest, global_phase
-from linter.config import Settings
-from linter.discovery import SourceFile
-from linter.runner import LintOptions, lint_many
-from linter.selection import select_rules
-from rules import load_rules
+from isolint.check import CheckRequest, global_phase
+from isolint.config import Settings
+from isolint.discovery import SourceFile
+from isolint.runner import LintOptions, lint_many
+from isolint.selection import select_rules
+from isolint.rules import load_rules
 
 
 def main() -> None:

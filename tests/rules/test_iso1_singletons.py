@@ -7,14 +7,14 @@ import textwrap
 import libcst as cst
 import pytest
 
-from linter.config import Settings
-from linter.facts import ClassFacts, PackedFacts
-from linter.rule import Example
-from linter.runner import LintOptions, lint_source
-from linter.testing import lint_example
-from linter.walk import Walker
-from rules import load_rules
-from rules._singleton_patterns import lazy_initializations, lazy_initialized_globals
+from isolint.config import Settings
+from isolint.facts import ClassFacts, PackedFacts
+from isolint.rule import Example
+from isolint.runner import LintOptions, lint_source
+from isolint.testing import lint_example
+from isolint.walk import Walker
+from isolint.rules import load_rules
+from isolint.rules._singleton_patterns import lazy_initializations, lazy_initialized_globals
 
 RULES = load_rules()
 ISO1 = ("ISO101", "ISO102", "ISO103", "ISO104", "ISO105")

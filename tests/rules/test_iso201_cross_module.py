@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from linter.rule import Example
-from linter.testing import lint_example
-from rules import load_rules
+from isolint.rule import Example
+from isolint.testing import lint_example
+from isolint.rules import load_rules
 
 CFG = "CACHE = {}\nREGISTRY = []\nLOOKUP = {'a': 1}\n"
 FILES = (("app/__init__.py", "from app.cfg import CACHE\n"), ("app/cfg.py", CFG))

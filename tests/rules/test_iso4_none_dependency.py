@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from linter.rule import Example
-from linter.testing import lint_example
-from rules import load_rules
+from isolint.rule import Example
+from isolint.testing import lint_example
+from isolint.rules import load_rules
 
 FACTORY = """
 from dataclasses import dataclass, field

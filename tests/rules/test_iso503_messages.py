@@ -4,10 +4,10 @@ after other names in one import statement. Written against surviving mutants of 
 
 from __future__ import annotations
 
-from linter.diagnostics import Diagnostic
-from linter.rule import Example
-from linter.testing import lint_example
-from rules import load_rules
+from isolint.diagnostics import Diagnostic
+from isolint.rule import Example
+from isolint.testing import lint_example
+from isolint.rules import load_rules
 
 RULES = load_rules()
 

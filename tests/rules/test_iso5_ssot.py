@@ -8,11 +8,11 @@ from pathlib import Path
 
 import libcst as cst
 
-from linter.diagnostics import Diagnostic
-from linter.fixes import apply_edits
-from linter.rule import Example
-from linter.testing import lint_example, run_project, write_project
-from rules import load_rules
+from isolint.diagnostics import Diagnostic
+from isolint.fixes import apply_edits
+from isolint.rule import Example
+from isolint.testing import lint_example, run_project, write_project
+from isolint.rules import load_rules
 from tests.conftest import Completed
 
 RULES = load_rules()

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from linter.config import Settings
-from linter.diagnostics import Diagnostic
-from linter.facts import PackedFacts
-from linter.project import ProjectIndex
-from linter.rule import Example
-from linter.runner import LintOptions, lint_source
-from linter.testing import lint_example
-from linter.walk import Walker
-from rules import load_rules
+from isolint.config import Settings
+from isolint.diagnostics import Diagnostic
+from isolint.facts import PackedFacts
+from isolint.project import ProjectIndex
+from isolint.rule import Example
+from isolint.runner import LintOptions, lint_source
+from isolint.testing import lint_example
+from isolint.walk import Walker
+from isolint.rules import load_rules
 
 RULES = load_rules()
 
