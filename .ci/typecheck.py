@@ -7,7 +7,10 @@ install maps that name with an import hook, which mypy does not follow, so this 
 tree of symlinks (``isolint/*`` -> ``linter/*``, ``isolint/rules`` -> ``rules/``) under
 ``.mypy_cache/``, rebuilt on every run (new modules need no reinstall), and runs
 ``mypy --strict -p isolint`` over it with ``MYPYPATH``. Reported paths are mapped back to
-``linter/`` and ``rules/``. Extra arguments go to mypy. The exit status is mypy's.
+``linter/`` and ``rules/``. Extra arguments go to mypy. Then the import-linter contracts of
+pyproject.toml (``lint-imports``) run over the same tree: import-linter finds a package's modules
+under one directory, and ``isolint.rules`` lives in another. The exit status is non-zero if
+either fails.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ def main() -> int:
     for stream, text in ((sys.stdout, proc.stdout), (sys.stderr, proc.stderr)):
         text = text.replace(prefix + "rules/", "rules/").replace(prefix, "linter/")
         stream.write(text)
-    return proc.returncode
+    contracts = subprocess.run(
+        ["lint-imports", "--config", str(REPO / "pyproject.toml"), "--no-cache"],
+        cwd=TREE,
+        env={**os.environ, "PYTHONPATH": str(REPO / TREE)},
+        check=False,
+    )
+    return proc.returncode or contracts.returncode
 
 
 if __name__ == "__main__":
