@@ -45,11 +45,16 @@ def main() -> None:
         imports = ImportTable(info.module_name, info.is_package)
         _collect_imports(parsed.module, imports)
         context = RuleContext(info, parsed.module, settings, imports)
+        # the collector rides the one walk every run makes anyway: its cost is the walk with it
+        # minus the same walk without it, plus building its facts
+        begin = time.perf_counter()
+        walker.walk(RuleContext(info, parsed.module, settings, imports), [])
+        bare = time.perf_counter() - begin
         begin = time.perf_counter()
         flow = FlowCollector(context, parsed.text)
         walker.walk(context, [flow])
         flow.facts()
-        collect += time.perf_counter() - begin
+        collect += max(0.0, time.perf_counter() - begin - bare)
     from isolint.facts import PackedFacts
     from isolint.project import ProjectIndex
 
@@ -59,7 +64,7 @@ def main() -> None:
     Reachability(graph)
     build = time.perf_counter() - begin
     print(f"{len(items)} files; cold run (1 process, every default rule): {cold:.1f}s")
-    print(f"flow collector alone (walk + facts): {collect:.1f}s ({100 * collect / cold:.1f}%)")
+    print(f"flow collector (its share of the one walk + facts): {collect:.1f}s ({100 * collect / cold:.1f}%)")
     print(f"graph + reachability (global phase): {build:.2f}s ({100 * build / cold:.1f}%)")
     print(f"request-path analysis in all: {100 * (collect + build) / cold:.1f}% of the cold run")
 
