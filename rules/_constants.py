@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import libcst as cst
-
 from isolint.api import ImportTable, dotted_name
-from isolint.rules._sites import _MUTATORS, _code_children, _rooted
+from isolint.rules._sites import _code_children, changes
 
 _IMMUTABLE_TYPES = frozenset(
     {"str", "bytes", "int", "float", "bool", "complex", "tuple", "frozenset", "None"}
@@ -160,31 +159,7 @@ def imported_class(annotation: cst.BaseExpression, imports: ImportTable) -> str 
 def module_changes(module: cst.Module, name: str) -> bool:
     """True if code anywhere in ``module`` changes the object global ``name`` holds: attribute
     or item writes or deletions rooted at it, or a recognised mutating method call on it."""
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.Assign):
-            if any(_rooted(target.target, name) for target in node.targets):
-                return True
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
-            if _rooted(node.target, name):
-                return True
-        elif isinstance(node, cst.Call):
-            func = node.func
-            if (
-                isinstance(func, cst.Attribute)
-                and func.attr.value in _MUTATORS
-                and (_rooted(func.value, name) or dotted_name(func.value) == name)
-            ):
-                return True
-            if (
-                dotted_name(func) in {"setattr", "delattr"}
-                and node.args
-                and dotted_name(node.args[0].value) == name
-            ):
-                return True
-        pending.extend(_code_children(node))
-    return False
+    return changes(module, name, held=True)
 
 
 def bound_values(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:

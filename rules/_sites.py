@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-
-from isolint.api import MODULE_SCOPE, MUTATING_METHODS, SKIPPED_FIELDS
+from isolint.api import MODULE_SCOPE, MUTATING_METHODS, SKIPPED_FIELDS, dotted_name
 
 _SETUP = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
 _MUTATORS = MUTATING_METHODS
@@ -42,26 +41,41 @@ def _code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
-def _changes_state(function: cst.FunctionDef, receiver: str) -> bool:
-    pending: list[cst.CSTNode] = [function.body]
+def changes(root: cst.CSTNode, name: str, *, held: bool = False) -> bool:
+    """Does code under ``root`` change what ``name`` refers to: attribute or item writes or
+    deletions rooted at it, or a mutating method call on something rooted at it. With ``held``
+    (``name`` holds the object itself, not a receiver of its attributes) also a mutating call on
+    ``name`` itself and ``setattr``/``delattr`` on it."""
+    pending: list[cst.CSTNode] = [root]
     while pending:
         node = pending.pop()
         if isinstance(node, cst.Assign):
-            if any(_rooted(t.target, receiver) for t in node.targets):
+            if any(_rooted(t.target, name) for t in node.targets):
                 return True
         elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
-            if _rooted(node.target, receiver):
+            if _rooted(node.target, name):
                 return True
         elif isinstance(node, cst.Call):
             func = node.func
             if (
                 isinstance(func, cst.Attribute)
                 and func.attr.value in _MUTATORS
-                and _rooted(func.value, receiver)
+                and (_rooted(func.value, name) or (held and dotted_name(func.value) == name))
+            ):
+                return True
+            if (
+                held
+                and dotted_name(func) in {"setattr", "delattr"}
+                and node.args
+                and dotted_name(node.args[0].value) == name
             ):
                 return True
         pending.extend(_code_children(node))
     return False
+
+
+def _changes_state(function: cst.FunctionDef, receiver: str) -> bool:
+    return changes(function.body, receiver)
 
 
 def state_changing_methods(node: cst.ClassDef, scope: str) -> tuple[str, ...]:
