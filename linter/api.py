@@ -25,14 +25,32 @@ from isolint.facts import (
     ParamFacts,
 )
 from isolint.imports import ImportTable, dotted_name
+from isolint.options import (
+    BOOLEAN,
+    IDENTIFIER_GLOBS,
+    INTEGER,
+    NAME_GLOBS,
+    STRING,
+    STRING_TABLE,
+    STRINGS,
+    Option,
+    OptionType,
+)
 from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from isolint.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
 from isolint.walk import SKIPPED_FIELDS
 
 __all__ = [
+    "BOOLEAN",
+    "IDENTIFIER_GLOBS",
+    "INTEGER",
     "MODULE_SCOPE",
     "MUTATING_METHODS",
+    "NAME_GLOBS",
     "SKIPPED_FIELDS",
+    "STRING",
+    "STRINGS",
+    "STRING_TABLE",
     "CallResolvingVisitor",
     "CalleeRef",
     "Candidate",
@@ -51,6 +69,8 @@ __all__ = [
     "NodeEdit",
     "NodeFix",
     "NodeNote",
+    "Option",
+    "OptionType",
     "ParamFacts",
     "ProjectFinding",
     "ProjectIndex",

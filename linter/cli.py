@@ -281,7 +281,9 @@ def _require_working_directory() -> None:
     help="Write the report to this file.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("-q", "--quiet", is_flag=True, help="Print the report only: no summary or warnings on stderr.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print the report only: no summary or warnings on stderr."
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes of fixable findings.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option(
@@ -517,8 +519,15 @@ def _nothing_linted(runs: Sequence[_GroupRun], paths: Sequence[Path]) -> str:
 
 def _show_settings(options: Options) -> None:
     """``--show-settings PATH``: the settings that apply to each path and where each came from."""
-    from isolint.config import find_config, load_config, load_discovered, settings_report
-    from isolint.session import with_command_line
+    from isolint.config import (
+        find_config,
+        load_config,
+        load_discovered,
+        settings_report,
+        with_rule_options,
+    )
+    from isolint.rule import rule_options
+    from isolint.session import with_command_line, with_rule_paths
 
     targets = tuple(p for p in options.paths if str(p) != "-") or (
         (Path(options.stdin_filename),) if options.stdin_filename else (Path("."),)
@@ -529,7 +538,9 @@ def _show_settings(options: Options) -> None:
         else:
             found = find_config(target)
             base = load_discovered(found) if found is not None else load_config(None, target)
-        click.echo(settings_report(target, with_command_line(base, options)), nl=False)
+        declared = rule_options(with_rule_paths(load_rules(), base))
+        loaded = with_rule_options(with_command_line(base, options), declared)
+        click.echo(settings_report(target, loaded, declared), nl=False)
 
 
 def _with_dependents(request: CheckRequest) -> RunResult:
@@ -828,7 +839,9 @@ def list_rules(markdown: bool, output_format: str | None) -> None:
     if chosen == "json":
         click.echo(rules_json(rules), nl=False)
     else:
-        click.echo(markdown_rules_table(rules) if chosen == "markdown" else rules_table(rules), nl=False)
+        click.echo(
+            markdown_rules_table(rules) if chosen == "markdown" else rules_table(rules), nl=False
+        )
 
 
 @main.command("explain")

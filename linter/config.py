@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from isolint.errors import ConfigError
 from isolint.globs import invalid_patterns
+from isolint.options import Option, option_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,62 +31,16 @@ DEFAULT_INTEGRATION_TESTS = (
     "**/test_*integration*.py",
     "**/test_*e2e*.py",
 )
-DEFAULT_INTEGRATION_MARKERS = ("integration", "e2e")
-DEFAULT_FACTORY_PATTERNS = ("create_*", "make_*", "build_*", "*_factory", "for_user", "from_*")
-DEFAULT_REQUEST_SCOPED_NAMES = (
-    "user_id",
-    "user",
-    "current_user",
-    "session",
-    "db_session",
-    "request",
-    "thread_id",
-    "run_id",
-    "websocket",
-    "context",
-    "user_context",
-    "tenant_id",
-)
-# Unannotated parameters with these names (globs) take a collaborator object (ISO4).
-DEFAULT_DEPENDENCY_NAMES = (
-    "*_client",
-    "*_service",
-    "*_manager",
-    "*_emitter",
-    "*_notifier",
-    "*_session",
-    "*_engine",
-    "*_context",
-    "*_repository",
-    "*_repo",
-    "*_store",
-    "*_provider",
-    "*_gateway",
-    "*_publisher",
-    "emitter",
-    "notifier",
-    "client",
-    "db",
-    "engine",
-    "llm",
-    "repository",
-    "publisher",
-)
 DEFAULT_SRC = ("src", ".")
+T = TypeVar("T")
 _DEFAULT_CACHE_NAME = ".isolint_cache"
 
 
 @dataclass(frozen=True)
-class SsotSettings:
-    """``[tool.isolint.ssot]``: where each concept lives, and which modules are deprecated."""
-
-    canonical: tuple[tuple[str, str], ...] = ()
-    deprecated_modules: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
 class Settings:
-    """Validated configuration; every field maps to a ``[tool.isolint]`` key (``_`` for ``-``)."""
+    """Validated configuration. Each field but ``options`` maps to an engine-wide
+    ``[tool.isolint]`` key (``_`` for ``-``); ``options`` holds the configured values of the
+    rules' declared options (``isolint.options``), as (key, converted value), sorted."""
 
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
@@ -93,14 +49,6 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     src: tuple[str, ...] = DEFAULT_SRC
     integration_tests: tuple[str, ...] = DEFAULT_INTEGRATION_TESTS
-    integration_markers: tuple[str, ...] = DEFAULT_INTEGRATION_MARKERS
-    allowed_mock_targets: tuple[str, ...] = ()
-    factory_patterns: tuple[str, ...] = DEFAULT_FACTORY_PATTERNS
-    dependency_names: tuple[str, ...] = DEFAULT_DEPENDENCY_NAMES
-    shared_state_classes: tuple[str, ...] = ()
-    request_scoped_names: tuple[str, ...] = DEFAULT_REQUEST_SCOPED_NAMES
-    request_scoped_types: tuple[str, ...] = ()
-    duplicate_class_allowlist: tuple[str, ...] = ()
     baseline: str | None = None
     cache_dir: str | None = None
     timeout: float = 60.0
@@ -111,7 +59,11 @@ class Settings:
     force_exclude: bool = False  # excludes apply to paths named on the command line too
     # Team rule modules or directories (absolute once loaded: relative to the naming file).
     rule_paths: tuple[str, ...] = ()
-    ssot: SsotSettings = field(default_factory=SsotSettings)
+    options: tuple[tuple[str, object], ...] = ()
+
+    def option(self, option: Option[T]) -> T:
+        """The configured value of a rule option, else its default."""
+        return option_value(self.options, option)
 
 
 @dataclass(frozen=True)
@@ -131,14 +83,6 @@ def _str_list(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def _str_map(value: object) -> tuple[tuple[str, str], ...] | None:
-    if isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        return tuple(sorted(value.items()))
-    return None
-
-
 def _codes(value: object) -> tuple[str, ...] | None:
     """Rule codes or prefixes, case-insensitive as on the command line (``iso2`` is ``ISO2``)."""
     codes = _str_list(value)
@@ -155,29 +99,6 @@ def _per_file_ignores(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] 
             return None
         out.append((key, converted))
     return tuple(out)
-
-
-def _name_globs(value: object) -> tuple[str, ...] | None:
-    """Dotted-name globs: non-empty, no whitespace or path separators (``stripe.*``)."""
-    globs = _str_list(value)
-    if globs is None:
-        return None
-    for glob in globs:
-        if not glob or any(ch.isspace() or ch in "/\\" for ch in glob):
-            return None
-    return globs
-
-
-def _identifier_globs(value: object) -> tuple[str, ...] | None:
-    """Name globs made of identifier characters and ``*?[]`` (``*_client``, ``db``)."""
-    globs = _str_list(value)
-    if globs is None:
-        return None
-    allowed = set("*?[]!_")
-    for glob in globs:
-        if not glob or not all(ch.isalnum() or ch in allowed for ch in glob):
-            return None
-    return globs
 
 
 def _string(value: object) -> str | None:
@@ -213,22 +134,6 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "per-file-ignores": ("per_file_ignores", _per_file_ignores, "a table of glob = [codes]"),
     "src": ("src", _str_list, "a list of directories"),
     "integration-tests": ("integration_tests", _str_list, "a list of globs"),
-    "integration-markers": ("integration_markers", _str_list, "a list of pytest marker names"),
-    "allowed-mock-targets": (
-        "allowed_mock_targets",
-        _name_globs,
-        "a list of module or qualified-name globs (e.g. 'stripe.*')",
-    ),
-    "factory-patterns": ("factory_patterns", _str_list, "a list of name globs"),
-    "dependency-names": (
-        "dependency_names",
-        _identifier_globs,
-        "a list of parameter-name globs (e.g. '*_client')",
-    ),
-    "shared-state-classes": ("shared_state_classes", _str_list, "a list of qualified class names"),
-    "request-scoped-names": ("request_scoped_names", _str_list, "a list of names"),
-    "request-scoped-types": ("request_scoped_types", _str_list, "a list of type names"),
-    "duplicate-class-allowlist": ("duplicate_class_allowlist", _str_list, "a list of class names"),
     "baseline": ("baseline", _string, "a path string"),
     "cache-dir": ("cache_dir", _string, "a path string"),
     "timeout": ("timeout", _positive_number, "a positive number of seconds"),
@@ -247,37 +152,80 @@ _KEYS: Mapping[str, tuple[str, Converter, str]] = {
     "force-exclude": ("force_exclude", _boolean, "true or false"),
     "rule-paths": ("rule_paths", _str_list, "a list of paths to rule modules or directories"),
 }
-_SSOT_KEYS: Mapping[str, tuple[str, Converter, str]] = {
-    "canonical": ("canonical", _str_map, 'a table of symbol = "module"'),
-    "deprecated-modules": ("deprecated_modules", _str_map, 'a table of module = "replacement"'),
-}
 
 
-def _unknown_key(display: str, table: str, key: str, known: Mapping[str, object]) -> str:
+def _unknown_key(display: str, table: str, key: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"{display}: [{table}] unknown key '{key}'{hint}"
 
 
-def _convert_table(
-    display: str,
-    table: str,
-    raw: Mapping[str, object],
-    keys: Mapping[str, tuple[str, Converter, str]],
-) -> tuple[dict[str, object], list[str]]:
+def _engine_values(display: str, raw: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
+    """The engine-wide keys of ``raw`` converted to ``Settings`` fields, and their problems."""
     values: dict[str, object] = {}
     problems: list[str] = []
     for key, value in raw.items():
-        if key not in keys:
-            problems.append(_unknown_key(display, table, key, keys))
+        if key not in _KEYS:
             continue
-        attr, convert, expected = keys[key]
+        attr, convert, expected = _KEYS[key]
         converted = convert(value)
         if converted is None:
-            problems.append(f"{display}: [{table}] key '{key}' must be {expected}, got {value!r}")
+            problems.append(
+                f"{display}: [tool.isolint] key '{key}' must be {expected}, got {value!r}"
+            )
         else:
             values[attr] = converted
     return values, problems
+
+
+def _option_problem(display: str, table: str, option: Option[Any], value: object) -> str:
+    return (
+        f"{display}: [{table}] key '{option.key}' must be {option.expected_text()}, got {value!r}"
+    )
+
+
+def _option_values(
+    display: str, raw: Mapping[str, object], declared: Sequence[Option[Any]]
+) -> tuple[tuple[tuple[str, object], ...], list[str]]:
+    """The rule options set in ``raw`` (not an engine key), checked against the declarations:
+    (name, converted value) sorted by name, and the problems (unknown keys with a suggestion,
+    wrong types). A declared ``table.key`` option is a key of ``[tool.isolint.table]``."""
+    options = {o.name: o for o in declared}
+    tables = {o.table for o in declared if o.table is not None}
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key in _KEYS or key == "extend":
+            continue
+        if key in tables:
+            if not isinstance(value, dict):
+                problems.append(f"{display}: [tool.isolint] key '{key}' must be a table")
+                continue
+            inside = [o.key for o in declared if o.table == key]
+            for sub, sub_value in value.items():
+                option = options.get(f"{key}.{sub}")
+                if option is None:
+                    problems.append(_unknown_key(display, f"tool.isolint.{key}", sub, inside))
+                    continue
+                converted = option.type.convert(sub_value)
+                if converted is None:
+                    problems.append(
+                        _option_problem(display, f"tool.isolint.{key}", option, sub_value)
+                    )
+                else:
+                    values[option.name] = converted
+            continue
+        option = options.get(key)
+        if option is None:
+            known = [*_KEYS, *(o.name for o in declared if o.table is None), *tables]
+            problems.append(_unknown_key(display, "tool.isolint", key, known))
+            continue
+        converted = option.type.convert(value)
+        if converted is None:
+            problems.append(_option_problem(display, "tool.isolint", option, value))
+        else:
+            values[key] = converted
+    return tuple(sorted(values.items())), problems
 
 
 def _pattern_problems(display: str, values: Mapping[str, object]) -> list[str]:
@@ -297,25 +245,34 @@ def _pattern_problems(display: str, values: Mapping[str, object]) -> list[str]:
     ]
 
 
-def settings_from_table(raw: Mapping[str, object], display: str = "pyproject.toml") -> Settings:
-    """Validate a ``[tool.isolint]`` table; raise ConfigError listing every problem found."""
-    top = {k: v for k, v in raw.items() if k != "ssot"}
-    values, problems = _convert_table(display, "tool.isolint", top, _KEYS)
-    if "ssot" in raw:
-        ssot_raw = raw["ssot"]
-        if not isinstance(ssot_raw, dict):
-            problems.append(f"{display}: [tool.isolint] key 'ssot' must be a table")
-        else:
-            ssot_values, ssot_problems = _convert_table(
-                display, "tool.isolint.ssot", ssot_raw, _SSOT_KEYS
-            )
-            problems.extend(ssot_problems)
-            values["ssot"] = SsotSettings(**ssot_values)  # type: ignore[arg-type]
+def settings_from_table(
+    raw: Mapping[str, object],
+    display: str = "pyproject.toml",
+    declared: Sequence[Option[Any]] | None = None,
+) -> Settings:
+    """Validate a ``[tool.isolint]`` table; raise ConfigError listing every problem found.
+
+    ``declared`` are the options of the loaded rules: every other key must be one of them (or
+    an engine key). With None, only the engine keys are read and checked: the rules, and so
+    which other keys exist, are not known yet (``rule-paths`` names some of them), and
+    ``with_rule_options`` completes the settings once they are.
+    """
+    values, problems = _engine_values(display, raw)
+    options: tuple[tuple[str, object], ...] = ()
+    if declared is not None:
+        options, option_problems = _option_values(display, raw, declared)
+        problems.extend(option_problems)
     problems.extend(_pattern_problems(display, values))
     if problems:
         raise ConfigError("; ".join(problems))
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]
+    settings = Settings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]
+    return replace(settings, options=options)
+
+
+def engine_keys() -> frozenset[str]:
+    """The engine-wide ``[tool.isolint]`` keys (no rule option may take one of these names)."""
+    return frozenset((*_KEYS, "extend"))
 
 
 def _display(path: Path) -> str:
@@ -384,9 +341,12 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def read_extended(path: Path) -> tuple[dict[str, object], dict[str, str]]:
+def read_extended(
+    path: Path, declared: Sequence[Option[Any]] | None = None
+) -> tuple[dict[str, object], dict[str, str]]:
     """The ``[tool.isolint]`` table of ``path`` with its ``extend`` chain applied (the file's
-    own keys win over the extended file's), and which file each key came from."""
+    own keys win over the extended file's; a sub-table's keys merge), and which file each key
+    came from. Each file is checked on its own (``declared`` as in ``settings_from_table``)."""
     chain: list[Path] = []
     current = path
     while True:
@@ -415,12 +375,12 @@ def read_extended(path: Path) -> tuple[dict[str, object], dict[str, str]]:
     sources: dict[str, str] = {}
     for file in reversed(chain):
         table = {k: v for k, v in (read_config_file(file) or {}).items() if k != "extend"}
-        settings_from_table(table, _display(file))  # each file's problems name that file
+        # each file's problems name that file
+        settings_from_table(table, _display(file), declared)
         for key, value in table.items():
-            if key == "ssot" and isinstance(value, dict) and isinstance(merged.get("ssot"), dict):
-                base = merged["ssot"]
-                assert isinstance(base, dict)
-                value = {**base, **value}
+            base = merged.get(key)
+            if key not in _KEYS and isinstance(value, dict) and isinstance(base, dict):
+                value = {**base, **value}  # a rule options' sub-table ([tool.isolint.ssot])
             if key == "rule-paths" and isinstance(value, list):  # relative to the naming file
                 value = [os.path.join(file.parent, p) if isinstance(p, str) else p for p in value]
             merged[key] = value
@@ -434,12 +394,18 @@ def _load(path: Path, root: Path) -> LoadedConfig:
     return LoadedConfig(settings, root, path, tuple(sorted(sources.items())))
 
 
+def with_rule_options(loaded: LoadedConfig, declared: Sequence[Option[Any]]) -> LoadedConfig:
+    """``loaded`` with the values of the rules' declared options, once the rules are known:
+    every key of the configuration (and of the files it extends) must be an engine key or a
+    declared option, of the declared type (ConfigError naming the file and the key)."""
+    if loaded.path is None:
+        return loaded
+    table, _ = read_extended(loaded.path, declared)
+    options = settings_from_table(table, _display(loaded.path), declared).options
+    return replace(loaded, settings=replace(loaded.settings, options=options))
+
+
 def _toml_value(value: object) -> str:
-    if isinstance(value, SsotSettings):
-        return "{ " + ", ".join(
-            f"{name} = {_toml_value(dict(getattr(value, name)))}"
-            for name in ("canonical", "deprecated_modules")
-        ) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
@@ -453,17 +419,25 @@ def _toml_value(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def settings_report(target: Path, loaded: LoadedConfig) -> str:
-    """``--show-settings``: each key's resolved value for ``target`` and where it came from."""
+def settings_report(
+    target: Path, loaded: LoadedConfig, declared: Sequence[Option[Any]] = ()
+) -> str:
+    """``--show-settings``: each key's resolved value for ``target`` and where it came from,
+    the engine's keys first, then the ``declared`` options of the rules."""
     sources = dict(loaded.sources)
     lines = [
         f"Settings for {target}",
         f"  configuration: {_display(loaded.path) if loaded.path else '(none: defaults)'}",
         f"  project root:  {_display(loaded.root)}",
     ]
-    for key, (attr, _, _) in (*_KEYS.items(), ("ssot", ("ssot", _string, ""))):
+    for key, (attr, _, _) in _KEYS.items():
         value = getattr(loaded.settings, attr)
         lines.append(f"  {key} = {_toml_value(value)}    # {sources.get(key, 'default')}")
+    configured = {name for name, _ in loaded.settings.options}
+    for option in declared:
+        value = option.text(loaded.settings.option(option))
+        source = sources.get(option.table or option.name) if option.name in configured else None
+        lines.append(f"  {option.name} = {value}    # {source or 'default'}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
 from isolint.config import Settings
 from isolint.imports import ImportTable
+from isolint.options import Option
 
 if TYPE_CHECKING:
     from isolint.rule import NodeFix, NodeNote, Rule
 
 MODULE_SCOPE = "<module>"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ class RuleContext:
     @property
     def path(self) -> str:
         return self.info.path
+
+    def option(self, option: Option[T]) -> T:
+        """The configured value of a rule option (one the rule declares), else its default."""
+        return self.settings.option(option)
 
     @property
     def parent(self) -> cst.CSTNode | None:

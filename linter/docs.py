@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
-from isolint.rule import Example, Rule
+from isolint.options import Option
+from isolint.rule import Example, Rule, rule_options
 from isolint.urls import rule_anchor, rule_url
 
 
@@ -16,6 +19,34 @@ def _example_block(example: Example) -> str:
         lines.append(f"# (with {path}: {code.strip().splitlines()[0] if code.strip() else ''} ...)")
     header = "\n".join(lines)
     return f"```python\n{header}\n{textwrap.dedent(example.code).strip()}\n```"
+
+
+def option_line(option: Option[Any]) -> str:
+    """One declared option as a Markdown list item: key, type, default, what it does."""
+    return (
+        f"- `{option.name}` ({option.type.name}, default `{option.text(option.default)}`): "
+        f"{option.doc}."
+    )
+
+
+_SECTION = re.compile(r"^## Options[ \t]*\n(.*?)(?=^## |\Z)", re.S | re.M)
+
+
+def documentation(rule: type[Rule]) -> str:
+    """The rule's docstring sections, with its ``## Options`` section listing the options it
+    declares (name, type, default, doc), followed by the docstring's own Options prose."""
+    doc = rule.documentation()
+    match = _SECTION.search(doc)
+    prose = match.group(1).strip() if match else ""
+    lines = [option_line(option) for option in rule.options]
+    if not lines and not prose:
+        return doc
+    body = "\n".join(lines) + ("\n\n" if lines and prose else "") + prose
+    section = f"## Options\n{body}\n"
+    if match is None:
+        return f"{doc.rstrip()}\n\n{section}".rstrip()
+    following = doc[match.end() :]
+    return (doc[: match.start()] + section + ("\n" + following if following else "")).rstrip()
 
 
 def explain(rule: type[Rule]) -> str:
@@ -32,7 +63,7 @@ def explain(rule: type[Rule]) -> str:
             else "Off by default: enable it with `select`."
         ),
         "",
-        rule.documentation(),
+        documentation(rule),
     ]
     bad = rule.examples("bad")
     fixed = rule.examples("fixed")
@@ -109,3 +140,15 @@ def rules_json(rules: Sequence[type[Rule]]) -> str:
         )
         + "\n"
     )
+
+
+def markdown_options_table(rules: Sequence[type[Rule]]) -> str:
+    """The README's table of the options rules declare (kept in sync by a test)."""
+    lines = ["| Key | Type | Default | Rules | Meaning |", "|---|---|---|---|---|"]
+    for option in rule_options(rules):
+        codes = ", ".join(r.code for r in rules if option in r.options)
+        lines.append(
+            f"| `{option.name}` | {option.type.name} | `{option.text(option.default)}` "
+            f"| {codes} | {option.doc} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from isolint.config import Settings
 from isolint.facts import (
@@ -15,6 +16,9 @@ from isolint.facts import (
     ParamFacts,
     SharedInstanceFacts,
 )
+from isolint.options import Option
+
+T = TypeVar("T")
 
 _MAX_HOPS = 50
 # Decoded modules kept (about 7 KB each, measured on saleor): the global phase resolves into
@@ -142,6 +146,10 @@ class ProjectIndex:
         )
         self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
         self._rooted = _source_root_names(by_module)
+
+    def option(self, option: Option[T]) -> T:
+        """The configured value of a rule option (one the rule declares), else its default."""
+        return self.settings.option(option)
 
     @property
     def modules(self) -> Mapping[str, ModuleFacts]:

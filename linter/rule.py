@@ -9,12 +9,14 @@ import inspect
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
+from isolint.config import engine_keys
 from isolint.diagnostics import Candidate, Category, Related, Severity, category_for
 from isolint.errors import RuleDefinitionError
+from isolint.options import Option, declared_options
 
 if TYPE_CHECKING:
     from isolint.context import RuleContext
@@ -208,6 +210,10 @@ class Rule:
     message: ClassVar[str]
     severity: ClassVar[Severity] = Severity.ERROR
     default_enabled: ClassVar[bool] = True
+    # True when ``check_project`` decides each candidate on its own (its findings for a
+    # candidate depend only on that candidate and the index, not on the other candidates):
+    # the server then re-decides only the candidates whose modules an edit changed.
+    independent_candidates: ClassVar[bool] = False
     # The family shown by ``isolint rules``/``explain`` and in SARIF tags: team rules may name
     # their own (``"acme-security"``); empty means the code's family (``custom`` outside ISO).
     family: ClassVar[str] = ""
@@ -221,12 +227,19 @@ class Rule:
     # module level (a tuple of them when candidates come in several shapes). ``add_candidate``
     # accepts instances of it only; the cache stores it as typed data (``payload_classes``).
     payload: ClassVar[type | tuple[type, ...] | None] = None
+    # The ``[tool.isolint]`` keys this rule reads (``isolint.options.Option``), read with
+    # ``self.context.option(OPTION)``: the config loader checks them, ``explain`` shows them.
+    options: ClassVar[tuple[Option[Any], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         """Handler names and the payload class are checked when the rule class is defined
         (that is, when rules load)."""
         super().__init_subclass__(**kwargs)
         problems = [*handler_problems(cls), *payload_problems(cls.payload)]
+        try:
+            declared_options([("", cls.options)], engine_keys())
+        except RuleDefinitionError as exc:
+            problems.append(str(exc).replace("rule : ", ""))
         if problems:
             name = getattr(cls, "code", None) or cls.__qualname__
             raise RuleDefinitionError(
@@ -330,3 +343,9 @@ class Rule:
     def check_configuration(cls, index: ProjectIndex) -> Iterable[str]:
         """Warnings about this rule's configuration (e.g. a configured module that is missing)."""
         return ()
+
+
+def rule_options(rules: Iterable[type[Rule]]) -> tuple[Option[Any], ...]:
+    """The options ``rules`` declare, one per key, sorted (RuleDefinitionError when two rules
+    declare one key differently, or a rule takes an engine key's name)."""
+    return declared_options(((rule.code, rule.options) for rule in rules), engine_keys())

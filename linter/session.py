@@ -9,12 +9,18 @@ from pathlib import Path
 from isolint.cache import CACHE_DIR_NAME, MARKER, Cache
 from isolint.cache import state as cache_state
 from isolint.check import CheckRequest, per_file_key, per_file_rules
-from isolint.config import LoadedConfig, check_cache_dir, load_config, load_discovered
+from isolint.config import (
+    LoadedConfig,
+    check_cache_dir,
+    load_config,
+    load_discovered,
+    with_rule_options,
+)
 from isolint.discovery import SourceFile, discover, select
 from isolint.errors import ConfigError, UsageError
 from isolint.globs import invalid_patterns
 from isolint.plugins import combine, path_rules, rules_digest
-from isolint.rule import Rule, payload_classes
+from isolint.rule import Rule, payload_classes, rule_options
 from isolint.runner import relative_posix
 from isolint.selection import select_rules, validate_codes
 
@@ -171,6 +177,8 @@ def prepare(options: Options, all_rules: Sequence[type[Rule]]) -> Prepared:
     if loaded.path is None and options.root is not None:
         loaded = replace(loaded, root=options.root.resolve())
     all_rules = with_rule_paths(all_rules, loaded)
+    # Now that every rule is known, so is every key: check the rules' options too.
+    loaded = with_rule_options(loaded, rule_options(all_rules))
     _validate_config_codes(loaded, all_rules)
     settings = loaded.settings
     cli_select = parse_codes(options.select, "--select")

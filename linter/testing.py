@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isolint.check import CheckRequest, run_check
-from isolint.config import load_config
+from isolint.config import load_config, with_rule_options
 from isolint.diagnostics import Diagnostic, RunResult
 from isolint.discovery import discover
 from isolint.fixes import fix_source
-from isolint.rule import Example, Rule
+from isolint.rule import Example, Rule, rule_options
 from isolint.selection import select_rules
 
 
@@ -37,7 +37,7 @@ def write_project(root: Path, example: Example) -> None:
 
 def run_project(root: Path, rules: Sequence[type[Rule]], select: Sequence[str]) -> RunResult:
     """Lint every file under ``root`` with the rules named by ``select``."""
-    loaded = load_config(None, root)
+    loaded = with_rule_options(load_config(None, root), rule_options(rules))
     enabled = select_rules(
         rules, tuple(select), loaded.settings.extend_select, loaded.settings.ignore
     )

@@ -10,16 +10,49 @@ from dataclasses import dataclass
 import libcst as cst
 
 from isolint.api import (
+    STRINGS,
     ClassRef,
     FunctionRef,
     ImportTable,
     ModuleFacts,
+    Option,
     ProjectIndex,
     RuleContext,
     VariableRef,
     dotted_name,
 )
 from isolint.rules._containers import target_elements
+
+REQUEST_SCOPED_NAMES = Option(
+    "request-scoped-names",
+    STRINGS,
+    (
+        "user_id",
+        "user",
+        "current_user",
+        "session",
+        "db_session",
+        "request",
+        "thread_id",
+        "run_id",
+        "websocket",
+        "context",
+        "user_context",
+        "tenant_id",
+    ),
+    "names of request-scoped values; a value matches by its own name or, for `a.b.c`, by its "
+    "root or last name",
+    expected="a list of names",
+)
+REQUEST_SCOPED_TYPES = Option(
+    "request-scoped-types",
+    STRINGS,
+    (),
+    "types whose annotated parameters are request-scoped "
+    '(`["WebSocket", "app.context.UserExecutionContext"]`); a plain name matches the last '
+    "component of the annotation, a dotted name the qualified one",
+    expected="a list of type names",
+)
 
 # Methods that put a value (or a key) into a list, dict, set or deque.
 INSERTING_METHODS = frozenset(
@@ -198,8 +231,8 @@ class RequestScope:
     """
 
     def __init__(self, context: RuleContext) -> None:
-        self.names = frozenset(context.settings.request_scoped_names)
-        self.types = tuple(context.settings.request_scoped_types)
+        self.names = frozenset(context.option(REQUEST_SCOPED_NAMES))
+        self.types = tuple(context.option(REQUEST_SCOPED_TYPES))
         self.imports: ImportTable = context.imports
         # per function: name -> why it is request-scoped (a typed parameter), or its value
         self.frames: list[tuple[cst.FunctionDef, dict[str, str | cst.BaseExpression]]] = []

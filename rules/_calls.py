@@ -9,12 +9,15 @@ from dataclasses import dataclass
 import libcst as cst
 
 from isolint.api import (
+    IDENTIFIER_GLOBS,
+    STRINGS,
     CallResolvingVisitor,
     CalleeRef,
     ClassRef,
     FunctionRef,
     LocalTypes,
     ModuleRef,
+    Option,
     ParamFacts,
     ProjectIndex,
     Related,
@@ -164,6 +167,47 @@ def in_pytest_raises(context: RuleContext) -> bool:
 
 def matches_name(name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+FACTORY_PATTERNS = Option(
+    "factory-patterns",
+    STRINGS,
+    ("create_*", "make_*", "build_*", "*_factory", "for_user", "from_*"),
+    "name globs of callees treated as factories, matched against the callee's last name",
+    expected="a list of name globs",
+)
+# Unannotated parameters with these names (globs) take a collaborator object.
+DEPENDENCY_NAMES = Option(
+    "dependency-names",
+    IDENTIFIER_GLOBS,
+    (
+        "*_client",
+        "*_service",
+        "*_manager",
+        "*_emitter",
+        "*_notifier",
+        "*_session",
+        "*_engine",
+        "*_context",
+        "*_repository",
+        "*_repo",
+        "*_store",
+        "*_provider",
+        "*_gateway",
+        "*_publisher",
+        "emitter",
+        "notifier",
+        "client",
+        "db",
+        "engine",
+        "llm",
+        "repository",
+        "publisher",
+    ),
+    "globs of unannotated parameter names that take a collaborator object (an annotated "
+    "parameter counts by its class)",
+    expected="a list of parameter-name globs (e.g. '*_client')",
+)
 
 
 def matches_factory(name: str, patterns: Sequence[str]) -> bool:
@@ -398,7 +442,7 @@ def is_dependency(index: ProjectIndex, module: str, param: ParamFacts) -> bool:
     count by name (``dependency-names``); annotated ones by their class, resolved in ``module``."""
     if param.annotation is None:
         return any(
-            fnmatch.fnmatchcase(param.name, pattern) for pattern in index.settings.dependency_names
+            fnmatch.fnmatchcase(param.name, pattern) for pattern in index.option(DEPENDENCY_NAMES)
         )
     try:
         expr = cst.parse_expression(param.annotation)

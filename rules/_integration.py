@@ -5,10 +5,40 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import ImportTable, NodeNote, Rule, RuleContext, dotted_name
+from isolint.api import (
+    NAME_GLOBS,
+    STRINGS,
+    ImportTable,
+    NodeNote,
+    Option,
+    Rule,
+    RuleContext,
+    dotted_name,
+)
+
+INTEGRATION_MARKERS = Option(
+    "integration-markers",
+    STRINGS,
+    ("integration", "e2e"),
+    "pytest markers that make a test an integration test, on a test function or class, or in "
+    "a module's `pytestmark` (a file is one by path too: the engine setting "
+    "`integration-tests`; a `conftest.py` under such a path counts)",
+    expected="a list of pytest marker names",
+)
+ALLOWED_MOCK_TARGETS = Option(
+    "allowed-mock-targets",
+    NAME_GLOBS,
+    (),
+    "module or qualified-name globs of the external boundaries an integration test may fake "
+    '(`["stripe.*", "app.mail.send"]`; default none: every mock is reported). A target is the '
+    'patched name (`patch("stripe.Charge.create")`, `patch.object(stripe.Charge, "create")`) '
+    "or a mock's `spec` (`MagicMock(spec=stripe.Charge)`); a plain module name covers "
+    "everything in it",
+)
 
 # Mocking libraries, as absolute module names; their submodules count too.
 MOCK_LIBRARIES = (
@@ -133,6 +163,8 @@ class IntegrationTestRule(Rule):
     inside integration tests are reported when the module is left.
     """
 
+    options: ClassVar[tuple[Option[Any], ...]] = (INTEGRATION_MARKERS,)
+
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         info = context.info
@@ -141,7 +173,7 @@ class IntegrationTestRule(Rule):
         self.marked: set[cst.CSTNode] = set()
         self.pending: list[Pending] = []
         self.local_imports = ImportTable(info.module_name, info.is_package)
-        self._markers = frozenset(f"pytest.mark.{m}" for m in context.settings.integration_markers)
+        self._markers = frozenset(f"pytest.mark.{m}" for m in context.option(INTEGRATION_MARKERS))
         self._marker_aliases: set[str] = set()
         self.mock_imports: list[MockImport] = []
         # local name -> attribute path a use must continue with (``unittest`` -> ``("mock",)``)
@@ -287,7 +319,7 @@ class IntegrationTestRule(Rule):
         return self.qualified_name(expr) or dotted_name(expr)
 
     def is_allowed(self, target: str) -> bool:
-        return allowed_target(target, self.context.settings.allowed_mock_targets)
+        return allowed_target(target, self.context.option(ALLOWED_MOCK_TARGETS))
 
     def import_of(self, name: str) -> MockImport | None:
         """The (last) mocking-library import that binds ``name``."""

@@ -6,12 +6,29 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
-from isolint.api import NodeEdit, RuleContext, dotted_name
+from isolint.api import STRING_TABLE, NodeEdit, Option, RuleContext, dotted_name
+
+CANONICAL = Option(
+    "ssot.canonical",
+    STRING_TABLE,
+    (),
+    '`[tool.isolint.ssot]`: a table of `Symbol = "module"` naming the one module where each '
+    "concept lives",
+    expected='a table of symbol = "module"',
+)
+DEPRECATED_MODULES = Option(
+    "ssot.deprecated-modules",
+    STRING_TABLE,
+    (),
+    '`[tool.isolint.ssot]`: a table of `"old.module" = "replacement.module"`; an empty '
+    'replacement (`""`) marks a module deprecated with nothing to import instead',
+    expected='a table of module = "replacement"',
+)
 
 
 def canonical_map(context: RuleContext) -> Mapping[str, str]:
     """``[tool.isolint.ssot] canonical`` as symbol -> canonical module."""
-    return dict(context.settings.ssot.canonical)
+    return dict(context.option(CANONICAL))
 
 
 def is_within(module: str, package: str) -> bool:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from isolint.api import (
     Candidate,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Rule,
     RuleContext,
     dotted_name,
 )
+from isolint.rules._bleed import REQUEST_SCOPED_NAMES
 from isolint.rules._constants import (
     bound_values,
     immutable_annotation,
@@ -74,13 +76,11 @@ class LazyGlobalSingleton(Rule):
     return: a getter that caches a genuinely stateless, thread-safe third-party client (a
     connection pool, an HTTP client) in a global without such a declaration is reported too;
     suppress it with a comment that says why it is safe to share.
-
-    ## Options
-    None.
     """
 
     code: ClassVar[str] = "ISO103"
     name: ClassVar[str] = "lazy-global-singleton"
+    options: ClassVar[tuple[Option[Any], ...]] = (REQUEST_SCOPED_NAMES,)
     summary: ClassVar[str] = "Function lazily creates a module global once and shares it"
     message: ClassVar[str] = (
         "`{function}` lazily creates the module global {names} on first call and then hands the "
@@ -372,7 +372,7 @@ class LazyGlobalSingleton(Rule):
         annotation = self._module_annotations().get(name)
         if annotation is None:
             return ""
-        request_names = self.context.settings.request_scoped_names
+        request_names = self.context.option(REQUEST_SCOPED_NAMES)
         for value in bound_values(function, name):
             if request_data_flows(function, value, request_names):
                 return ""
@@ -395,6 +395,7 @@ class LazyGlobalSingleton(Rule):
         return out
 
     payload = LazyGlobals
+    independent_candidates = True
 
     @classmethod
     def check_project(

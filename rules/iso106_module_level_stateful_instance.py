@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, ClassRef, Example, ProjectFinding, ProjectIndex, Rule, dotted_name
+from isolint.api import (
+    STRINGS,
+    Candidate,
+    ClassRef,
+    Example,
+    Option,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    dotted_name,
+)
+
+SHARED_STATE_CLASSES = Option(
+    "shared-state-classes",
+    STRINGS,
+    (),
+    "qualified names of third-party classes to treat as stateful: their module-level "
+    'instances are process-wide state (`["cachetools.TTLCache"]`)',
+    expected="a list of qualified class names",
+)
 
 _MANAGER = """
 class ConnectionManager:
@@ -61,14 +80,11 @@ class ModuleLevelStatefulInstance(Rule):
     a cached result) is visible to the next user's request: a singleton in all but name.
     Create the instance per request (a factory the request calls, or a framework dependency)
     and pass it to the code that needs it.
-
-    ## Options
-    `shared-state-classes`: qualified names of third-party classes to treat as stateful
-    (e.g. `["cachetools.TTLCache"]`).
     """
 
     code: ClassVar[str] = "ISO106"
     name: ClassVar[str] = "module-level-stateful-instance"
+    options: ClassVar[tuple[Option[Any], ...]] = (SHARED_STATE_CLASSES,)
     summary: ClassVar[str] = "Module-level instance of a class with mutable per-instance state"
     message: ClassVar[str] = (
         "`{target}` is a process-wide instance of `{cls}`, which carries mutable state: every "
@@ -220,13 +236,14 @@ class ModuleLevelStatefulInstance(Rule):
         if callee is None:
             return
         qualified = self.context.imports.qualified_name(value.func)
-        if qualified is not None and qualified in self.context.settings.shared_state_classes:
+        if qualified is not None and qualified in self.context.option(SHARED_STATE_CLASSES):
             self.report(node, target=target.value, cls=qualified)
             return
         payload = ModuleLevelInstance(self.context.info.module_name, callee, target.value)
         self.add_candidate(node, payload)
 
     payload = ModuleLevelInstance
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -35,14 +35,6 @@ class MockLibraryImport(IntegrationTestRule):
     ## Known problems
     An import used only for type annotations (`from pytest_mock import MockerFixture`) is
     reported too: in an integration test it is a sign of a `mocker` fixture nearby.
-
-    ## Options
-    - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
-      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
-      `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
-    - `integration-markers`: pytest markers that make a test an integration test (default
-      `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
     """
 
     code: ClassVar[str] = "ISO301"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, NodeNote
-from isolint.rules._integration import IntegrationTestRule, snippet
+from isolint.api import Example, NodeNote, Option
+from isolint.rules._integration import (
+    ALLOWED_MOCK_TARGETS,
+    INTEGRATION_MARKERS,
+    IntegrationTestRule,
+    snippet,
+)
 
 
 class MockObject(IntegrationTestRule):
@@ -38,19 +43,6 @@ class MockObject(IntegrationTestRule):
     ## Known problems
     Patching process environment (`patch.dict(os.environ, ...)`, `patch("sys.argv", ...)`,
     also `sys.path`) is test setup, not a fake, and is not reported.
-
-    ## Options
-    - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
-      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
-      `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
-    - `integration-markers`: pytest markers that make a test an integration test (default
-      `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
-    - `allowed-mock-targets`: module or qualified-name globs of the external boundaries a team
-      chooses to fake (default none: every mock is reported), e.g. `["stripe.*",
-      "app.mail.send"]`. A target is the patched name (`patch("stripe.Charge.create")`,
-      `patch.object(stripe.Charge, "create")`) or a mock's `spec` (`MagicMock(spec=stripe.Charge)`);
-      a plain module name covers everything in it.
     """
 
     code: ClassVar[str] = "ISO302"
@@ -62,6 +54,7 @@ class MockObject(IntegrationTestRule):
         "fixture, a test container or a fake at the network boundary, or move the test to "
         "tests/unit"
     )
+    options: ClassVar[tuple[Option[Any], ...]] = (INTEGRATION_MARKERS, ALLOWED_MOCK_TARGETS)
     bad: ClassVar[tuple[Example | str, ...]] = (
         Example(
             code="""

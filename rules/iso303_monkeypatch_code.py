@@ -36,14 +36,6 @@ class MonkeypatchCode(IntegrationTestRule):
     Patching process environment through `setattr` (`os.environ`, `sys.argv`, `sys.path`) is
     treated as setup and not reported; patching any other module attribute is reported, even
     when it is configuration rather than code.
-
-    ## Options
-    - `integration-tests`: gitignore-style globs of integration-test files (default
-      `**/integration/**`, `**/integration_tests/**`, `**/e2e/**`, `**/e2e_tests/**`,
-      `**/functional/**`, `**/it/**`, `**/*_integration.py`, `**/*_e2e.py`,
-      `**/test_*integration*.py`, `**/test_*e2e*.py`); a `conftest.py` under such a path counts.
-    - `integration-markers`: pytest markers that make a test an integration test (default
-      `integration`, `e2e`), on a test function or class, or in a module's `pytestmark`.
     """
 
     code: ClassVar[str] = "ISO303"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex
+from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex
 from isolint.rules._calls import (
+    DEPENDENCY_NAMES,
     CallTrackingRule,
     NoneArgument,
     argument_key,
@@ -75,14 +76,11 @@ class NoneForRequiredDependency(CallTrackingRule):
     `contextmanager`...), classes with a custom metaclass or `__new__`, and methods an external
     base class could define. `None` for a plain value (`block_id: str`) is a type error, but not
     a missing dependency: it is left to the type checker.
-
-    ## Options
-    `dependency-names` (list of parameter-name globs): unannotated parameters that take a
-    collaborator.
     """
 
     code: ClassVar[str] = "ISO401"
     name: ClassVar[str] = "none-for-required-dependency"
+    options: ClassVar[tuple[Option[Any], ...]] = (DEPENDENCY_NAMES,)
     summary: ClassVar[str] = "`None` passed for a dependency parameter that does not admit None"
     message: ClassVar[str] = (
         "`{callee}(...)` passes `None` for dependency `{parameter}` of {signature}, which does "
@@ -187,6 +185,7 @@ class NoneForRequiredDependency(CallTrackingRule):
                     self.add_candidate(arg.value, NoneArgument(shape, key))
 
     payload = NoneArgument
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from isolint.api import (
     Candidate,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Severity,
     callee_ref,
 )
 from isolint.rules._calls import (
+    FACTORY_PATTERNS,
     CallTrackingRule,
     NoneArgument,
     argument_key,
@@ -49,13 +51,11 @@ class NoneToUnresolvedFactory(CallTrackingRule):
     library factories (Alembic's `op.create_foreign_key(None, ...)`), so most findings are
     harmless. That is why the rule is not in the default set: use it to review what the
     checked rules cannot see.
-
-    ## Options
-    `factory-patterns` (list of name globs, matched against the callee's last name).
     """
 
     code: ClassVar[str] = "ISO402"
     name: ClassVar[str] = "none-to-factory"
+    options: ClassVar[tuple[Option[Any], ...]] = (FACTORY_PATTERNS,)
     summary: ClassVar[str] = "`None` passed to a factory-like callee isolint could not check"
     message: ClassVar[str] = (
         "isolint could not check this call: `{callee}(...)` looks like a factory and receives "
@@ -109,7 +109,7 @@ class NoneToUnresolvedFactory(CallTrackingRule):
             return
         shape = call_shape(node, self.context)
         if shape is None or not matches_factory(
-            shape.callee, self.context.settings.factory_patterns
+            shape.callee, self.context.option(FACTORY_PATTERNS)
         ):
             return
         if in_pytest_raises(self.context):
@@ -122,6 +122,7 @@ class NoneToUnresolvedFactory(CallTrackingRule):
                     self.add_candidate(arg.value, NoneArgument(shape, key))
 
     payload = NoneArgument
+    independent_candidates = True
 
     @classmethod
     def check_project(

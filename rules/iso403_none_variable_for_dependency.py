@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex, RuleContext
+from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex, RuleContext
 from isolint.rules._calls import (
+    DEPENDENCY_NAMES,
     CallShape,
     CallTrackingRule,
     NoneVariableArgument,
@@ -53,6 +54,7 @@ class NoneVariableForDependency(CallTrackingRule):
 
     code: ClassVar[str] = "ISO403"
     name: ClassVar[str] = "none-variable-for-dependency"
+    options: ClassVar[tuple[Option[Any], ...]] = (DEPENDENCY_NAMES,)
     summary: ClassVar[str] = "A variable that is always `None` passed for a required dependency"
     message: ClassVar[str] = (
         "`{variable}` is always `None` here and is passed to `{callee}(...)` for dependency "
@@ -255,6 +257,7 @@ class NoneVariableForDependency(CallTrackingRule):
                 )
 
     payload = NoneVariableArgument
+    independent_candidates = True
 
     @classmethod
     def check_project(

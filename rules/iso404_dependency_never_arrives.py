@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex
+from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex
 from isolint.rules._calls import (
+    DEPENDENCY_NAMES,
+    FACTORY_PATTERNS,
     CallShape,
     CallTrackingRule,
     call_shape,
@@ -50,6 +52,7 @@ class DependencyNeverArrives(CallTrackingRule):
 
     code: ClassVar[str] = "ISO404"
     name: ClassVar[str] = "dependency-never-arrives"
+    options: ClassVar[tuple[Option[Any], ...]] = (DEPENDENCY_NAMES, FACTORY_PATTERNS)
     summary: ClassVar[str] = (
         "A factory or constructor call that raises `TypeError`: an unknown keyword or a missing"
         " parameter"
@@ -172,16 +175,17 @@ class DependencyNeverArrives(CallTrackingRule):
             or last[:1].isupper()
             or (ref.kind == "name" and len(parts) > 1 and parts[-2][:1].isupper())
         )
-        if constructor_like or matches_factory(last, self.context.settings.factory_patterns):
+        if constructor_like or matches_factory(last, self.context.option(FACTORY_PATTERNS)):
             self.add_candidate(node.func, shape)
 
     payload = CallShape
+    independent_candidates = True
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
-        names = index.settings.dependency_names
+        names = index.option(DEPENDENCY_NAMES)
         for candidate in candidates:
             shape = candidate.payload_as(CallShape)
             failed = call_type_error(index, shape)

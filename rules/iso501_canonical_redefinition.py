@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, RuleContext
-from isolint.rules._ssot import canonical_map, under_type_checking
+from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex, Rule, RuleContext
+from isolint.rules._ssot import CANONICAL, DEPRECATED_MODULES, canonical_map, under_type_checking
 
 _ENGINE = """
 class ExecutionEngine:
@@ -63,14 +63,14 @@ class CanonicalRedefinition(Rule):
     re-exports it (`from app.engine import ExecutionEngine`).
 
     ## Options
-    `[tool.isolint.ssot] canonical`: a table of `symbol = "module"` naming where each concept
-    lives. `deprecated-modules` (a table of `module = "replacement"`) is checked too: this rule
-    warns when a configured canonical module is not in the project or does not define or import
-    its symbol, and when a deprecated module's replacement is not in the project.
+    Besides `ssot.canonical`, this rule reads `ssot.deprecated-modules` to check the configuration:
+    it warns when a configured canonical module is not in the project or does not define or
+    import its symbol, and when a deprecated module's replacement is not in the project.
     """
 
     code: ClassVar[str] = "ISO501"
     name: ClassVar[str] = "canonical-redefinition"
+    options: ClassVar[tuple[Option[Any], ...]] = (CANONICAL, DEPRECATED_MODULES)
     summary: ClassVar[str] = "Symbol with a canonical module defined again in another module"
     message: ClassVar[str] = (
         "`{symbol}` is defined here, but its canonical module is `{canonical}`: delete this "
@@ -222,6 +222,7 @@ class CanonicalRedefinition(Rule):
             self._defines(node.target, node.value, assigned=True)
 
     payload = Redefinition
+    independent_candidates = True
 
     @classmethod
     def check_project(
@@ -251,8 +252,7 @@ def _names(target: cst.BaseExpression) -> Iterator[cst.Name]:
 
 
 def _configuration_problems(index: ProjectIndex) -> Iterator[str]:
-    ssot = index.settings.ssot
-    for symbol, module in ssot.canonical:
+    for symbol, module in index.option(CANONICAL):
         if index.module(module) is None:
             yield (
                 f"[tool.isolint.ssot] canonical: module '{module}' for '{symbol}' "
@@ -263,7 +263,7 @@ def _configuration_problems(index: ProjectIndex) -> Iterator[str]:
                 f"[tool.isolint.ssot] canonical: module '{module}' does not define or "
                 f"import '{symbol}'"
             )
-    for old, new in ssot.deprecated_modules:
+    for old, new in index.option(DEPRECATED_MODULES):
         if new and index.module(new) is None:
             yield (
                 f"[tool.isolint.ssot] deprecated-modules: replacement '{new}' for '{old}' "

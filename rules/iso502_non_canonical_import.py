@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, NodeEdit, NodeFix, Rule, RuleContext
+from isolint.api import Example, NodeEdit, NodeFix, Option, Rule, RuleContext
 from isolint.rules._ssot import (
+    CANONICAL,
     alias_asname,
     alias_name,
     block_indent,
@@ -62,14 +63,11 @@ class NonCanonicalImport(Rule):
     its top-level package with the canonical module or with the importing module, so a
     third-party class that happens to have a canonical name is left alone. `import old` followed
     by `old.Symbol` is not checked.
-
-    ## Options
-    `[tool.isolint.ssot] canonical`: a table of `symbol = "module"` naming where each concept
-    lives.
     """
 
     code: ClassVar[str] = "ISO502"
     name: ClassVar[str] = "non-canonical-import"
+    options: ClassVar[tuple[Option[Any], ...]] = (CANONICAL,)
     summary: ClassVar[str] = "Canonical symbol imported from a module other than its canonical one"
     message: ClassVar[str] = (
         "`{symbol}` is imported from `{module}`, but its canonical module is `{canonical}`: "

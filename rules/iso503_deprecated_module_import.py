@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from isolint.api import (
     Candidate,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Rule,
@@ -18,6 +19,7 @@ from isolint.api import (
     dotted_name,
 )
 from isolint.rules._ssot import (
+    DEPRECATED_MODULES,
     alias_asname,
     alias_name,
     block_indent,
@@ -87,14 +89,11 @@ class DeprecatedModuleImport(Rule):
     users. Deprecating a module only works if nothing keeps importing it: import from the
     replacement module (`isolint check --fix` rewrites the import when the replacement defines
     the same names), and port code that has no replacement to the new API.
-
-    ## Options
-    `[tool.isolint.ssot] deprecated-modules`: a table of `module = "replacement"`; an empty
-    replacement (`""`) marks a module deprecated with nothing to import instead.
     """
 
     code: ClassVar[str] = "ISO503"
     name: ClassVar[str] = "deprecated-module-import"
+    options: ClassVar[tuple[Option[Any], ...]] = (DEPRECATED_MODULES,)
     summary: ClassVar[str] = "Import of a deprecated module"
     message: ClassVar[str] = "`{module}` is deprecated: import {names} from `{replacement}` instead"
     fix_title: ClassVar[str | None] = "Import from the replacement module"
@@ -190,7 +189,7 @@ class DeprecatedModuleImport(Rule):
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
-        self._deprecated = context.settings.ssot.deprecated_modules
+        self._deprecated = context.option(DEPRECATED_MODULES)
         self._module = context.info.module_name
 
     def _match(self, imported: str) -> tuple[str, str, str] | None:
@@ -277,6 +276,7 @@ class DeprecatedModuleImport(Rule):
             self.add_candidate(target, payload)
 
     payload = DeprecatedImport
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from isolint.api import (
+    STRINGS,
     Candidate,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Related,
@@ -18,7 +20,15 @@ from isolint.api import (
     Severity,
     dotted_name,
 )
-from isolint.rules._ssot import top_package, under_type_checking
+from isolint.rules._ssot import CANONICAL, top_package, under_type_checking
+
+DUPLICATE_CLASS_ALLOWLIST = Option(
+    "duplicate-class-allowlist",
+    STRINGS,
+    (),
+    'class names that may be defined in several modules (`["Config", "Meta"]`)',
+    expected="a list of class names",
+)
 
 _PROTOCOLS = ("typing.Protocol", "typing_extensions.Protocol", "Protocol")
 
@@ -65,14 +75,11 @@ class DuplicateClassDefinition(Rule):
     them in `duplicate-class-allowlist`. When only some files are checked, the others are
     known from the project index, where a class under `if TYPE_CHECKING:` or a generic
     `Protocol[T]` still counts as a definition.
-
-    ## Options
-    `duplicate-class-allowlist`: class names that may be defined in several modules
-    (e.g. `["Config", "Meta"]`).
     """
 
     code: ClassVar[str] = "ISO504"
     name: ClassVar[str] = "duplicate-class-definition"
+    options: ClassVar[tuple[Option[Any], ...]] = (CANONICAL, DUPLICATE_CLASS_ALLOWLIST)
     summary: ClassVar[str] = "Class defined in several modules of one package"
     message: ClassVar[str] = (
         "class `{cls}` is also defined in {others}: keep one implementation and import it "
@@ -190,7 +197,7 @@ class DuplicateClassDefinition(Rule):
         if info.is_test or not self.context.at_module_level() or not info.module_name:
             return
         name = node.name.value
-        if name in self.context.settings.duplicate_class_allowlist:
+        if name in self.context.option(DUPLICATE_CLASS_ALLOWLIST):
             return
         counted = not (under_type_checking(self.context) or self._is_protocol(node))
         package = top_package(info.module_name)
@@ -226,7 +233,7 @@ class DuplicateClassDefinition(Rule):
             defined.setdefault((package, name), {})[path] = where
         for package, name, path in _unlinted_definitions(index, linted):
             defined.setdefault((package, name), {}).setdefault(path, (1, 1))
-        canonical = dict(index.settings.ssot.canonical)
+        canonical = dict(index.option(CANONICAL))
         for (package, name, path), candidate in sorted(sites.items()):
             copies = defined[(package, name)]
             if len(copies) < 2:
@@ -262,7 +269,7 @@ def _is_canonical(index: ProjectIndex, canonical: dict[str, str], name: str, pat
 def _unlinted_definitions(index: ProjectIndex, linted: set[str]) -> Iterable[tuple[str, str, str]]:
     """(package, class, path) from the facts of project files this run did not lint (a partial
     run sees the rest of the project only through the index)."""
-    allowlist = index.settings.duplicate_class_allowlist
+    allowlist = index.option(DUPLICATE_CLASS_ALLOWLIST)
     for facts in index.modules.values():
         if facts.is_test or facts.path in linted or not facts.module:
             continue

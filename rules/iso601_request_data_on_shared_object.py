@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -12,6 +12,7 @@ from isolint.api import (
     Candidate,
     ClassRef,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Rule,
@@ -20,6 +21,8 @@ from isolint.api import (
 from isolint.rules._aliases import MESSAGE as ALIAS_MESSAGE
 from isolint.rules._aliases import AliasScan, AliasWrite, shared_reason
 from isolint.rules._bleed import (
+    REQUEST_SCOPED_NAMES,
+    REQUEST_SCOPED_TYPES,
     INSERTING_METHODS,
     LOCAL_STATE_FACTORIES,
     Chain,
@@ -187,19 +190,11 @@ class RequestDataOnSharedObject(Rule):
     `session` (an HTTP client session) is reported; rename it or suppress the finding.
     Classes in test modules are not checked, and instances created in test modules do not make
     a class process-wide.
-
-    ## Options
-    `request-scoped-names`: names of request-scoped values (default: `user_id`, `user`,
-    `current_user`, `session`, `db_session`, `request`, `thread_id`, `run_id`, `websocket`,
-    `context`, `user_context`, `tenant_id`). A value matches by its own name or, for
-    `a.b.c`, by its root or last name.
-    `request-scoped-types`: types whose annotated parameters are request-scoped (default none),
-    e.g. `["WebSocket", "app.context.UserExecutionContext"]`; a plain name matches the last
-    component of the annotation, a dotted name the qualified one.
     """
 
     code: ClassVar[str] = "ISO601"
     name: ClassVar[str] = "request-data-on-shared-object"
+    options: ClassVar[tuple[Option[Any], ...]] = (REQUEST_SCOPED_NAMES, REQUEST_SCOPED_TYPES)
     summary: ClassVar[str] = (
         "Request-scoped data stored on a singleton or other object the whole process shares"
     )

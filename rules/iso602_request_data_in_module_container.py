@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, Rule, RuleContext
-from isolint.rules._bleed import INSERTING_METHODS, RequestScope, chain, writes
+from isolint.api import Example, Option, Rule, RuleContext
+from isolint.rules._bleed import (
+    INSERTING_METHODS,
+    REQUEST_SCOPED_NAMES,
+    REQUEST_SCOPED_TYPES,
+    RequestScope,
+    chain,
+    writes,
+)
 from isolint.rules._containers import is_mutable_container, target_elements
 
 
@@ -66,19 +73,11 @@ class RequestDataInModuleContainer(Rule):
 
     When ISO201 reports the container itself, the writes this rule finds become related
     locations of that one finding (one finding per root cause) instead of findings of their own.
-
-    ## Options
-    `request-scoped-names`: names of request-scoped values (default: `user_id`, `user`,
-    `current_user`, `session`, `db_session`, `request`, `thread_id`, `run_id`, `websocket`,
-    `context`, `user_context`, `tenant_id`). A value matches by its own name or, for
-    `a.b.c`, by its root or last name.
-    `request-scoped-types`: types whose annotated parameters are request-scoped (default none),
-    e.g. `["WebSocket", "app.context.UserExecutionContext"]`; a plain name matches the last
-    component of the annotation, a dotted name the qualified one.
     """
 
     code: ClassVar[str] = "ISO602"
     name: ClassVar[str] = "request-data-in-module-container"
+    options: ClassVar[tuple[Option[Any], ...]] = (REQUEST_SCOPED_NAMES, REQUEST_SCOPED_TYPES)
     summary: ClassVar[str] = "Request-scoped data written into a module-level container"
     message: ClassVar[str] = (
         "Request-scoped {data} is written into module-level container `{container}` in "

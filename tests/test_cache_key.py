@@ -110,7 +110,12 @@ def test_ignore_on_the_command_line_reuses_the_cache_and_unignoring_restores_fin
 def test_settings_a_files_analysis_reads_change_the_key() -> None:
     analysed = per_file_rules(RULES, select_rules(RULES, None, (), ()))
     base = per_file_key(Settings(), analysed)
-    assert per_file_key(Settings(shared_state_classes=("cachetools.TTLCache",)), analysed) != base
+    assert (
+        per_file_key(
+            Settings(options=(("shared-state-classes", ("cachetools.TTLCache",)),)), analysed
+        )
+        != base
+    )
     assert per_file_key(Settings(src=("lib",)), analysed) != base
     assert per_file_key(Settings(ignore=("ISO2",), timeout=5.0), analysed) == base
     # enabling an off-by-default rule runs one more rule per file: a new key

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from isolint.diagnostics import FAMILY_CATEGORIES
-from isolint.docs import explain, markdown_rules_table
+from isolint.docs import explain, markdown_options_table, markdown_rules_table
 from isolint.rule import Rule
 from isolint.rules import load_rules
 from tests.conftest import REPO
@@ -33,6 +33,41 @@ def test_readme_rule_table_matches_registry() -> None:
     assert match.group(2) == table, (
         "README rule table is stale: ISOLINT_REGEN=1 python -m pytest tests/test_docs.py"
     )
+
+
+OPTIONS_TABLE = re.compile(
+    r"(<!-- options-table:start -->\n)(.*?)(<!-- options-table:end -->)", re.S
+)
+
+
+def test_readme_options_table_matches_the_declarations() -> None:
+    """The README's rule options come from the rules' ``options`` (regenerate as above)."""
+    readme_path = REPO / "README.md"
+    readme = readme_path.read_text(encoding="utf-8")
+    table = markdown_options_table(RULES)
+    if os.environ.get("ISOLINT_REGEN"):
+        readme = OPTIONS_TABLE.sub(lambda m: m.group(1) + table + m.group(3), readme)
+        readme_path.write_text(readme, encoding="utf-8")
+    match = OPTIONS_TABLE.search(readme)
+    assert match, "README.md lacks the generated options table markers"
+    assert match.group(2) == table, (
+        "README options table is stale: ISOLINT_REGEN=1 python -m pytest tests/test_docs.py"
+    )
+    assert "| `factory-patterns` | list of strings |" in table and "ISO402, ISO404" in table
+
+
+def test_explain_lists_a_rules_options() -> None:
+    """``isolint explain`` renders each declared option: key, type, default and meaning."""
+    (rule,) = [r for r in RULES if r.code == "ISO106"]
+    options = explain(rule).split("## Options", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "- `shared-state-classes` (list of strings, default `[]`): qualified names of "
+        "third-party classes" in options
+    )
+    (rule,) = [r for r in RULES if r.code == "ISO503"]
+    assert "- `ssot.deprecated-modules` (table of strings, default `{}`)" in explain(rule)
+    (rule,) = [r for r in RULES if r.code == "ISO201"]
+    assert "## Options" not in explain(rule)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from isolint.config import Settings, SsotSettings
+from isolint.config import Settings
 from isolint.diagnostics import FileError, FileResult
 from isolint.fixes import fix_source
 from isolint.parsing import parse
@@ -58,15 +58,21 @@ pytestmark = [
 RULES = load_rules()
 # Every rule, the off-by-default ones (ISO000, ISO504) included, and the SSOT rules configured
 # so that ISO502/ISO503 run (and fix) on the names the strategies below generate.
-SSOT = SsotSettings(
-    canonical=(("ExecutionEngine", "app.engine"), ("get_websocket_manager", "app.ws.manager")),
-    deprecated_modules=(
-        ("app.agents.execution_engine", "app.agents.user_execution_engine"),
-        ("app.legacy_ws", ""),
-        ("app.old_auth", "app.auth"),
+SSOT = (
+    (
+        "ssot.canonical",
+        (("ExecutionEngine", "app.engine"), ("get_websocket_manager", "app.ws.manager")),
+    ),
+    (
+        "ssot.deprecated-modules",
+        (
+            ("app.agents.execution_engine", "app.agents.user_execution_engine"),
+            ("app.legacy_ws", ""),
+            ("app.old_auth", "app.auth"),
+        ),
     ),
 )
-OPTIONS = LintOptions.create(Settings(ssot=SSOT), RULES)
+OPTIONS = LintOptions.create(Settings(options=SSOT), RULES)
 WALKER = Walker()
 # What lint_guarded may report for a file: it could not be decoded or parsed. Anything else is
 # an engine or rule bug (``internal``), never an acceptable outcome.
