@@ -266,7 +266,7 @@ def global_phase(
     for rule in rules:
         try:
             out.extend(
-                _project_diagnostic(rule, finding)
+                project_diagnostic(rule, finding)
                 for finding in list(rule.check_project(by_code.get(rule.code, []), index))
             )
         except MemoryError:
@@ -276,7 +276,7 @@ def global_phase(
     return out, warnings, reachability, failures
 
 
-def _project_diagnostic(rule: type[Rule], finding: ProjectFinding) -> Diagnostic:
+def project_diagnostic(rule: type[Rule], finding: ProjectFinding) -> Diagnostic:
     candidate = finding.candidate
     span = candidate.span
     return Diagnostic(

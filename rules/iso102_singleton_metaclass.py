@@ -241,6 +241,7 @@ class SingletonMetaclass(Rule):
                 )
 
     payload = ForeignMetaclassUse
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -208,6 +208,7 @@ class SharedStateBorg(Rule):
             self.add_candidate(node.name, payload, scope=scope, sites=sites)
 
     payload = SubclassWithBases
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -246,6 +246,7 @@ class CachedInstanceFactory(Rule):
                 self.add_candidate(factory.node.name, payload, scope=factory.scope, sites=sites)
 
     payload = CachedFactory
+    independent_candidates = True
 
     @classmethod
     def check_project(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from isolint.check import CheckRequest, default_jobs, finish, global_phase, lint_files
+from isolint.check import CheckRequest, default_jobs, lint_files
 from isolint.config import find_config
 from isolint.diagnostics import Diagnostic, FileError, FileResult
 from isolint.discovery import discover
@@ -16,6 +16,7 @@ from isolint.facts import ModuleFacts, PackedFacts
 from isolint.globs import Globs
 from isolint.rule import Rule
 from isolint.runner import LintOptions, content_digest, lint_many, relative_posix
+from isolint.server.incremental import IncrementalPhase
 from isolint.session import Options, prepare
 
 CONFIG_NAMES = ("pyproject.toml", "isolint.toml", ".isolint.toml")
@@ -79,6 +80,10 @@ class Project:
     request: CheckRequest
     disk: dict[str, FileResult]
     overlays: dict[str, _Overlay] = field(default_factory=dict)
+    phase: IncrementalPhase = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phase = IncrementalPhase(self.request)
 
     @classmethod
     def load(cls, root: Path, config: Path | None, rules: Sequence[type[Rule]]) -> Project:
@@ -149,8 +154,7 @@ class Project:
         for relpath, overlay in self.overlays.items():
             merged[relpath] = overlay.result
         results = [merged[k] for k in sorted(merged)]
-        diagnostics, warnings, reachability, failures = global_phase(results, self.request)
-        outcome = finish(results, self.request, diagnostics, warnings, reachability, failures)
+        outcome = self.phase.run(results, self.overlays.keys())
         found: dict[str, list[Diagnostic]] = {r: [] for r in self.overlays}
         for diagnostic in outcome.diagnostics:
             if diagnostic.path in found:

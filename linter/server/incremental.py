@@ -1,0 +1,230 @@
+"""The server's global phase kept between runs: project rules re-decide only the candidates whose
+inputs an edit changed, and only the findings the open documents can show are filtered.
+
+What a candidate's decision read is recorded: every module the rule looked up in the project
+index while deciding it (``_Reads``). After an edit, a decision is reused when none of those
+modules' facts changed; a rule that reads every module (``index.modules``, the header views) is
+simply decided again. So the open documents get exactly what a full ``global_phase`` + ``finish``
+would give them (``tests/test_server_incremental.py`` checks this after sequences of edits).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from isolint.callgraph import build_graph
+from isolint.check import CheckRequest, finish, project_diagnostic
+from isolint.config import Settings
+from isolint.diagnostics import Candidate, Diagnostic, FileResult, RunResult
+from isolint.facts import ModuleFacts, PackedFacts, SharedInstanceFacts
+from isolint.project import ProjectIndex
+from isolint.reachability import Reachability
+from isolint.rule import Rule
+
+EVERY_MODULE = "*"  # a read of the whole project (iteration, the header views)
+
+
+class _Reads(Mapping[str, ModuleFacts]):
+    """Module name -> facts, decoded once and kept, noting each name read while ``reads`` is set
+    (also names that are not in the project: a module appearing changes what they resolve to)."""
+
+    def __init__(self, packed: Mapping[str, ModuleFacts | PackedFacts]) -> None:
+        self._packed = packed
+        self._decoded: dict[str, ModuleFacts] = {}
+        self.reads: set[str] | None = None
+
+    def __getitem__(self, name: str) -> ModuleFacts:
+        if self.reads is not None:
+            self.reads.add(name)
+        facts = self._decoded.get(name)
+        if facts is None:
+            item = self._packed[name]
+            facts = item.unpack() if isinstance(item, PackedFacts) else item
+            self._decoded[name] = facts
+        return facts
+
+    def __contains__(self, name: object) -> bool:
+        if self.reads is not None and isinstance(name, str):
+            self.reads.add(name)
+        return name in self._packed
+
+    def __iter__(self) -> Iterator[str]:
+        if self.reads is not None:
+            self.reads.add(EVERY_MODULE)
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        if self.reads is not None:
+            self.reads.add(EVERY_MODULE)
+        return len(self._packed)
+
+
+class TrackedIndex(ProjectIndex):
+    """A ProjectIndex that records which modules are read (``record``/``stop``)."""
+
+    def __init__(self, facts: Sequence[PackedFacts], settings: Settings) -> None:
+        super().__init__(facts, settings)
+        self._tracked = _Reads(self._packed)
+        self._modules = self._tracked
+
+    @property
+    def packed(self) -> Mapping[str, ModuleFacts | PackedFacts]:
+        return self._packed
+
+    @property
+    def shape(self) -> tuple[frozenset[str], Mapping[str, str]]:
+        """What depends on the set of module names only (namespace packages, rooted names)."""
+        return self._packages, self._rooted
+
+    def record(self) -> None:
+        self._tracked.reads = set()
+
+    def stop(self) -> frozenset[str]:
+        reads = self._tracked.reads
+        self._tracked.reads = None
+        return frozenset(reads or ())
+
+    def external_mutation_sites(self) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
+        if self._tracked.reads is not None:
+            self._tracked.reads.add(EVERY_MODULE)
+        return super().external_mutation_sites()
+
+    def shared_instance_sites(
+        self,
+    ) -> Iterator[tuple[str, str, bool, tuple[SharedInstanceFacts, ...]]]:
+        if self._tracked.reads is not None:
+            self._tracked.reads.add(EVERY_MODULE)
+        return super().shared_instance_sites()
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """A rule's findings for some candidates, and the modules deciding them read."""
+
+    candidates: tuple[Candidate, ...]
+    findings: tuple[Diagnostic, ...]
+    reads: frozenset[str]
+    failed: bool = False
+
+    def stale(self, changed: frozenset[str]) -> bool:
+        return EVERY_MODULE in self.reads or not changed.isdisjoint(self.reads)
+
+
+def _decide(rule: type[Rule], candidates: Sequence[Candidate], index: TrackedIndex) -> _Decision:
+    """``rule.check_project`` over ``candidates``, as ``global_phase`` runs it (a rule that
+    raises loses its findings, which ``failed`` says)."""
+    index.record()
+    try:
+        findings = tuple(project_diagnostic(rule, f) for f in rule.check_project(candidates, index))
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - as global_phase: the failure drops this rule's findings
+        return _Decision(tuple(candidates), (), index.stop(), failed=True)
+    return _Decision(tuple(candidates), findings, index.stop())
+
+
+def _same(left: Sequence[Candidate], right: Sequence[Candidate]) -> bool:
+    return len(left) == len(right) and all(a is b for a, b in zip(left, right))
+
+
+class IncrementalPhase:
+    """One project's global phase, kept warm between runs of the server."""
+
+    def __init__(self, request: CheckRequest) -> None:
+        self.request = request
+        self._packed: Mapping[str, ModuleFacts | PackedFacts] | None = None
+        self._shape: tuple[frozenset[str], Mapping[str, str]] | None = None
+        self._each: dict[int, _Decision] = {}  # id(candidate) -> its decision (per-candidate rules)
+        self._whole: dict[str, _Decision] = {}  # rule code -> its decision (the other rules)
+        self._slim: dict[str, tuple[FileResult, FileResult]] = {}
+        self.decided = 0  # candidates decided by the last run (for tests and measurements)
+
+    def _changed(self, index: TrackedIndex) -> frozenset[str] | None:
+        """Modules whose facts differ from the last run's, or None: decide everything again."""
+        before, shape = self._packed, self._shape
+        self._packed, self._shape = dict(index.packed), index.shape
+        if before is None or shape != index.shape:
+            return None
+        now = index.packed
+        return frozenset(
+            name
+            for name in {*before, *now}
+            if before.get(name) is not now.get(name)  # facts are replaced, never changed in place
+        )
+
+    def _findings(
+        self, results: Sequence[FileResult], index: TrackedIndex, changed: frozenset[str] | None
+    ) -> list[Diagnostic]:
+        by_code: dict[str, list[Candidate]] = defaultdict(list)
+        for result in results:
+            for candidate in result.candidates:
+                by_code[candidate.code].append(candidate)
+        each: dict[int, _Decision] = {}
+        whole: dict[str, _Decision] = {}
+        out: list[Diagnostic] = []
+        self.decided = 0
+        for rule in self.request.rules:
+            candidates = by_code.get(rule.code, [])
+            if rule.independent_candidates:
+                decisions = []
+                for candidate in candidates:
+                    decision = self._each.get(id(candidate))
+                    if (
+                        decision is None
+                        or decision.candidates[0] is not candidate
+                        or changed is None
+                        or decision.stale(changed)
+                    ):
+                        decision = _decide(rule, [candidate], index)
+                        self.decided += 1
+                    each[id(candidate)] = decision
+                    decisions.append(decision)
+                if not any(d.failed for d in decisions):
+                    out.extend(f for d in decisions for f in d.findings)
+                continue
+            previous = self._whole.get(rule.code)
+            if (
+                previous is None
+                or changed is None
+                or previous.stale(changed)
+                or not _same(previous.candidates, candidates)
+            ):
+                previous = _decide(rule, candidates, index)
+                self.decided += len(candidates)
+            whole[rule.code] = previous
+            out.extend(previous.findings)
+        self._each, self._whole = each, whole
+        return out
+
+    def _slimmed(self, result: FileResult) -> FileResult:
+        """A file no open document is: only its findings that may fold into others' (causes)."""
+        kept = self._slim.get(result.path)
+        if kept is None or kept[0] is not result:
+            slim = dataclasses.replace(
+                result,
+                diagnostics=tuple(d for d in result.diagnostics if d.causes),
+                errors=(),
+                candidates=(),
+                facts=None,
+            )
+            kept = (result, slim)
+            self._slim[result.path] = kept
+        return kept[1]
+
+    def run(self, results: Sequence[FileResult], wanted: Collection[str]) -> RunResult:
+        """``finish(global_phase(...))`` as the files in ``wanted`` see it (other files'
+        findings are incomplete; warnings and project-wide errors are left out)."""
+        facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
+        index = TrackedIndex(facts, self.request.settings)
+        changed = self._changed(index)
+        reachability = Reachability(build_graph(facts, index, self.request.settings))
+        found = self._findings(results, index, changed)
+        extra = [d for d in found if d.path in wanted or d.causes]
+        shown = [r if r.path in wanted else self._slimmed(r) for r in results]
+        present = {r.path for r in results}
+        for path in [p for p in self._slim if p not in present]:
+            del self._slim[path]
+        return finish(shown, self.request, extra, (), reachability, ())

@@ -1,0 +1,141 @@
+"""The server's incremental global phase gives the open documents exactly what a full run gives
+them, after every step of a sequence of unsaved edits (engine level, in process)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from isolint.check import finish, global_phase
+from isolint.cli import load_rules
+from isolint.diagnostics import Diagnostic, FileError
+from isolint.server.engine import Project
+
+A = """\
+class Notifier:
+    def __init__(self, emitter):
+        self.emitter = emitter
+
+
+def create_notifier(emitter):
+    return Notifier(emitter)
+
+
+REGISTRY = {}
+
+
+class Cache:
+    items = []
+
+    def add(self, item):
+        self.items.append(item)
+
+
+class Borg:
+    _shared = {}
+
+    def __init__(self):
+        self.__dict__ = self._shared
+"""
+B = """\
+from app.a import REGISTRY, Borg, Cache, create_notifier
+
+CACHE = Cache()
+
+
+class Settings(Borg):
+    pass
+
+
+def build(sender):
+    return create_notifier(emitter=sender)
+
+
+def remember(request):
+    REGISTRY[request.id] = request
+    CACHE.add(request)
+    return build(request.user)
+"""
+VIEWS = """\
+from fastapi import FastAPI
+
+from app.b import remember
+
+app = FastAPI()
+
+
+@app.get("/")
+def index(request):
+    return remember(request)
+"""
+C = """\
+from app.a import Cache, create_notifier
+
+SHARED = Cache()
+
+
+def make():
+    return create_notifier(sink=None)
+"""
+
+Shown = tuple[dict[str, tuple[Diagnostic, ...]], dict[str, tuple[FileError, ...]]]
+
+
+def full_run(project: Project) -> Shown:
+    """What ``global_phase`` + ``finish`` over the whole project give the open documents."""
+    merged = dict(project.disk)
+    merged.update({relpath: overlay.result for relpath, overlay in project.overlays.items()})
+    results = [merged[relpath] for relpath in sorted(merged)]
+    diagnostics, warnings, reachability, failures = global_phase(results, project.request)
+    outcome = finish(results, project.request, diagnostics, warnings, reachability, failures)
+    return (
+        {p: tuple(d for d in outcome.diagnostics if d.path == p) for p in project.overlays},
+        {p: tuple(e for e in outcome.errors if e.path == p) for p in project.overlays},
+    )
+
+
+def codes(shown: Shown, relpath: str) -> list[str]:
+    return sorted(d.code for d in shown[0][relpath])
+
+
+@pytest.fixture
+def project(make_project: Callable[..., Path]) -> Project:
+    root = make_project(
+        {"app/__init__.py": "", "app/a.py": A, "app/b.py": B, "app/views.py": VIEWS}
+    )
+    return Project.load(root, root / "pyproject.toml", load_rules())
+
+
+def step(project: Project, buffers: dict[str, str]) -> Shown:
+    project.set_buffers({relpath: text.encode() for relpath, text in buffers.items()})
+    got = project.run()
+    assert got == full_run(project), f"incremental != full run with {sorted(buffers)} open"
+    return got
+
+
+def test_incremental_equals_full_run_after_each_edit(project: Project) -> None:
+    renamed = A.replace("emitter", "sink")
+    shown = step(project, {"app/a.py": A, "app/b.py": B})
+    assert codes(shown, "app/a.py") == ["ISO104", "ISO201", "ISO203"]  # ISO106 folded into ISO203
+    assert codes(shown, "app/b.py") == ["ISO104"]
+    total = project.phase.decided
+
+    shown = step(project, {"app/a.py": renamed, "app/b.py": B})  # B calls A's factory
+    assert codes(shown, "app/b.py") == ["ISO104", "ISO404"]
+    assert 0 < project.phase.decided < total  # only what the edit can change was decided again
+
+    shown = step(project, {"app/a.py": A, "app/b.py": B})  # undo
+    assert codes(shown, "app/b.py") == ["ISO104"]
+
+    step(project, {"app/a.py": A.replace("class Borg:", "class Borg(:"), "app/b.py": B})
+    step(project, {"app/a.py": A, "app/b.py": B.replace("    CACHE.add(request)\n", "")})
+    shown = step(project, {"app/a.py": A.replace("    items = []\n", ""), "app/b.py": B})
+    assert "ISO203" not in codes(shown, "app/a.py")
+    step(project, {"app/a.py": A, "app/b.py": B, "app/views.py": VIEWS.replace("@app", "# @")})
+    step(project, {"app/b.py": B})  # a.py closed: its disk content is back
+    step(project, {"app/b.py": B, "app/c.py": C})  # a new file (not on disk) joins the project
+    step(project, {"app/b.py": B, "app/c.py": C, "app/a.py": renamed})
+    step(project, {"app/b.py": B.replace("Cache()", "Cache(1)")})
+
