@@ -38,6 +38,7 @@ from isolint.options import (
 )
 from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from isolint.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
+from isolint.scopes import BindingKind, FunctionScope, NameBinding, bound_names
 from isolint.walk import SKIPPED_FIELDS
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "STRING",
     "STRINGS",
     "STRING_TABLE",
+    "BindingKind",
     "CallResolvingVisitor",
     "CalleeRef",
     "Candidate",
@@ -61,11 +63,13 @@ __all__ = [
     "Example",
     "Fix",
     "FunctionFacts",
+    "FunctionScope",
     "FunctionRef",
     "ImportTable",
     "LocalTypes",
     "ModuleFacts",
     "ModuleRef",
+    "NameBinding",
     "NodeEdit",
     "NodeFix",
     "NodeNote",
@@ -82,6 +86,7 @@ __all__ = [
     "Signature",
     "Span",
     "VariableRef",
+    "bound_names",
     "call_signatures",
     "callee_ref",
     "describe_signature",

@@ -10,6 +10,7 @@ import libcst as cst
 from isolint.config import Settings
 from isolint.imports import ImportTable
 from isolint.options import Option
+from isolint.scopes import FunctionScope, function_scope
 
 if TYPE_CHECKING:
     from isolint.rule import NodeFix, NodeNote, Rule
@@ -75,10 +76,20 @@ class RuleContext:
         self.scopes: list[tuple[str, cst.CSTNode]] = []
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []
+        self._function_scopes: dict[int, FunctionScope] = {}
 
     @property
     def path(self) -> str:
         return self.info.path
+
+    def function_scope(self, node: cst.FunctionDef | cst.Lambda) -> FunctionScope:
+        """What function ``node`` binds and declares, for the whole function whatever the walk
+        has reached (``isolint.scopes``); computed once per function and file."""
+        found = self._function_scopes.get(id(node))
+        if found is None or found.node is not node:
+            found = function_scope(node)
+            self._function_scopes[id(node)] = found
+        return found
 
     def option(self, option: Option[T]) -> T:
         """The configured value of a rule option (one the rule declares), else its default."""

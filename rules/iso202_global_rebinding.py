@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, Rule, RuleContext
-from isolint.rules._containers import is_mutable_container, target_elements
+from isolint.api import BindingKind, Example, Rule, RuleContext
+from isolint.rules._containers import is_mutable_container
 from isolint.rules._singleton_patterns import lazy_initialized_globals
 
 
@@ -171,8 +171,6 @@ class GlobalRebinding(Rule):
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._declared: dict[int, dict[str, _Declaration]] = {}
-        # (function, global) -> one flag per rebinding: is it an augmented assignment?
-        self._rebindings: dict[tuple[int, str], list[bool]] = {}
         self._containers: set[str] = set()
 
     def _function(self) -> cst.FunctionDef | None:
@@ -192,20 +190,6 @@ class GlobalRebinding(Rule):
                 item.name.value, _Declaration(node, function, self.context.scope_name())
             )
 
-    def _rebind(self, target: cst.BaseExpression | None, *, augmented: bool = False) -> None:
-        if target is None:
-            return
-        function = self._function()
-        if function is None:
-            return
-        declared = self._declared.get(id(function))
-        if not declared:
-            return
-        for element in target_elements(target):
-            if not isinstance(element, cst.Name) or element.value not in declared:
-                continue
-            self._rebindings.setdefault((id(function), element.value), []).append(augmented)
-
     def visit_Assign(self, node: cst.Assign) -> None:
         if self.context.at_module_level() and is_mutable_container(
             node.value, self.context.imports
@@ -223,37 +207,20 @@ class GlobalRebinding(Rule):
         ):
             self._containers.add(node.target.value)
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._rebind(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._rebind(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._rebind(node.target, augmented=True)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._rebind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._rebind(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self._rebind(node.asname.name if node.asname else None)
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self._rebind(node.name.name if node.name else None)
-
     def leave_Module(self, original_node: cst.Module) -> None:
-        for function_id, declared in self._declared.items():
+        for declared in self._declared.values():
             lazy: frozenset[str] | None = None
             for name, declaration in declared.items():
                 if name.startswith("__") and name.endswith("__"):
                     continue  # `__doc__`, `__all__`: module metadata, not user state
-                rebindings = self._rebindings.get((function_id, name))
+                scope = self.context.function_scope(declaration.function)
+                # every binding, ``del`` included, rebinds the global the function declares
+                rebindings = scope.bound(name, frozenset(BindingKind))
                 if not rebindings:
                     continue  # only read, or mutated in place (ISO201)
-                if name in self._containers and all(rebindings):
+                if name in self._containers and all(
+                    b.kind is BindingKind.AUGMENTED for b in rebindings
+                ):
                     continue  # `X += [...]` on a module-level container mutates it: ISO201
                 if lazy is None:
                     lazy = lazy_initialized_globals(declaration.function)
