@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -26,10 +25,10 @@ from isolint.rules.iso401_none_for_required_dependency import _NOTIFIER
 
 
 class _Frame:
-    """Bindings of one function, and the calls in it that pass a bare name."""
+    """The `None` assignments of one function, and the calls in it that pass a bare name
+    (what else binds those names comes from the shared scope model)."""
 
     def __init__(self) -> None:
-        self.bindings: Counter[str] = Counter()
         self.none_assigned: dict[str, int] = {}  # name -> index of the top-level statement
         self.calls: list[tuple[CallShape, cst.Arg, str, int, str, str | int]] = []
         self.statement = 0
@@ -146,24 +145,22 @@ class NoneVariableForDependency(CallTrackingRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)
-        frame = _Frame()
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            frame.bindings[param.name.value] += 1
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                frame.bindings[extra.name.value] += 1
-        self.frames.append((node, frame))
+        self.frames.append((node, _Frame()))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().leave_FunctionDef(node)
         if not self.frames or self.frames[-1][0] is not node:
             return
         _, frame = self.frames.pop()
+        if not frame.calls:
+            return
+        bindings = self.context.function_scope(node)
         for shape, arg, name, statement, scope, key in frame.calls:
             assigned_at = frame.none_assigned.get(name)
-            if assigned_at is None or frame.bindings[name] != 1 or assigned_at >= statement:
+            if assigned_at is None or assigned_at >= statement:
                 continue
+            if not bindings.is_local(name) or len(bindings.bound(name)) != 1:
+                continue  # bound again somewhere in the function (or not its own variable)
             self.add_candidate(arg.value, NoneVariableArgument(shape, key, name), scope=scope)
 
     def _frame(self) -> _Frame | None:
@@ -171,18 +168,6 @@ class NoneVariableForDependency(CallTrackingRule):
         if self.frames and function is self.frames[-1][0]:
             return self.frames[-1][1]
         return None
-
-    def _count(self, target: cst.BaseExpression) -> None:
-        frame = self._frame()
-        if frame is None:
-            return
-        if isinstance(target, cst.Name):
-            frame.bindings[target.value] += 1
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._count(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._count(target.value)
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         frame = self._frame()
@@ -201,41 +186,6 @@ class NoneVariableForDependency(CallTrackingRule):
                 value, targets = small.value, [small.target]
             if value is not None and is_none(value) and isinstance(targets[0], cst.Name):
                 frame.none_assigned.setdefault(targets[0].value, frame.statement)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._count(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        super().visit_AnnAssign(node)
-        if node.value is not None:
-            self._count(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        super().visit_AugAssign(node)
-        self._count(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        super().visit_For(node)
-        self._count(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        super().visit_WithItem(node)
-        if node.asname is not None:
-            self._count(node.asname.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        super().visit_NamedExpr(node)
-        self._count(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        for item in node.names:
-            self._count(item.name)
-            self._count(item.name)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        for item in node.names:
-            self._count(item.name)
-            self._count(item.name)
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self._frame()
