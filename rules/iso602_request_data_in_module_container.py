@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -16,16 +16,7 @@ from isolint.rules._bleed import (
     chain,
     writes,
 )
-from isolint.rules._containers import is_mutable_container, target_elements
-
-
-@dataclass
-class _Frame:
-    """A function being walked: the names it binds locally and the ones it declares global."""
-
-    node: cst.FunctionDef
-    locals: set[str] = field(default_factory=set)
-    globals: set[str] = field(default_factory=set)
+from isolint.rules._containers import is_mutable_container
 
 
 @dataclass(frozen=True)
@@ -33,12 +24,8 @@ class _Site:
     node: cst.CSTNode
     container: str
     datum: str
-    frames: tuple[_Frame, ...]  # enclosing functions, outermost first
+    functions: tuple[cst.FunctionDef, ...]  # enclosing functions, outermost first
     scope: str
-
-
-def _bound_names(target: cst.BaseExpression) -> list[str]:
-    return [e.value for e in target_elements(target) if isinstance(e, cst.Name)]
 
 
 class RequestDataInModuleContainer(Rule):
@@ -196,7 +183,7 @@ class RequestDataInModuleContainer(Rule):
         super().__init__(context)
         self._scope = RequestScope(context)
         self._containers: set[str] = set()  # module-level names bound to a mutable container
-        self._frames: list[_Frame] = []
+        self._functions: list[cst.FunctionDef] = []
         self._sites: list[_Site] = []
         self._covered: set[int] = set()
 
@@ -228,8 +215,6 @@ class RequestDataInModuleContainer(Rule):
         if not self._containers or self.context.at_module_level():
             return
         self._check(node)
-        for target in node.targets:
-            self._bind(target.target)
         self._scope.bind(node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -237,27 +222,11 @@ class RequestDataInModuleContainer(Rule):
             return
         self._check(node)
         if node.value is not None:
-            self._bind(node.target)
             self._scope.bind(node)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if self._containers and not self.context.at_module_level():
             self._check(node)  # ``_hits[user_id] += 1`` stores under a request-scoped key
-        self._bind(node.target)  # ``x += ...`` makes ``x`` local
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._bind(node.asname.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        if self._frames and self._direct(self._frames[-1]):
-            self._frames[-1].globals.update(item.name.value for item in node.names)
 
     def _container(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if (
@@ -267,29 +236,14 @@ class RequestDataInModuleContainer(Rule):
         ):
             self._containers.add(target.value)
 
-    def _direct(self, frame: _Frame) -> bool:
-        scopes = self.context.scopes
-        return bool(scopes) and scopes[-1][1] is frame.node
-
-    def _bind(self, target: cst.BaseExpression) -> None:
-        if self._frames and self._direct(self._frames[-1]):
-            self._frames[-1].locals.update(_bound_names(target))
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope.push(node)
-        params = node.params
-        frame = _Frame(node)
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            frame.locals.add(param.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                frame.locals.add(star.name.value)
-        self._frames.append(frame)
+        self._functions.append(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope.pop(node)
-        if self._frames and self._frames[-1].node is node:
-            self._frames.pop()
+        if self._functions and self._functions[-1] is node:
+            self._functions.pop()
 
     # -- writes ------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -303,9 +257,9 @@ class RequestDataInModuleContainer(Rule):
             self._check(node)
 
     def _check(self, node: cst.Assign | cst.AnnAssign | cst.AugAssign | cst.Call) -> None:
-        if not self._frames or self.context.info.is_test:
+        if not self._functions or self.context.info.is_test:
             return  # import time, or a test helper (tests serve no users)
-        if any(frame.node.name.value == "__init_subclass__" for frame in self._frames):
+        if any(function.name.value == "__init_subclass__" for function in self._functions):
             return
         for write in writes(node):
             parts = chain(write.written)
@@ -320,13 +274,26 @@ class RequestDataInModuleContainer(Rule):
             if datum is None:
                 continue
             self._sites.append(
-                _Site(node, root.value, str(datum), tuple(self._frames), self.context.scope_name())
+                _Site(
+                    node, root.value, str(datum), tuple(self._functions), self.context.scope_name()
+                )
             )
             return
 
+    def _is_global(self, site: _Site) -> bool:
+        """Does ``site.container`` name the module global in the function the write is in?
+        (Python's rule: the innermost function that declares it global, or binds it.)"""
+        for function in reversed(site.functions):
+            scope = self.context.function_scope(function)
+            if site.container in scope.globals:
+                return True
+            if scope.is_local(site.container):
+                return False
+        return True
+
     def leave_Module(self, original_node: cst.Module) -> None:
         for site in self._sites:
-            if site.container in self._containers and _is_global(site):
+            if site.container in self._containers and self._is_global(site):
                 self.report(
                     site.node,
                     scope=site.scope,
@@ -340,13 +307,3 @@ class RequestDataInModuleContainer(Rule):
                     container=site.container,
                     function=site.scope,
                 )
-
-
-def _is_global(site: _Site) -> bool:
-    """Does ``site.container`` name the module global in the function the write is in?"""
-    for frame in reversed(site.frames):
-        if site.container in frame.globals:
-            return True
-        if site.container in frame.locals:
-            return False
-    return True
