@@ -215,41 +215,6 @@ def matches_factory(name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(last, pattern) for pattern in patterns)
 
 
-class LocalNames:
-    """Names bound in each enclosing function so far (parameters, assignments, loops, imports)."""
-
-    def __init__(self) -> None:
-        self.frames: list[set[str]] = []
-
-    def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
-        params = node.params
-        names = {
-            p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
-        }
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                names.add(extra.name.value)
-        self.frames.append(names)
-
-    def pop(self) -> None:
-        if self.frames:
-            self.frames.pop()
-
-    def bind(self, target: cst.BaseExpression) -> None:
-        if not self.frames:
-            return
-        if isinstance(target, cst.Name):
-            self.frames[-1].add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self.bind(target.value)
-
-    def is_local(self, name: str) -> bool:
-        return any(name in frame for frame in self.frames)
-
-
 class CallTrackingRule(CallResolvingVisitor, Rule):
     """Base of the ISO4 rules: keeps the enclosing functions' bindings (``LocalTypes``) current,
     so ``call_shape(node, self.context, self.local_types)`` can say how a callee resolves (the
