@@ -3,6 +3,7 @@ them, after every step of a sequence of unsaved edits (engine level, in process)
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from isolint.check import finish, global_phase
 from isolint.cli import load_rules
 from isolint.diagnostics import Diagnostic, FileError
+from isolint.project import ProjectIndex
 from isolint.server.engine import Project
+from isolint.server.incremental import TrackedIndex
 
 A = """\
 class Notifier:
@@ -139,3 +142,14 @@ def test_incremental_equals_full_run_after_each_edit(project: Project) -> None:
     step(project, {"app/b.py": B, "app/c.py": C, "app/a.py": renamed})
     step(project, {"app/b.py": B.replace("Cache()", "Cache(1)")})
 
+
+def test_every_index_method_reading_all_modules_is_tracked() -> None:
+    """A ProjectIndex method that reads ``_packed`` directly (bypassing the module mapping the
+    server records) must be overridden by TrackedIndex, or edits would reuse stale decisions."""
+    direct = [
+        name
+        for name, member in vars(ProjectIndex).items()
+        if callable(member) and name != "__init__" and "self._packed" in inspect.getsource(member)
+    ]
+    assert direct  # the header views
+    assert [name for name in direct if name not in vars(TrackedIndex)] == []
