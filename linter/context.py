@@ -10,7 +10,7 @@ import libcst as cst
 from isolint.config import Settings
 from isolint.imports import ImportTable
 from isolint.options import Option
-from isolint.scopes import FunctionScope, function_scope
+from isolint.scopes import FunctionScope, ScopeBuilder
 
 if TYPE_CHECKING:
     from isolint.rule import NodeFix, NodeNote, Rule
@@ -77,6 +77,7 @@ class RuleContext:
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []
         self._function_scopes: dict[int, FunctionScope] = {}
+        self._scope_builder = ScopeBuilder()
 
     @property
     def path(self) -> str:
@@ -87,7 +88,7 @@ class RuleContext:
         has reached (``isolint.scopes``); computed once per function and file."""
         found = self._function_scopes.get(id(node))
         if found is None or found.node is not node:
-            found = function_scope(node)
+            found = self._scope_builder.function_scope(node)
             self._function_scopes[id(node)] = found
         return found
 

@@ -10,6 +10,7 @@ does not depend on where in the function it asks. ``RuleContext.function_scope``
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,22 +161,76 @@ class _Collector:
             self.add(first, BindingKind.IMPORT, node)
 
 
+# Fields that hold only whitespace, punctuation or comments (as the walk's ``SKIPPED_FIELDS``).
+_NOT_CODE = frozenset(
+    {
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "dot",
+        "trailing_whitespace",
+        "newline",
+        "asynchronous",
+    }
+)
+
+
+class ScopeBuilder:
+    """Computes ``FunctionScope``s, reading node fields directly (LibCST's ``children``
+    rebuilds each node, and costs more than parsing it): keep one per file."""
+
+    def __init__(self) -> None:
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    def _children(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        node_type = type(node)
+        names = self._fields.get(node_type)
+        if names is None:
+            names = tuple(
+                f.name
+                for f in dataclasses.fields(node_type)
+                if f.name not in _NOT_CODE and not f.name.startswith("whitespace")
+            )
+            self._fields[node_type] = names
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, (tuple, list)):
+                yield from (v for v in value if isinstance(v, cst.CSTNode))
+            elif isinstance(value, cst.CSTNode):
+                yield value
+
+    def function_scope(self, node: cst.FunctionDef | cst.Lambda) -> FunctionScope:
+        """The bindings of ``node``'s own scope: its parameters, then its body in order."""
+        collector = _Collector()
+        for param in _parameters(node.params):
+            collector.bindings.append(NameBinding(param.name.value, BindingKind.PARAMETER, param))
+        # Decorators, defaults and annotations belong to the enclosing scope: only the body. A
+        # comprehension's ``for`` target is no binding statement (it binds in the
+        # comprehension), and a walrus inside one binds here, as Python has it.
+        pending: list[cst.CSTNode] = [node.body]
+        while pending:
+            current = pending.pop()
+            if collector.statement(current):
+                pending.extend(reversed(list(self._children(current))))
+        return FunctionScope(
+            node,
+            tuple(collector.bindings),
+            frozenset(collector.globals),
+            frozenset(collector.nonlocals),
+        )
+
+
 def function_scope(node: cst.FunctionDef | cst.Lambda) -> FunctionScope:
-    """The bindings of ``node``'s own scope: its parameters, then its body in source order."""
-    collector = _Collector()
-    for param in _parameters(node.params):
-        collector.bindings.append(NameBinding(param.name.value, BindingKind.PARAMETER, param))
-    # Decorators, defaults and annotations belong to the enclosing scope: only the body. A
-    # comprehension's ``for`` target is no binding statement (it binds in the comprehension),
-    # and a walrus inside one binds here, as Python has it.
-    pending: list[cst.CSTNode] = [node.body]
-    while pending:
-        current = pending.pop()
-        if collector.statement(current):
-            pending.extend(reversed(current.children))
-    return FunctionScope(
-        node,
-        tuple(collector.bindings),
-        frozenset(collector.globals),
-        frozenset(collector.nonlocals),
-    )
+    """``ScopeBuilder().function_scope(node)``, for a one-off question."""
+    return ScopeBuilder().function_scope(node)
