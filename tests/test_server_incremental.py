@@ -4,15 +4,18 @@ them, after every step of a sequence of unsaved edits (engine level, in process)
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from isolint.check import finish, global_phase
 from isolint.cli import load_rules
-from isolint.diagnostics import Diagnostic, FileError
+from isolint.diagnostics import Candidate, Diagnostic, FileError
 from isolint.project import ProjectIndex
+from isolint.rule import ProjectFinding, Rule
 from isolint.server.engine import Project
 from isolint.server.incremental import TrackedIndex
 
@@ -153,3 +156,48 @@ def test_every_index_method_reading_all_modules_is_tracked() -> None:
     ]
     assert direct  # the header views
     assert [name for name in direct if name not in vars(TrackedIndex)] == []
+
+
+@dataclass(frozen=True)
+class _Defined:
+    name: str
+
+
+class FailsOnBad(Rule):
+    """Decides each function on its own, and raises on one named ``bad``: a full run then loses
+    all of this rule's findings, so the server must not keep the ones it decided earlier."""
+
+    code = "ISO297"
+    name = "fails-on-bad"
+    summary = "Test rule"
+    message = "test finding"
+    payload = _Defined
+    independent_candidates = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.add_candidate(node, _Defined(node.name.value))
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            if candidate.payload_as(_Defined).name == "bad":
+                raise KeyError("boom")
+            yield ProjectFinding(candidate, "decided")
+
+
+def test_a_rule_failing_on_another_file_drops_its_findings_as_a_full_run_does(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project({"a.py": "def good():\n    pass\n", "b.py": "def bad():\n    pass\n"})
+    project = Project.load(root, root / "pyproject.toml", (*load_rules(), FailsOnBad))
+    fine = "def fine():\n    pass\n"
+    assert codes(step(project, {"a.py": "def good():\n    pass\n"}), "a.py") == []
+    assert codes(step(project, {"a.py": "def good():\n    pass\n", "b.py": fine}), "a.py") == [
+        "ISO297"
+    ]
+    assert (
+        codes(step(project, {"a.py": "def good():\n    pass\n", "b.py": "def bad(): ..."}), "a.py")
+        == []
+    )
