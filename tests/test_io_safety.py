@@ -22,7 +22,7 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 
-from tests.conftest import Completed, isolint_executable
+from tests.conftest import Completed, isolint_executable, run_isolint
 
 Make = Callable[..., Path]
 
@@ -42,7 +42,11 @@ def run(
     pass_fds: Sequence[int] = (),
     prefix: Sequence[str] = (),
 ) -> Completed:
-    """The installed isolint in a subprocess (optionally under ``prefix``, e.g. setpriv)."""
+    """isolint on real files: in this process (tests/conftest.py ``run_isolint``), or the installed
+    console script in a subprocess where the test sets what a process inherits (a umask, file
+    descriptors, a ``prefix`` such as setpriv)."""
+    if umask == -1 and not pass_fds and not prefix:
+        return run_isolint(*args, cwd=cwd)
     proc = subprocess.run(
         [*prefix, isolint_executable(), *args],
         cwd=cwd,
