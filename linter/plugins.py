@@ -44,21 +44,30 @@ def rules_in_module(module: ModuleType) -> list[type[Rule]]:
     return sorted(found, key=lambda rule: rule.code)
 
 
-def _module_name(path: Path) -> str:
-    """A unique, stable module name for a rule file: its stem plus a hash of its real path."""
-    digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+def _module_name(path: Path, source: bytes) -> str:
+    """A unique, stable module name for a rule file: its stem plus a hash of its real path and
+    its content (an edited file is a new module)."""
+    key = hashlib.sha256(str(path).encode("utf-8", "surrogateescape"))
+    key.update(b"\0" + hashlib.sha256(source).digest())
     stem = re.sub(r"\W", "_", path.stem)
-    return f"{_MODULE_PREFIX}{digest}_{stem}"
+    return f"{_MODULE_PREFIX}{key.hexdigest()[:12]}_{stem}"
 
 
 def import_rule_file(path: Path) -> ModuleType:
     """Import a rule module by file path, under a unique name (it never shadows a package).
 
     The module is registered in ``sys.modules`` (dataclasses and pickling need it); importing
-    the same file again returns that module.
+    the same file again returns that module while its content is unchanged, so a long-lived
+    process (the editor server) picks up an edited rule, as the cache key (``rules_digest``) does.
     """
     path = path.resolve()
-    name = _module_name(path)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise RuleDefinitionError(
+            f"{path}: cannot read rule module: {exc.strerror or type(exc).__name__}"
+        ) from exc
+    name = _module_name(path, source)
     loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
