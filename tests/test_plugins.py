@@ -15,7 +15,7 @@ import pytest
 from isolint.diagnostics import Category, category_for
 from isolint.docs import rules_table
 from isolint.rule import Rule
-from tests.conftest import REPO, isolint_executable
+from tests.conftest import REPO, Completed, isolint_executable, run_isolint
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 _EXAMPLE = re.compile(
@@ -30,12 +30,16 @@ def _readme_rule() -> tuple[str, str]:
     return match.group("path"), match.group("code")
 
 
-def _run(cwd: Path, *args: str, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(cwd: Path, *args: str, pythonpath: Path | None = None) -> Completed:
+    """isolint in this process; the console script in a subprocess when ``pythonpath`` puts an
+    installed plugin distribution on the interpreter's path (as an installed package is)."""
+    if pythonpath is None:
+        return run_isolint(*args, cwd=cwd)
     env = dict(os.environ)
     env.pop("NO_COLOR", None)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
-    return subprocess.run(
+    proc = subprocess.run(
         [isolint_executable(), *args],
         check=False,
         cwd=cwd,
@@ -44,6 +48,7 @@ def _run(cwd: Path, *args: str, pythonpath: Path | None = None) -> subprocess.Co
         text=True,
         timeout=300,
     )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -110,6 +115,7 @@ def test_rule_paths_are_relative_to_the_config_file(team_project: Path) -> None:
 
 
 def test_editing_a_team_rule_is_not_answered_from_the_cache(team_project: Path) -> None:
+    """Both runs in one process (as in the editor server): the edited module is imported anew."""
     relpath, _ = _readme_rule()
     first = _run(team_project, "check", "app")
     assert "use a `ContextVar`" in first.stdout
