@@ -9,7 +9,9 @@ directory, warms the cache with ``isolint check``, starts ``isolint server`` wit
 LanguageClient, opens the 500-line file and a caller of it, and then, ``--edits`` times, changes
 a factory's parameter name in the unsaved buffer. Each edit changes the diagnostics of the edited
 file, so each produces a publishDiagnostics; the time from sending didChange to receiving it,
-minus the debounce, is the latency (median, min, max printed). Downloads nothing.
+minus the debounce, is the latency (median, min, max printed), and the server process's CPU
+time for each edit (from ``/proc``, so a loaded machine does not inflate it) is printed too.
+Downloads nothing.
 """
 
 from __future__ import annotations
@@ -142,7 +144,19 @@ async def _wait_for(client: _Client, uri: str, timeout: float = 600) -> float:
             return when
 
 
-async def measure(root: Path, big: Path, edits: int, debounce: float) -> list[float]:
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``; None elsewhere): unlike
+    the latency, a loaded machine does not inflate it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    root: Path, big: Path, edits: int, debounce: float
+) -> tuple[list[float], list[float]]:
     client = _Client()
     server = Path(sys.executable).parent / "isolint"
     await client.start_io(str(server), "server", cwd=str(root))
@@ -170,8 +184,11 @@ async def measure(root: Path, big: Path, edits: int, debounce: float) -> list[fl
         f"first diagnostics after open (loads the project): {time.perf_counter() - started:.2f} s"
     )
     latencies: list[float] = []
+    cpu: list[float] = []
+    pid = client._server.pid if client._server is not None else 0
     for version in range(2, edits + 2):
         parameter = "sender" if version % 2 == 0 else "emitter"
+        before = _cpu_seconds(pid)
         sent = time.perf_counter()
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
@@ -183,11 +200,14 @@ async def measure(root: Path, big: Path, edits: int, debounce: float) -> list[fl
         )
         arrived = await _wait_for(client, uri)
         latencies.append(arrived - sent - debounce)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the server is idle again: what it used is this edit's
+        after = _cpu_seconds(pid)
+        if before is not None and after is not None:
+            cpu.append(after - before)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return latencies
+    return latencies, cpu
 
 
 def main() -> None:
@@ -210,12 +230,18 @@ def main() -> None:
             capture_output=True,
         )
         print(f"cache warmed by `isolint check`: {time.perf_counter() - warm:.1f} s")
-        latencies = asyncio.run(measure(root, big, args.edits, args.debounce))
+        latencies, cpu = asyncio.run(measure(root, big, args.edits, args.debounce))
         ms = sorted(1000 * value for value in latencies)
         print(
             f"latency after the {args.debounce * 1000:.0f} ms debounce over {len(ms)} edits: "
             f"median {statistics.median(ms):.0f} ms, min {ms[0]:.0f} ms, max {ms[-1]:.0f} ms"
         )
+        if cpu:
+            used = sorted(1000 * value for value in cpu)
+            print(
+                f"server CPU time per edit: median {statistics.median(used):.0f} ms, "
+                f"min {used[0]:.0f} ms, max {used[-1]:.0f} ms"
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
