@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from isolint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
 from isolint.fixes import fix_source
 from isolint.positions import positions
-from tests.conftest import FIXTURES, isolint_executable, run_isolint
+from tests.conftest import FIXTURES, Completed, isolint_executable, run_isolint
 
 LEGACY = "from app.agents import execution_engine as legacy  # expect: ISO503"
 LEGACY_FIXED = "import app.agents.user_execution_engine as legacy  # expect: ISO503"
@@ -262,15 +262,8 @@ def test_positions_match_cpython_on_generated_sources(
 
 
 # -- item 5: what --fix writes into ------------------------------------------------------
-def _fix(root: Path, *paths: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [isolint_executable(), "check", "--no-cache", "--fix", *(paths or (".",))],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def _fix(root: Path, *paths: str) -> Completed:
+    return run_isolint("check", "--no-cache", "--fix", *(paths or (".",)), cwd=root)
 
 
 def test_symlinked_file_fixes_its_target_and_stays_a_link(project: Path, tmp_path: Path) -> None:
