@@ -428,7 +428,7 @@ def test_fifo_named_like_a_python_file_does_not_hang(make_project: Make) -> None
             cwd=root,
             capture_output=True,
             text=True,
-            timeout=6,
+            timeout=120,  # a hang guard: generous on a loaded machine, where startup takes seconds
             check=False,
         )
     except subprocess.TimeoutExpired:
