@@ -102,7 +102,11 @@ def run_isolint(*args: str, cwd: Path | None = None, stdin: str | None = None) -
     Exit codes come from ``SystemExit``; an uncaught exception prints its traceback on stderr
     and exits 1, as the interpreter would. A run that changes process-wide state (environment,
     working directory, signal handlers, recursion limit) fails the test: the linter keeps none.
+    With ``ISOLINT_TESTS_SUBPROCESS=1`` every run uses the console script instead (to tell a
+    harness gap from a real failure).
     """
+    if os.environ.get("ISOLINT_TESTS_SUBPROCESS"):
+        return run_isolint_subprocess(*args, cwd=cwd, stdin=stdin)
     from isolint.cli import main
 
     saved_environ = dict(os.environ)
