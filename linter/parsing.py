@@ -92,8 +92,30 @@ def _too_deep_error(path: str, line: int | None) -> FileError:
     return FileError(path, f"too deeply nested to analyse: {reason}", line=line, kind="limit")
 
 
+def _small(node: ast.expr, depth: int) -> bool:
+    """Whether ``node``, at ``depth``, provably holds neither a level past the depth limit nor a
+    literal past the size limit, from its source span alone (so its subtree need not be walked).
+
+    Along any path down an expression, each node but a ``Load``/operator leaf, an
+    ``arguments`` or a parenthesis-less generator has characters of its own (a name, an
+    operator, a bracket, a keyword), outside its children's spans, and those exceptions are each
+    followed by a node that has: a subtree spanning ``n`` characters is at most ``2n + 1``
+    levels deep, and a literal of more than ``n`` elements spans more than ``n`` characters.
+    Only one-line spans are measured (in UTF-8 bytes: at least the characters).
+    """
+    end_line = node.end_lineno
+    end_column = node.end_col_offset
+    if end_line != node.lineno or end_column is None:
+        return False
+    span = end_column - node.col_offset
+    return span <= MAX_LITERAL_ELEMENTS and depth + 2 * span + 1 <= MAX_TREE_DEPTH
+
+
 def _too_big(tree: ast.AST, path: str) -> FileError | None:
-    """The tree's depth and its widest literal, level by level (stops past the depth limit)."""
+    """The tree's depth and its widest literal, level by level (stops past the depth limit).
+
+    Expressions too short to reach either limit (``_small``) are not walked: the nodes that are
+    walked are the same at every level that matters, in the same order."""
     depth = 0
     level: list[ast.AST] = [tree]
     while level:
@@ -103,6 +125,8 @@ def _too_big(tree: ast.AST, path: str) -> FileError | None:
             return _too_deep_error(path, line)
         below: list[ast.AST] = []
         for node in level:
+            if isinstance(node, ast.expr) and _small(node, depth):
+                continue
             if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
                 size = len(node.keys if isinstance(node, ast.Dict) else node.elts)
                 if size > MAX_LITERAL_ELEMENTS:

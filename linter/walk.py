@@ -58,6 +58,20 @@ class Walker:
     def __init__(self) -> None:
         self._fields: dict[type[cst.CSTNode], tuple[str, ...]] = {}
         self._node_types: dict[type, bool] = {}
+        self._handler_names: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def _handlers(self, visitor_type: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The ``visit_``/``leave_`` method names of a visitor class (``dir()`` is slow: once
+        per class, not per file)."""
+        cached = self._handler_names.get(visitor_type)
+        if cached is None:
+            names = dir(visitor_type)
+            cached = (
+                tuple(a for a in names if a.startswith("visit_")),
+                tuple(a for a in names if a.startswith("leave_")),
+            )
+            self._handler_names[visitor_type] = cached
+        return cached
 
     def _child_fields(self, node_type: type[cst.CSTNode]) -> tuple[str, ...]:
         cached = self._fields.get(node_type)
@@ -93,7 +107,7 @@ class Walker:
                 out.append(_ENTER_SCOPE)
             value_type = type(value)
             if value_type is tuple or value_type is list:
-                out.extend(v for v in value if is_node(v))
+                out.extend([v for v in value if is_node(v)])
             elif value is not None and is_node(value):
                 out.append(value)
             if is_scope and name == "body":
@@ -105,11 +119,11 @@ class Walker:
         visits: dict[str, list[tuple[Visitor, Handler]]] = {}
         leaves: dict[str, list[tuple[Visitor, Handler]]] = {}
         for rule in rules:
-            for attr in dir(type(rule)):
-                if attr.startswith("visit_"):
-                    visits.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
-                elif attr.startswith("leave_"):
-                    leaves.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
+            visit_names, leave_names = self._handlers(type(rule))
+            for attr in visit_names:
+                visits.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
+            for attr in leave_names:
+                leaves.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
         failed: dict[str, FileError] = {}
         ancestors = context.ancestors
         scopes = context.scopes
@@ -136,8 +150,7 @@ class Walker:
                 scopes.pop()
                 imports.exit_scope()
                 continue
-            assert isinstance(item, cst.CSTNode)
-            node = item
+            node: cst.CSTNode = item  # type: ignore[assignment]  # not isinstance(): an ABC, slow
             type_name = type(node).__name__
             if leaving:
                 ancestors.pop()
@@ -148,7 +161,7 @@ class Walker:
                     top = statement_index.get(id(node), -1)
                     member = -1
                     member_index = {}
-                    if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+                    if type(node) is cst.ClassDef and type(node.body) is cst.IndentedBlock:
                         member_index = {id(s): i for i, s in enumerate(node.body.body)}
                 elif depth == 3 and member_index:
                     member = member_index.get(id(node), -1)
@@ -168,7 +181,5 @@ class Walker:
             if not leaving:
                 stack.append((node, True))
                 ancestors.append(node)
-                children = self.children(node)
-                for child in reversed(children):
-                    stack.append((child, False))
+                stack.extend([(child, False) for child in reversed(self.children(node))])
         return list(failed.values())

@@ -74,9 +74,10 @@ def peak_address_space() -> int | None:
     """This process's peak address space in bytes (Linux), else None."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
-            fields = dict(line.split(":", 1) for line in status if ":" in line)
-        return int(fields["VmPeak"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError, IndexError):
+            text = status.read()  # read before every parse: find the one line, split nothing else
+        start = text.index("\nVmPeak:") + len("\nVmPeak:")
+        return int(text[start : text.index("\n", start)].split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
         return None
 
 

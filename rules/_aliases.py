@@ -131,7 +131,9 @@ class AliasScan:
         return False, None
 
     # -- where an object comes from ----------------------------------------------------------
-    def _root(self, expr: cst.BaseExpression, kind: str, text: str, args: int) -> Origin | None:
+    def _root(
+        self, expr: cst.BaseExpression, kind: str, value: cst.BaseExpression, args: int
+    ) -> Origin | None:
         dotted = dotted_name(expr)
         if dotted is None:
             return None
@@ -141,20 +143,19 @@ class AliasScan:
             if aliased is None:
                 return None
             return Origin(aliased.root, aliased.kind, aliased.text, aliased.args)
-        return Origin(dotted, kind, text, args)
+        return Origin(dotted, kind, code(value), args)  # its source: only when it is shared
 
     def origin(self, value: cst.BaseExpression) -> Origin | None:
         """The process-wide root ``value`` is taken from, as far as this file shows it."""
         if isinstance(value, cst.Await):
             value = value.expression
-        text = code(value)
         if isinstance(value, cst.Subscript):
             keys = [e.slice.value for e in value.slice if isinstance(e.slice, cst.Index)]
             if self._scope.find(keys, frozenset()) is not None:
                 return None  # ``sessions[user_id]``: this user's own entry (storing it is ISO602's)
-            return self._root(value.value, "item", text, 1)
+            return self._root(value.value, "item", value, 1)
         if isinstance(value, cst.Attribute):
-            return self._root(value, "attr", text, 0)
+            return self._root(value, "attr", value, 0)
         if isinstance(value, cst.Name):
             is_local, aliased = self._lookup(value.value)
             return aliased if is_local else None
@@ -164,13 +165,13 @@ class AliasScan:
         if isinstance(func, cst.Attribute) and func.attr.value in _ITEM_METHODS:
             if self._scope.find([arg.value for arg in value.args[:1]], frozenset()) is not None:
                 return None  # keyed by request data: this user's own entry
-            return self._root(func.value, "item", text, count)
+            return self._root(func.value, "item", value, count)
         if count:
             return None
         if isinstance(func, cst.Name):
-            return self._root(func, "new", text, 0)
+            return self._root(func, "new", value, 0)
         if isinstance(func, cst.Attribute):
-            return self._root(func, "call", text, 0)
+            return self._root(func, "call", value, 0)
         return None
 
     # -- writes ------------------------------------------------------------------------------

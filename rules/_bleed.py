@@ -83,9 +83,12 @@ LOCAL_STATE_FACTORIES = frozenset(
 )
 
 
+_EMPTY_MODULE = cst.Module(body=())  # an immutable node: only its code-generation settings are used
+
+
 def code(node: cst.CSTNode) -> str:
     """Source of ``node`` on one line (for messages)."""
-    return " ".join(cst.Module(body=()).code_for_node(node).split())
+    return " ".join(_EMPTY_MODULE.code_for_node(node).split())
 
 
 # --- writes into state ---------------------------------------------------------------------------
