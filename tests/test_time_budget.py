@@ -15,6 +15,7 @@ Run = Callable[..., Completed]
 Make = Callable[..., Path]
 
 
+@pytest.mark.slow  # issue 14: time-budget runs are in the slow suite (a 1 s budget per file)
 @pytest.mark.parametrize("jobs", ["1", "2"])  # -j 1 also runs in a worker, under the budget
 def test_pathological_file_times_out_and_the_run_completes(
     isolint: Run, make_project: Make, jobs: str
