@@ -134,6 +134,15 @@ def test_incremental_equals_full_run_after_each_edit(project: Project) -> None:
 
     shown = step(project, {"app/a.py": A, "app/b.py": B})  # undo
     assert codes(shown, "app/b.py") == ["ISO104"]
+    graphs = project.phase.graphs_built
+
+    step(
+        project, {"app/a.py": A.replace("_shared = {}", "_shared = {}  # one dict"), "app/b.py": B}
+    )
+    assert project.phase.graphs_built == graphs  # no fact changed: the call graph is kept
+    assert project.phase.decided < total
+    step(project, {"app/a.py": A.replace("(self, item)", "(self, entry)"), "app/b.py": B})
+    assert project.phase.graphs_built == graphs + 1
 
     step(project, {"app/a.py": A.replace("class Borg:", "class Borg(:"), "app/b.py": B})
     step(project, {"app/a.py": A, "app/b.py": B.replace("    CACHE.add(request)\n", "")})

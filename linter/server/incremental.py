@@ -127,7 +127,13 @@ def _decide(rule: type[Rule], candidates: Sequence[Candidate], index: TrackedInd
 
 
 def _same(left: Sequence[Candidate], right: Sequence[Candidate]) -> bool:
-    return len(left) == len(right) and all(a is b for a, b in zip(left, right))
+    return len(left) == len(right) and all(a is b for a, b in zip(left, right, strict=True))
+
+
+def _same_facts(left: object, right: object) -> bool:
+    """The same module facts: the same object, or equal ones (a buffer linted again whose
+    edit changed no fact: its packed facts compare equal, their data byte for byte)."""
+    return left is right or left == right
 
 
 class IncrementalPhase:
@@ -140,7 +146,10 @@ class IncrementalPhase:
         self._each: dict[int, _Decision] = {}  # id(candidate) -> its decision (per-candidate rules)
         self._whole: dict[str, _Decision] = {}  # rule code -> its decision (the other rules)
         self._slim: dict[str, tuple[FileResult, FileResult]] = {}
+        self._graph_facts: list[PackedFacts] = []
+        self._reached: Reachability | None = None
         self.decided = 0  # candidates decided by the last run (for tests and measurements)
+        self.graphs_built = 0
 
     def _changed(self, index: TrackedIndex) -> frozenset[str] | None:
         """Modules whose facts differ from the last run's, or None: decide everything again."""
@@ -150,10 +159,22 @@ class IncrementalPhase:
             return None
         now = index.packed
         return frozenset(
-            name
-            for name in {*before, *now}
-            if before.get(name) is not now.get(name)  # facts are replaced, never changed in place
+            name for name in {*before, *now} if not _same_facts(before.get(name), now.get(name))
         )
+
+    def _reachability(self, facts: list[PackedFacts], index: TrackedIndex) -> Reachability:
+        """The call graph's reachability, built again only when some module's facts changed
+        (an edit inside a line that changes no call, name or line keeps every fact)."""
+        before = self._graph_facts
+        if (
+            self._reached is None
+            or len(before) != len(facts)
+            or not all(_same_facts(a, b) for a, b in zip(before, facts, strict=True))
+        ):
+            self._reached = Reachability(build_graph(facts, index, self.request.settings))
+            self.graphs_built += 1
+        self._graph_facts = facts
+        return self._reached
 
     def _findings(
         self, results: Sequence[FileResult], index: TrackedIndex, changed: frozenset[str] | None
@@ -220,7 +241,7 @@ class IncrementalPhase:
         facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
         index = TrackedIndex(facts, self.request.settings)
         changed = self._changed(index)
-        reachability = Reachability(build_graph(facts, index, self.request.settings))
+        reachability = self._reachability(facts, index)
         found = self._findings(results, index, changed)
         extra = [d for d in found if d.path in wanted or d.causes]
         shown = [r if r.path in wanted else self._slimmed(r) for r in results]
