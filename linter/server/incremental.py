@@ -109,8 +109,23 @@ class _Decision:
     reads: frozenset[str]
     failed: bool = False
 
-    def stale(self, changed: frozenset[str]) -> bool:
-        return EVERY_MODULE in self.reads or not changed.isdisjoint(self.reads)
+
+def _stale(reads: frozenset[str], changed: frozenset[str]) -> bool:
+    """Did a module that was read change (or was every module read)?"""
+    return EVERY_MODULE in reads or not changed.isdisjoint(reads)
+
+
+@dataclass(frozen=True)
+class _FileDecisions:
+    """One file's candidates as the last run decided them: per-candidate rules' decisions, in
+    order, with everything they read and found, and the other rules' candidates by code."""
+
+    result: FileResult
+    decisions: tuple[_Decision, ...]
+    reads: frozenset[str]
+    findings: tuple[Diagnostic, ...]
+    failed: frozenset[str]  # codes of rules that raised on one of its candidates
+    others: Mapping[str, tuple[Candidate, ...]]
 
 
 def _decide(rule: type[Rule], candidates: Sequence[Candidate], index: TrackedIndex) -> _Decision:
@@ -143,7 +158,7 @@ class IncrementalPhase:
         self.request = request
         self._packed: Mapping[str, ModuleFacts | PackedFacts] | None = None
         self._shape: tuple[frozenset[str], Mapping[str, str]] | None = None
-        self._each: dict[int, _Decision] = {}  # id(candidate) -> its decision (per-candidate rules)
+        self._files: dict[str, _FileDecisions] = {}  # per-candidate rules, by file
         self._whole: dict[str, _Decision] = {}  # rule code -> its decision (the other rules)
         self._slim: dict[str, tuple[FileResult, FileResult]] = {}
         self._graph_facts: list[PackedFacts] = []
@@ -179,46 +194,75 @@ class IncrementalPhase:
     def _findings(
         self, results: Sequence[FileResult], index: TrackedIndex, changed: frozenset[str] | None
     ) -> list[Diagnostic]:
-        by_code: dict[str, list[Candidate]] = defaultdict(list)
-        for result in results:
-            for candidate in result.candidates:
-                by_code[candidate.code].append(candidate)
-        each: dict[int, _Decision] = {}
-        whole: dict[str, _Decision] = {}
-        out: list[Diagnostic] = []
+        """Every project rule's findings, as ``global_phase`` orders them within a code."""
+        rules = {rule.code: rule for rule in self.request.rules}
+        files: dict[str, _FileDecisions] = {}
         self.decided = 0
-        for rule in self.request.rules:
-            candidates = by_code.get(rule.code, [])
-            if rule.independent_candidates:
-                decisions = []
-                for candidate in candidates:
-                    decision = self._each.get(id(candidate))
-                    if (
-                        decision is None
-                        or decision.candidates[0] is not candidate
-                        or changed is None
-                        or decision.stale(changed)
-                    ):
-                        decision = _decide(rule, [candidate], index)
-                        self.decided += 1
-                    each[id(candidate)] = decision
-                    decisions.append(decision)
-                if not any(d.failed for d in decisions):
-                    out.extend(f for d in decisions for f in d.findings)
+        for result in results:
+            previous = self._files.get(result.path)
+            if previous is None or previous.result is not result:
+                previous = None
+            elif changed is not None and not _stale(previous.reads, changed):
+                files[result.path] = previous  # nothing it read changed
                 continue
-            previous = self._whole.get(rule.code)
+            files[result.path] = self._decide_file(result, previous, rules, index, changed)
+        self._files = files
+        failed = {code for decided in files.values() for code in decided.failed}
+        out = [d for decided in files.values() for d in decided.findings if d.code not in failed]
+        whole: dict[str, _Decision] = {}
+        for rule in self.request.rules:
+            if rule.independent_candidates:
+                continue
+            candidates = [
+                c for decided in files.values() for c in decided.others.get(rule.code, ())
+            ]
+            previous_whole = self._whole.get(rule.code)
             if (
-                previous is None
+                previous_whole is None
                 or changed is None
-                or previous.stale(changed)
-                or not _same(previous.candidates, candidates)
+                or _stale(previous_whole.reads, changed)
+                or not _same(previous_whole.candidates, candidates)
             ):
-                previous = _decide(rule, candidates, index)
+                previous_whole = _decide(rule, candidates, index)
                 self.decided += len(candidates)
-            whole[rule.code] = previous
-            out.extend(previous.findings)
-        self._each, self._whole = each, whole
+            whole[rule.code] = previous_whole
+            out.extend(previous_whole.findings)
+        self._whole = whole
         return out
+
+    def _decide_file(
+        self,
+        result: FileResult,
+        previous: _FileDecisions | None,
+        rules: Mapping[str, type[Rule]],
+        index: TrackedIndex,
+        changed: frozenset[str] | None,
+    ) -> _FileDecisions:
+        """Decide a file's candidates of per-candidate rules again where stale (all of them
+        when its result is new); collect the others' candidates by code."""
+        kept = {id(d.candidates[0]): d for d in previous.decisions} if previous else {}
+        decisions: list[_Decision] = []
+        others: dict[str, list[Candidate]] = defaultdict(list)
+        for candidate in result.candidates:
+            rule = rules.get(candidate.code)
+            if rule is None:
+                continue
+            if not rule.independent_candidates:
+                others[rule.code].append(candidate)
+                continue
+            decision = kept.get(id(candidate))
+            if decision is None or changed is None or _stale(decision.reads, changed):
+                decision = _decide(rule, [candidate], index)
+                self.decided += 1
+            decisions.append(decision)
+        return _FileDecisions(
+            result,
+            tuple(decisions),
+            frozenset().union(*(d.reads for d in decisions)),
+            tuple(f for d in decisions for f in d.findings),
+            frozenset(d.candidates[0].code for d in decisions if d.failed),
+            {code: tuple(found) for code, found in others.items()},
+        )
 
     def _slimmed(self, result: FileResult) -> FileResult:
         """A file no open document is: only its findings that may fold into others' (causes)."""
