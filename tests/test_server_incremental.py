@@ -16,7 +16,7 @@ from isolint.cli import load_rules
 from isolint.diagnostics import Candidate, Diagnostic, FileError
 from isolint.project import ProjectIndex
 from isolint.rule import ProjectFinding, Rule
-from isolint.server.engine import Project
+from isolint.server.engine import Buffer, Engine, Project
 from isolint.server.incremental import TrackedIndex
 
 A = """\
@@ -210,3 +210,27 @@ def test_a_rule_failing_on_another_file_drops_its_findings_as_a_full_run_does(
         codes(step(project, {"a.py": "def good():\n    pass\n", "b.py": "def bad(): ..."}), "a.py")
         == []
     )
+
+
+def test_buffers_linted_during_the_quiet_interval_are_reported_by_the_next_update(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project(
+        {"app/__init__.py": "", "app/a.py": A, "app/b.py": B, "app/views.py": VIEWS}
+    )
+    a, b = root / "app" / "a.py", root / "app" / "b.py"
+    engine = Engine([root], load_rules())
+    engine.prelint([Buffer(a, A), Buffer(b, B)])  # no project loaded yet: loads nothing
+    first = {
+        r.path.name: sorted(d.code for d in r.diagnostics)
+        for r in engine.update([Buffer(a, A), Buffer(b, B)])
+    }
+    assert first["b.py"] == ["ISO104"]
+    renamed = A.replace("emitter", "sink")
+    engine.prelint([Buffer(a, renamed, 2), Buffer(b, B)])
+    reports = engine.update([Buffer(a, renamed, 2), Buffer(b, B)])
+    assert {r.path.name: sorted(d.code for d in r.diagnostics) for r in reports}["b.py"] == [
+        "ISO104",
+        "ISO404",
+    ]
+    assert {r.path.name: r.version for r in reports}["a.py"] == 2

@@ -65,6 +65,7 @@ class IsolintServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self.docs_url = DEFAULT_DOCS_URL
         self.pending: asyncio.TimerHandle | None = None
+        self.prelinting: asyncio.TimerHandle | None = None
         self.lint_lock = asyncio.Lock()
         self.published: dict[str, list[types.Diagnostic]] = {}
         self.shown: dict[str, Shown] = {}
@@ -84,12 +85,24 @@ class IsolintServer(LanguageServer):
         return found
 
     def schedule(self, delay: float | None = None) -> None:
-        """Lint after ``delay`` seconds of quiet (each new event restarts the wait)."""
-        if self.pending is not None:
-            self.pending.cancel()
+        """Lint after ``delay`` seconds of quiet (each new event restarts the wait). The
+        changed buffers themselves are linted after half the wait already, so that when it
+        ends only the project phase remains."""
+        for timer in (self.pending, self.prelinting):
+            if timer is not None:
+                timer.cancel()
         loop = asyncio.get_running_loop()
         wait = self.debounce if delay is None else delay
         self.pending = loop.call_later(wait, lambda: loop.create_task(self.lint()))
+        self.prelinting = None
+        if wait > 0:
+            self.prelinting = loop.call_later(wait / 2, lambda: loop.create_task(self.prelint()))
+
+    async def prelint(self) -> None:
+        try:
+            await self.on_engine(self.engine.prelint, self.buffers())
+        except Exception:  # noqa: BLE001 - update() lints the buffers again and reports it
+            log.exception("isolint engine failure while linting buffers")
 
     def buffers(self) -> list[Buffer]:
         out: list[Buffer] = []
@@ -296,8 +309,9 @@ def build(rules: Sequence[type[Rule]]) -> IsolintServer:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: IsolintServer, params: None) -> None:
-        if ls.pending is not None:
-            ls.pending.cancel()
+        for timer in (ls.pending, ls.prelinting):
+            if timer is not None:
+                timer.cancel()
         ls.shutdown_requested = True
         ls.engine_thread.shutdown(wait=False, cancel_futures=True)
 

@@ -236,12 +236,39 @@ class Engine:
             self._projects[home].refresh_disk(relpaths)
             self._dirty.add(home)
 
-    def update(self, buffers: Sequence[Buffer]) -> list[Report]:
-        """Bring the index in step with the open buffers: a report for each open document of
-        every project whose results may have changed."""
+    def _grouped(self, buffers: Sequence[Buffer]) -> dict[tuple[Path, Path | None], list[Buffer]]:
         grouped: dict[tuple[Path, Path | None], list[Buffer]] = {}
         for buffer in buffers:
             grouped.setdefault(self._home(buffer.path.absolute()), []).append(buffer)
+        return grouped
+
+    @staticmethod
+    def _mine(project: Project, members: Sequence[Buffer]) -> dict[str, Buffer]:
+        """The buffers that belong to the project, by project-relative path."""
+        return {
+            project.relpath(b.path.absolute()): b
+            for b in members
+            if project.includes(project.relpath(b.path.absolute()))
+        }
+
+    @staticmethod
+    def _data(mine: Mapping[str, Buffer]) -> dict[str, bytes]:
+        return {r: b.text.encode("utf-8", "surrogatepass") for r, b in mine.items()}
+
+    def prelint(self, buffers: Sequence[Buffer]) -> None:
+        """Lint the changed buffers of loaded projects, without the project phase: run while
+        the editor is still quiet, so ``update`` finds them linted. Loads nothing."""
+        for home, members in self._grouped(buffers).items():
+            project = self._projects.get(home)
+            if project is not None and project.set_buffers(
+                self._data(self._mine(project, members))
+            ):
+                self._dirty.add(home)
+
+    def update(self, buffers: Sequence[Buffer]) -> list[Report]:
+        """Bring the index in step with the open buffers: a report for each open document of
+        every project whose results may have changed."""
+        grouped = self._grouped(buffers)
         for home, project in self._projects.items():
             if home not in grouped and project.overlays:
                 project.set_buffers({})  # its documents were all closed
@@ -255,13 +282,8 @@ class Engine:
                 )
                 continue
             project = loaded
-            mine = {
-                project.relpath(b.path.absolute()): b
-                for b in members
-                if project.includes(project.relpath(b.path.absolute()))
-            }
-            data = {r: b.text.encode("utf-8", "surrogatepass") for r, b in mine.items()}
-            if project.set_buffers(data):
+            mine = self._mine(project, members)
+            if project.set_buffers(self._data(mine)):
                 self._dirty.add(home)
             if home not in self._dirty:
                 continue
