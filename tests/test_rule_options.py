@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,7 +13,7 @@ from isolint.errors import ConfigError, RuleDefinitionError
 from isolint.options import BOOLEAN, STRING_TABLE, STRINGS, Option
 from isolint.rule import Rule, rule_options
 from isolint.rules import load_rules
-from tests.conftest import isolint_executable
+from tests.conftest import Completed, run_isolint
 
 RULES = load_rules()
 DECLARED = rule_options(RULES)
@@ -155,17 +153,8 @@ def _project(root: Path, config: str) -> Path:
     return root
 
 
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return subprocess.run(
-        [isolint_executable(), *args],
-        check=False,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def _run(cwd: Path, *args: str) -> Completed:
+    return run_isolint(*args, cwd=cwd)
 
 
 def test_a_team_rule_declares_reads_and_documents_its_option(tmp_path: Path) -> None:
