@@ -1,4 +1,4 @@
-"""The installed ``isolint`` command, run as a subprocess: exit codes, formats, errors."""
+"""The ``isolint`` command (in process, tests/conftest.py ``run_isolint``): exit codes, formats, errors."""
 
 from __future__ import annotations
 
