@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, Rule, dotted_name
+from isolint.api import Candidate, Example, ProjectFinding, ProjectIndex, Rule, dotted_name
 from isolint.rules._singleton_patterns import (
     Method,
     assignments,
@@ -16,6 +18,18 @@ from isolint.rules._singleton_patterns import (
     looks_like_metaclass,
 )
 from isolint.rules._sites import state_changing_methods
+from isolint.rules._state import is_stateless_class
+
+
+@dataclass(frozen=True)
+class UnchangedSingleton:
+    """ISO101's candidate: class ``cls`` of ``module`` caches its own instance, but neither its
+    methods nor a re-run ``__init__`` change that instance; the index says whether its bases
+    carry state. ``message`` is the finding it becomes if they may."""
+
+    module: str
+    cls: str
+    message: str
 
 
 class SelfCachingSingleton(Rule):
@@ -41,6 +55,15 @@ class SelfCachingSingleton(Rule):
     references to the class; an instance stored through an alias, or built by a factory
     classmethod (`cls._instance = cls.from_env()`), is not reported. Metaclasses are left to
     ISO102, and enumerations (whose members are shared constants by design) are skipped.
+
+    Not reported: a class whose code shows its shared instance is built once and never
+    changed. Its `__init__` (re-run on the cached instance at every `Cls(...)` when `__new__`
+    caches) does its work only under a run-once guard (`if not hasattr(self, "encoder"):`), no
+    method of it changes its state (no method outside the setup ones assigns or mutates
+    `self.*` or a class attribute, also through `setattr` or `heapq`/`bisect`), and every base
+    is a project class of that kind or a known stateless one (`ABC`, `Protocol`). A tokenizer
+    cached per model name is such a class; a library base may hold state isolint cannot see,
+    so it is reported. A class with no `__init__` guard is reported as the pattern it is.
 
     ## Options
     None.
@@ -99,6 +122,22 @@ class SelfCachingSingleton(Rule):
                     cls._instances[cls] = super().__new__(cls)
                 return cls._instances[cls]
         """,
+        """
+        class Tokenizer:
+            _instances = {}
+
+            def __new__(cls, model_name):
+                if model_name not in cls._instances:
+                    cls._instances[model_name] = super().__new__(cls)
+                return cls._instances[model_name]
+
+            def __init__(self, model_name):
+                self.encoder = load_encoder(model_name)
+                self.calls = 0
+
+            def encode(self, text):
+                return self.encoder.encode(text)
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -136,6 +175,28 @@ class SelfCachingSingleton(Rule):
             def __init__(self):
                 self._instance = self.__class__.__name__
         """,
+        """
+        from abc import ABC, abstractmethod
+
+        class BaseTokenizer(ABC):
+            @abstractmethod
+            def encode(self, text): ...
+
+        class TiktokenTokenizer(BaseTokenizer):
+            _instances = {}
+
+            def __new__(cls, model_name):
+                if model_name not in cls._instances:
+                    cls._instances[model_name] = super().__new__(cls)
+                return cls._instances[model_name]
+
+            def __init__(self, model_name):
+                if not hasattr(self, "encoder"):
+                    self.encoder = load_encoder(model_name)
+
+            def encode(self, text):
+                return self.encoder.encode(text)
+        """,
     )
     fixed: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -167,6 +228,15 @@ class SelfCachingSingleton(Rule):
             attribute = _cached_attribute(Method.of(func, class_name))
             if attribute is not None:
                 sites = state_changing_methods(node, self.context.scope_name())
+                if not sites and _init_runs_once(node) and self.context.at_module_level():
+                    message = self.message.format(
+                        cls=class_name, attribute=attribute, method=func.name.value
+                    )
+                    payload = UnchangedSingleton(
+                        self.context.info.module_name, class_name, message
+                    )
+                    self.add_candidate(node.name, payload)
+                    return
                 self.report(
                     node.name,
                     sites=sites,
@@ -176,6 +246,17 @@ class SelfCachingSingleton(Rule):
                 )
                 return
 
+    payload = UnchangedSingleton
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            singleton = candidate.payload_as(UnchangedSingleton)
+            if not is_stateless_class(index, singleton.module, singleton.cls):
+                yield ProjectFinding(candidate, singleton.message)
+
     def _is_enum(self, node: cst.ClassDef) -> bool:
         """Enum members are shared constants by design (``_value2member_map_`` aliases)."""
         for base in node.bases:
@@ -184,6 +265,51 @@ class SelfCachingSingleton(Rule):
             if qualified.startswith("enum.") or name.endswith(("Enum", "Flag")):
                 return True
         return False
+
+
+def _run_once_guard(test: cst.BaseExpression, receiver: str) -> bool:
+    """``not hasattr(self, "x")``: true only while the instance is not set up yet."""
+    if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+        return False
+    call = test.expression
+    return (
+        isinstance(call, cst.Call)
+        and dotted_name(call.func) == "hasattr"
+        and len(call.args) == 2
+        and dotted_name(call.args[0].value) == receiver
+    )
+
+
+def _init_runs_once(node: cst.ClassDef) -> bool:
+    """True if the class's ``__init__`` sets the instance up once and never again: its body is
+    a run-once guard (``if not hasattr(self, "encoder"):``), besides a docstring or ``pass``."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if not (isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__"):
+            continue
+        params = (*statement.params.posonly_params, *statement.params.params)
+        if not params:
+            return False
+        receiver = params[0].name.value
+        suite = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+        guarded = False
+        for item in suite:
+            if (
+                isinstance(item, cst.If)
+                and item.orelse is None
+                and _run_once_guard(item.test, receiver)
+            ):
+                guarded = True
+                continue
+            if isinstance(item, cst.SimpleStatementLine) and all(
+                isinstance(small, cst.Pass)
+                or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
+                for small in item.body
+            ):
+                continue
+            return False
+        return guarded
+    return False
 
 
 def _cached_attribute(method: Method) -> str | None:

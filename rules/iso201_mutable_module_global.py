@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -13,11 +13,18 @@ from isolint.api import (
     MODULE_SCOPE,
     Candidate,
     Example,
+    Option,
     ProjectFinding,
     ProjectIndex,
     Rule,
     RuleContext,
     VariableRef,
+)
+from isolint.rules._bleed import REQUEST_SCOPED_NAMES
+from isolint.rules._constants import (
+    elements_change,
+    inert_element_classes,
+    request_data_flows,
 )
 from isolint.rules._containers import (
     is_mutable_container,
@@ -25,6 +32,7 @@ from isolint.rules._containers import (
     subscript_root,
     target_elements,
 )
+from isolint.rules._state import inert_class
 
 _Function = cst.FunctionDef | cst.Lambda
 # Parents whose Name children never refer to (use) a value: imports, `as` targets, `global`.
@@ -38,6 +46,11 @@ class ModuleContainer:
 
     module: str
     name: str
+    # Set when the module itself mutates the container but declares it to hold only inert
+    # objects (``dict[str, AsyncEngine]``): the classes as written, for the project phase to
+    # check, and the message of the local finding it becomes if one of them carries state.
+    element_classes: tuple[str, ...] = ()
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class _Site:
     functions: tuple[_Function, ...]
     scope: str
     top_function: str | None
+    node: cst.CSTNode  # the mutating statement or call
 
 
 def _is_dunder(name: str) -> bool:
@@ -145,6 +159,17 @@ class MutableModuleGlobal(Rule):
     or calls at module or class level; `__init_subclass__`), `__all__` and other dunder names
     are not reported.
 
+    Nor are containers declared to hold only inert objects, which carry no user's data: class
+    objects (`dict[Source, type[Connector]]`), instances of a class from outside the project
+    (`dict[str, AsyncEngine]`, `TTLCache[str, httpx.AsyncClient]`), or instances of a project
+    class with behaviour (not a dataclass or a plain record) that, like all its subclasses,
+    nothing changes after construction (a tokenizer) — provided no request-scoped name
+    (`request-scoped-names`) flows into what is stored and the module never changes a stored
+    object (`X[k].attr = ...`, `client = X.get(k); client.headers[...] = ...`). Objects that
+    change by use (locks, semaphores, events, queues: `dict[str, asyncio.Lock]`), standard
+    value types (`datetime`, `UUID`) and plain values (`str`, `tuple`, `dict`) are data and
+    stay reported.
+
     ## Why is this bad?
     A module is imported once per process, so its globals are shared by every request every
     worker thread serves. A dict that a view fills with one user's session, cart or
@@ -156,7 +181,9 @@ class MutableModuleGlobal(Rule):
     A container that another module imports and mutates is reported too (the project index
     sees the mutation there). A container passed to a helper that mutates it, or reached
     through a local alias, is not reported. A registry function used as a decorator only by *other* modules looks like a
-    run-time mutation and is reported.
+    run-time mutation and is reported. Whether a library class's objects keep state is not
+    visible: a container declared to hold a third-party class that accumulates per-user data
+    (a client whose cookies another module sets) is not reported.
 
     One finding per container: when ISO602 finds request data written into the same container,
     those writes are listed as related locations of this finding (the container is the root
@@ -165,6 +192,7 @@ class MutableModuleGlobal(Rule):
 
     code: ClassVar[str] = "ISO201"
     name: ClassVar[str] = "mutable-module-global"
+    options: ClassVar[tuple[Option[Any], ...]] = (REQUEST_SCOPED_NAMES,)
     summary: ClassVar[str] = "Module-level mutable container mutated at run time"
     message: ClassVar[str] = (
         "Module-level container `{name}` is mutated at run time in `{function}()`: every request "
@@ -223,6 +251,53 @@ class MutableModuleGlobal(Rule):
             """,
             expected_line=3,
             expected_message="`RECENT` is mutated at run time in `route.handler()`",
+        ),
+        Example(
+            code="""
+            import asyncio
+
+            _LOCKS: dict[str, asyncio.Lock] = {}
+
+            def lock_for(account):
+                return _LOCKS.setdefault(account, asyncio.Lock())
+            """,
+            expected_line=3,
+            expected_message="`_LOCKS` is mutated at run time in `lock_for()`",
+        ),
+        Example(
+            code="""
+            import httpx
+
+            _CLIENTS: dict[str, httpx.Client] = {}
+
+            def client_for(base_url, token):
+                client = _CLIENTS.setdefault(base_url, httpx.Client(base_url=base_url))
+                client.headers["Authorization"] = token
+                return client
+            """,
+            expected_line=3,
+            expected_message="`_CLIENTS` is mutated at run time in `client_for()`",
+        ),
+        Example(
+            code="""
+            class Tokenizer:
+                def __init__(self, model):
+                    self.model = model
+                    self.calls = 0
+
+                def encode(self, text):
+                    self.calls += 1
+                    return text.split()
+
+            _TOKENIZERS: dict[str, Tokenizer] = {}
+
+            def tokenizer_for(model):
+                if model not in _TOKENIZERS:
+                    _TOKENIZERS[model] = Tokenizer(model)
+                return _TOKENIZERS[model]
+            """,
+            expected_line=10,
+            expected_message="`_TOKENIZERS` is mutated at run time in `tokenizer_for()`",
         ),
     )
     fixed: ClassVar[tuple[Example | str, ...]] = (
@@ -300,6 +375,41 @@ class MutableModuleGlobal(Rule):
             _local.user = user
             _local.__dict__.update(user=user)
         """,
+        """
+        import importlib
+        from typing import Type
+
+        from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+        _CONNECTOR_CLASSES: dict[str, Type[object]] = {}
+        _ENGINES: dict[str, AsyncEngine] = {}
+
+        def connector_class(source):
+            if source not in _CONNECTOR_CLASSES:
+                module = importlib.import_module(f"connectors.{source}")
+                _CONNECTOR_CLASSES[source] = module.Connector
+            return _CONNECTOR_CLASSES[source]
+
+        def engine_for(shard_url):
+            if shard_url not in _ENGINES:
+                _ENGINES[shard_url] = create_async_engine(shard_url)
+            return _ENGINES[shard_url]
+        """,
+        """
+        class Tokenizer:
+            def __init__(self, model):
+                self.model = model
+
+            def encode(self, text):
+                return text.split()
+
+        _TOKENIZERS: dict[str, Tokenizer] = {}
+
+        def tokenizer_for(model):
+            if model not in _TOKENIZERS:
+                _TOKENIZERS[model] = Tokenizer(model)
+            return _TOKENIZERS[model]
+        """,
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -361,6 +471,7 @@ class MutableModuleGlobal(Rule):
                         functions,
                         self.context.scope_name(),
                         top[0] if isinstance(top[1], cst.FunctionDef) else None,
+                        node,
                     )
                 )
 
@@ -415,6 +526,14 @@ class MutableModuleGlobal(Rule):
                 continue
             reported.add(site.name)
             sites = [other.scope for other in live if other.name == site.name]
+            inert = self._inert_elements(node, site.name, live)
+            if inert == ():
+                continue  # class objects only: code, not data
+            if inert is not None:  # the project phase checks the element classes
+                message = self.message.format(name=site.name, function=site.scope)
+                payload = ModuleContainer(self.context.info.module_name, site.name, inert, message)
+                self.add_candidate(node, payload, scope=MODULE_SCOPE, sites=sites)
+                continue
             self.report(
                 node,
                 scope=MODULE_SCOPE,
@@ -429,17 +548,46 @@ class MutableModuleGlobal(Rule):
             if name not in reported and not self.context.info.is_test:
                 self.add_candidate(node, ModuleContainer(module, name), scope=MODULE_SCOPE)
 
+    def _inert_elements(
+        self, node: cst.CSTNode, name: str, live: list[_Site]
+    ) -> tuple[str, ...] | None:
+        """The element classes of a container declared to hold only inert objects (see
+        ``inert_element_classes``) that no request-scoped name flows into and that the module
+        never changes an element of; None when it may hold data."""
+        if not isinstance(node, cst.AnnAssign):
+            return None
+        classes = inert_element_classes(node.annotation.annotation, self.context.imports)
+        names = self.context.option(REQUEST_SCOPED_NAMES)
+        if classes is None or any(
+            request_data_flows(site.functions[-1], site.node, names, parameters=False)
+            for site in live
+            if site.name == name
+        ):
+            return None
+        if elements_change(self.context.module, (name,)):
+            return None
+        return classes
+
     payload = ModuleContainer
 
     @classmethod
     def check_project(
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
-        wanted = {
-            (container.module, container.name): c
-            for c in candidates
-            for container in (c.payload_as(ModuleContainer),)
-        }
+        wanted: dict[tuple[str, str], Candidate] = {}
+        for candidate in candidates:
+            container = candidate.payload_as(ModuleContainer)
+            if not container.message:
+                wanted[(container.module, container.name)] = candidate
+            elif not all(
+                inert_class(index, container.module, written)
+                for written in container.element_classes
+            ):
+                yield ProjectFinding(
+                    candidate,
+                    container.message,
+                    causes=(f"{container.module}.{container.name}",),
+                )
         if not wanted:
             return
         found: dict[tuple[str, str], tuple[str, str]] = {}

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Example, ImportTable, Rule, RuleContext, dotted_name
+from isolint.api import (
+    Candidate,
+    Example,
+    ImportTable,
+    Option,
+    ProjectFinding,
+    ProjectIndex,
+    Rule,
+    RuleContext,
+    dotted_name,
+)
+from isolint.rules._bleed import REQUEST_SCOPED_NAMES
+from isolint.rules._constants import elements_change, inert_element_classes, request_data_flows
 from isolint.rules._containers import (
     is_mutable_container,
     mutated_containers,
     subscript_root,
     target_elements,
 )
+from isolint.rules._state import inert_class
 
 # Class decorators that turn annotated class attributes into per-instance fields.
 _FIELD_DECORATORS = frozenset(
@@ -69,6 +83,23 @@ class _ClassState:
     mutations: list[tuple[str, bool, str]] = field(default_factory=list)
     # attributes stored into under a key that is not the class (``cls._instances[user_id] = ..``)
     keyed: set[str] = field(default_factory=set)
+    # attribute -> (function, mutating statement or call) for each mutation
+    writes: dict[str, list[tuple[cst.FunctionDef | cst.Lambda, cst.CSTNode]]] = field(
+        default_factory=dict
+    )
+
+
+@dataclass(frozen=True)
+class ClassContainer:
+    """ISO203's candidate: a container class attribute of ``module`` that the class's methods
+    mutate but that is declared to hold only inert objects (``dict[str, httpx.Client]``): the
+    element classes as written, for the project phase to check, and the finding (message,
+    cause) it becomes if one of them carries state."""
+
+    module: str
+    element_classes: tuple[str, ...]
+    message: str
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -145,6 +176,13 @@ class MutableClassAttribute(Rule):
     class attributes that are only read (lookup tables) or only filled in the class body; and
     registries filled by `__init_subclass__`, which runs when a subclass is defined.
 
+    Not reported either: a container attribute declared to hold only inert objects (class
+    objects, instances of a library class, or of a stateless project class that is not a
+    record), that no request-scoped name flows into and whose stored objects the module never
+    changes, as ISO201 decides for module-level containers (`_clients: dict[str,
+    httpx.Client]` filled per base URL, a tokenizer multiton keyed by model name). Locks,
+    queues and plain values are data and stay reported.
+
     One finding per root cause: module-level instances of the class (or of a subclass) that
     ISO106 reports are shown as related locations of this finding (`note: ISO106: ...`)
     instead of findings of their own, since the class attribute is what they share: moving it
@@ -165,6 +203,7 @@ class MutableClassAttribute(Rule):
 
     code: ClassVar[str] = "ISO203"
     name: ClassVar[str] = "mutable-class-attribute"
+    options: ClassVar[tuple[Option[Any], ...]] = (REQUEST_SCOPED_NAMES,)
     summary: ClassVar[str] = "Mutable class attribute mutated by the class's methods"
     message: ClassVar[str] = (
         "Class attribute `{owner}.{name}` is a mutable container mutated in `{function}()`: it is "
@@ -254,8 +293,69 @@ class MutableClassAttribute(Rule):
             expected_message="`PluginRegistry.configs` is a mutable container mutated in "
             "`PluginRegistry.configure()`",
         ),
+        Example(
+            code="""
+            import threading
+
+            class ProbeLocks:
+                _locks: dict[str, threading.Lock] = {}
+
+                @classmethod
+                def for_model(cls, model):
+                    return cls._locks.setdefault(model, threading.Lock())
+            """,
+            expected_line=4,
+            expected_message="`ProbeLocks._locks` is a mutable container mutated in "
+            "`ProbeLocks.for_model()`",
+        ),
+        Example(
+            code="""
+            import httpx
+
+            class HttpxPool:
+                _clients: dict[str, httpx.Client] = {}
+
+                @classmethod
+                def get(cls, name, token):
+                    if name not in cls._clients:
+                        cls._clients[name] = httpx.Client()
+                    cls._clients[name].headers["Authorization"] = token
+                    return cls._clients[name]
+            """,
+            expected_line=4,
+            expected_message="`HttpxPool._clients` is a mutable container mutated in "
+            "`HttpxPool.get()`",
+        ),
     )
     good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import httpx
+
+        class HttpxPool:
+            _clients: dict[str, httpx.Client] = {}
+
+            @classmethod
+            def get(cls, name):
+                if name not in cls._clients:
+                    cls._clients[name] = httpx.Client()
+                return cls._clients[name]
+        """,
+        """
+        class Tokenizer:
+            _instances: dict[str, "Tokenizer"] = {}
+
+            def __new__(cls, model):
+                if model not in cls._instances:
+                    cls._instances[model] = super().__new__(cls)
+                return cls._instances[model]
+
+            def __init__(self, model):
+                if not hasattr(self, "model"):
+                    self.model = model
+
+            def encode(self, text):
+                return text.split()
+        """,
         """
         class ShoppingCart:
             items = []
@@ -452,11 +552,48 @@ class MutableClassAttribute(Rule):
             via = self._receiver(root.value, state, method)
             if via is not None:
                 state.mutations.append((root.attr.value, via == "instance", scope))
+                function = self.context.enclosing_function()
+                if function is not None:
+                    state.writes.setdefault(root.attr.value, []).append((function, node))
                 keyed = isinstance(node, cst.Assign) and not self._class_keyed(
                     expr, node, state, method
                 )
                 if keyed:
                     state.keyed.add(root.attr.value)
+
+    def _inert_elements(
+        self, node: cst.CSTNode, state: _ClassState, name: str
+    ) -> tuple[str, ...] | None:
+        """The element classes of a container attribute declared to hold only inert objects
+        (see ``inert_element_classes``) that no request-scoped name flows into and that the
+        module never changes an element of; None when it may hold data."""
+        if not isinstance(node, cst.AnnAssign):
+            return None
+        classes = inert_element_classes(node.annotation.annotation, self.context.imports)
+        names = self.context.option(REQUEST_SCOPED_NAMES)
+        if classes is None or any(
+            request_data_flows(function, write, names, parameters=False)
+            for function, write in state.writes.get(name, ())
+        ):
+            return None
+        spellings = {f"{receiver}.{name}" for receiver in ("self", "cls", state.name)}
+        if elements_change(self.context.module, spellings):
+            return None
+        return classes
+
+    payload = ClassContainer
+
+    @classmethod
+    def check_project(
+        cls, candidates: Iterable[Candidate], index: ProjectIndex
+    ) -> Iterable[ProjectFinding]:
+        for candidate in candidates:
+            container = candidate.payload_as(ClassContainer)
+            if not all(
+                inert_class(index, container.module, written)
+                for written in container.element_classes
+            ):
+                yield ProjectFinding(candidate, container.message, causes=(container.cause,))
 
     @staticmethod
     def _class_keyed(
@@ -518,6 +655,14 @@ class MutableClassAttribute(Rule):
             node, scope = state.attributes[name]
             sites = [where for other, _, where in state.mutations if other == name]
             cause = f"{self.context.info.module_name}.{scope}"  # ISO106's instances fold in here
+            inert = self._inert_elements(node, state, name)
+            if inert == ():
+                continue  # class objects only: code, not data
+            if inert is not None:  # the project phase checks the element classes
+                message = self.message.format(owner=scope, name=name, function=function)
+                payload = ClassContainer(self.context.info.module_name, inert, message, cause)
+                self.add_candidate(node, payload, scope=scope, sites=sites)
+                continue
             self.report(
                 node,
                 scope=scope,
