@@ -578,6 +578,45 @@ def _self_attribute(expr: cst.BaseExpression) -> bool:
     return False
 
 
+def _unset_test(test: cst.BaseExpression, attribute: str) -> bool:
+    """``not self.<attribute>`` or ``self.<attribute> is None``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        subject = test.expression
+    elif (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        subject = test.left
+    else:
+        return False
+    return (
+        isinstance(subject, cst.Attribute)
+        and isinstance(subject.value, cst.Name)
+        and subject.value.value == "self"
+        and subject.attr.value == attribute
+    )
+
+
+def _names_read(node: cst.CSTNode) -> set[str]:
+    """The plain names ``node`` reads (attribute names and keyword names excluded)."""
+    out: set[str] = set()
+    pending: list[cst.CSTNode] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Name):
+            out.add(current.value)
+        elif isinstance(current, cst.Attribute):
+            pending.append(current.value)
+        elif isinstance(current, cst.Arg):
+            pending.append(current.value)
+        else:
+            pending.extend(current.children)
+    return out
+
+
 def _created_by(value: cst.BaseExpression) -> str | None:
     """The callee of ``X(...)``, ``await X(...)`` or ``_x or X(...)`` as written, else None."""
     if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
@@ -856,7 +895,7 @@ class FactCollector:
                 self._module_instance(node.targets[0].target, node.value)
         else:
             for target in node.targets:
-                self._maybe_state(target.target)
+                self._maybe_state(target.target, node.value)
                 self._external_mutation(target.target, subscript_only=True)
             if self._functions:
                 self._bind_in_function([t.target for t in node.targets], node.value)
@@ -869,7 +908,7 @@ class FactCollector:
             if node.value is not None:
                 self._module_instance(node.target, node.value)
         elif node.value is not None:
-            self._maybe_state(node.target)
+            self._maybe_state(node.target, node.value)
             if self._functions:
                 self._bind_in_function([node.target], node.value)
                 self._attribute_type(node.target, node.value, node.annotation)
@@ -970,9 +1009,43 @@ class FactCollector:
         if method is not None and method not in mutable[1:]:
             mutable.append(method)
 
-    def _maybe_state(self, target: cst.BaseExpression) -> None:
+    def _maybe_state(
+        self, target: cst.BaseExpression, value: cst.BaseExpression | None = None
+    ) -> None:
         if _self_attribute(target) and self._in_stateful_method():
+            if value is not None and self._lazy_resource(target, value):
+                return
             self._state_changed()
+
+    def _lazy_resource(self, target: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+        """``self.x = None`` (a reset), or ``self.x = ...`` under ``if not self.x:`` / ``if
+        self.x is None:`` from nothing the method binds (no parameter or local: only ``self``'s
+        own attributes and module names): a resource created lazily from the instance's
+        construction-time attributes, the same whoever calls. Not a change of its state."""
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+        ):
+            return False
+        if isinstance(value, cst.Name) and value.value == "None":
+            return True
+        function = self._current_function()
+        if function is None:
+            return False
+        ancestors = self.context.ancestors
+        for index in range(len(ancestors) - 1, 0, -1):
+            node = ancestors[index - 1]
+            if node is function.node:
+                return False
+            if (
+                isinstance(node, cst.If)
+                and ancestors[index] is node.body
+                and _unset_test(node.test, target.attr.value)
+            ):
+                scope = self.context.function_scope(function.node)
+                return not any(scope.is_local(name) for name in _names_read(value) - {"self"})
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -328,6 +328,22 @@ def lazy_initialized_globals(func: cst.FunctionDef) -> frozenset[str]:
     return frozenset(init.name for init in inits) | (guards & flags)
 
 
+def set_once_bindings(func: cst.FunctionDef) -> dict[str, int]:
+    """The declared globals that ``func`` binds only where they are known to be unset
+    (``if not _key: ... _key = fetched``, under the same guards as ``lazy_initializations``),
+    each with the number of such bindings (the caller compares it with every rebinding it
+    sees: ``for``/``with`` targets are not counted here)."""
+    names = declared_globals(func)
+    if not names:
+        return {}
+    scan = _LazyScan(names)
+    scan.block(_suite_items(func.body), frozenset())
+    counts: dict[str, int] = {}
+    for name, unset in scan.bindings:
+        counts[name] = counts.get(name, 0) + 1 if unset and counts.get(name, 0) >= 0 else -1
+    return {name: count for name, count in counts.items() if count > 0}
+
+
 def _lazy_scan(func: cst.FunctionDef) -> tuple[tuple[LazyInit, ...], frozenset[str]]:
     """The accepted lazy initialisations of ``func``, and the globals it binds while unset."""
     names = declared_globals(func)
@@ -347,6 +363,7 @@ class _LazyScan:
         self.names = names
         self.inits: list[LazyInit] = []
         self.flags: set[str] = set()  # globals bound while known unset: "already done" flags
+        self.bindings: list[tuple[str, bool]] = []  # (global, bound while it is known unset?)
 
     def bind(
         self,
@@ -356,6 +373,7 @@ class _LazyScan:
         unset: frozenset[str],
     ) -> None:
         """Record a binding of declared global ``name`` made while ``unset`` are unset."""
+        self.bindings.append((name, name in unset))
         if name in unset:
             self.flags.add(name)
         if unset and creates_object(value):

@@ -21,14 +21,20 @@ from isolint.api import (
 from isolint.rules._bleed import REQUEST_SCOPED_NAMES
 from isolint.rules._constants import (
     bound_values,
+    container_annotation,
     immutable_annotation,
     imported_class,
     module_changes,
     request_data_flows,
 )
-from isolint.rules._singleton_patterns import LazyInit, lazy_initializations, makes_immutable
+from isolint.rules._singleton_patterns import (
+    LazyInit,
+    lazy_initializations,
+    lazy_initialized_globals,
+    makes_immutable,
+)
 from isolint.rules._sites import qualified
-from isolint.rules._state import is_stateless_class
+from isolint.rules._state import is_stateless_class, unchanged_class
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,9 @@ class LazyGlobalSingleton(Rule):
     cached constants: no parameter of the getter and no request-scoped name
     (`request-scoped-names`) flows into the value, directly or through the getter's local
     variables, and the global is declared with an immutable type (`str | None`, `int`,
-    `tuple`...) or with a class imported from outside the project that the module never changes
+    `tuple`...), with a container type (`dict[str, ShardSpec] | None`: a table parsed once from
+    configuration) that the module never changes in place, or with a class imported from
+    outside the project that the module never changes
     (no attribute or item writes, no mutating calls on it; a forward reference such as
     `Optional["MarkItDown"]` counts as the class it names). Changes made in other modules (on
     what the getter returns) are not seen. Request data read inside a called
@@ -209,6 +217,24 @@ class LazyGlobalSingleton(Rule):
         def disable_plugins():
             _converter.enable_plugins = False
         """,
+        """
+        import threading
+
+        _SHARD_SPECS: dict[str, str] | None = None
+        _LOCK = threading.Lock()
+
+        def get_shard_specs():
+            global _SHARD_SPECS
+            if _SHARD_SPECS is None:
+                with _LOCK:
+                    if _SHARD_SPECS is None:
+                        _SHARD_SPECS = parse_shard_specs()
+            return _SHARD_SPECS
+
+        def add_shard(name, url):
+            get_shard_specs()
+            _SHARD_SPECS[name] = url
+        """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -291,6 +317,20 @@ class LazyGlobalSingleton(Rule):
                 _converter = MarkItDown(enable_plugins=False)
             return _converter
         """,
+        """
+        import threading
+
+        _SHARD_SPECS: dict[str, str] | None = None
+        _LOCK = threading.Lock()
+
+        def get_shard_specs():
+            global _SHARD_SPECS
+            if _SHARD_SPECS is None:
+                with _LOCK:
+                    if _SHARD_SPECS is None:
+                        _SHARD_SPECS = parse_shard_specs()
+            return _SHARD_SPECS
+        """,
     )
     fixed: ClassVar[tuple[Example | str, ...]] = (
         """
@@ -339,11 +379,15 @@ class LazyGlobalSingleton(Rule):
         imports = self.context.imports
         created: set[tuple[str, str]] = set()  # (global, the callee creating it or "")
         inits = lazy_initializations(node)
+        # globals set only while unset: the created ones and their "already done" flags (a
+        # guard on them means "not set yet", unlike a TTL or a timestamp)
+        set_once = lazy_initialized_globals(node)
         library: dict[str, str] = {}
         for init in inits:
             if makes_immutable(init.value, imports):
                 continue
-            constant = self._constant_kind(node, init) if init.guards == {init.name} else ""
+            once = init.name in init.guards and init.guards <= set_once
+            constant = self._constant_kind(node, init) if once else ""
             if constant == "immutable":
                 continue
             if constant:
@@ -352,7 +396,8 @@ class LazyGlobalSingleton(Rule):
             callee = dotted_name(value.func) if isinstance(value, cst.Call) else None
             created.add((init.name, callee or ""))
         for init in inits:  # a global is a constant only if every initialisation is one
-            if init.name in library and self._constant_kind(node, init) == "":
+            once = init.name in init.guards and init.guards <= set_once
+            if init.name in library and (not once or self._constant_kind(node, init) == ""):
                 del library[init.name]
         if created:
             module = self.context.info.module_name
@@ -378,6 +423,8 @@ class LazyGlobalSingleton(Rule):
                 return ""
         if immutable_annotation(annotation):
             return "immutable"
+        if container_annotation(annotation) and not module_changes(self.context.module, name):
+            return "immutable"  # a table built once from configuration, never changed here
         declared = imported_class(annotation, self.context.imports)
         if declared and not module_changes(self.context.module, name):
             return declared
@@ -418,7 +465,12 @@ class LazyGlobalSingleton(Rule):
 
 
 def _library_constant(index: ProjectIndex, lazy: LazyGlobals, name: str) -> bool:
-    """True if ``name`` caches a request-independent value of a class from outside the project
-    that the module never changes (isolint cannot see such a class's state: it stays silent)."""
+    """True if ``name`` caches a request-independent value, which the module never changes, of
+    a class from outside the project (isolint cannot see such a class's state: it stays
+    silent) or of a project class that, like every project subclass of it, nothing changes
+    after construction."""
     declared = dict(lazy.library_constants).get(name)
-    return bool(declared) and index.resolve_dotted(lazy.module, declared or "") is None
+    if not declared:
+        return False
+    resolved = index.resolve_dotted(lazy.module, declared)
+    return resolved is None or unchanged_class(index, lazy.module, declared)

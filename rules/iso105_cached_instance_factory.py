@@ -65,7 +65,9 @@ class CachedInstanceFactory(Rule):
     This is a warning because a cached, read-only settings object is a common and often safe
     idiom. Instances of project classes whose state nothing changes after construction (no
     method outside `__init__` assigns or mutates `self.*`, also through `setattr` or
-    `heapq`/`bisect`) are not reported, nor well-known immutable value types such as
+    `heapq`/`bisect`; a pydantic `BaseModel`/`BaseSettings` or `NamedTuple` base counts as
+    stateless when every field is declared immutable, `str | None`, `float`...: a `dict` field
+    is state any caller can fill) are not reported, nor well-known immutable value types such as
     `pathlib.Path` and `decimal.Decimal`, nor calls of lowercase functions
     (`return load_settings()`). A third-party class is reported: the rule cannot see its state.
 
@@ -92,6 +94,23 @@ class CachedInstanceFactory(Rule):
         @lru_cache
         def get_cart_service():
             return CartService()
+        """,
+        """
+        import os
+        from functools import lru_cache
+
+        from pydantic import BaseModel
+
+        class EndpointConfig(BaseModel):
+            url: str
+            last_user: str | None = None
+
+            def record(self, user):
+                self.last_user = user
+
+        @lru_cache(maxsize=1)
+        def get_push_config():
+            return EndpointConfig(url=os.environ["PUSH_URL"])
         """,
         """
         import functools
@@ -148,6 +167,20 @@ class CachedInstanceFactory(Rule):
         """,
     )
     good: ClassVar[tuple[Example | str, ...]] = (
+        """
+        import os
+        from functools import lru_cache
+
+        from pydantic import BaseModel
+
+        class EndpointConfig(BaseModel):
+            url: str
+            timeout_seconds: float = 5.0
+
+        @lru_cache(maxsize=1)
+        def get_push_config():
+            return EndpointConfig(url=os.environ["PUSH_URL"])
+        """,
         """
         from functools import lru_cache
 
