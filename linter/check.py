@@ -30,6 +30,7 @@ from isolint.discovery import SourceFile
 from isolint.facts import PackedFacts
 from isolint.faults import PROJECT_PATH, rule_failure
 from isolint.globs import Globs
+from isolint.graphmemo import GraphMemo
 from isolint.pool import WorkerPool
 from isolint.progress import progress_bar
 from isolint.project import ProjectIndex
@@ -46,6 +47,7 @@ from isolint.selection import codes_matching
 from isolint.suppressions import ALL_CODES, FileSuppressions
 
 _MIN_FILES_PER_JOB = 8
+GRAPH_MEMO = "callgraph"  # the cache file of the call graph's memo
 
 
 @dataclass(frozen=True)
@@ -236,10 +238,14 @@ def _lint_sources(
 
 
 def global_phase(
-    results: Sequence[FileResult], request: CheckRequest
+    results: Sequence[FileResult], request: CheckRequest, memo: GraphMemo | None = None
 ) -> tuple[list[Diagnostic], list[str], Reachability, list[FileError]]:
     """Merge facts into the index and let project rules decide their candidates; build the
     call graph and what requests reach (``finish`` filters findings with it).
+
+    The call graph reuses what ``memo`` holds of each file's resolution (``isolint.graphmemo``)
+    and updates it: a long-lived caller (the editor server) keeps one between runs. Without one,
+    the memo is read from the request's cache, and written back when it changed.
 
     A rule that raises in ``check_configuration`` or ``check_project`` loses only its own
     warnings or findings: it becomes one ``internal error in ISOxxx`` error (path
@@ -248,7 +254,13 @@ def global_phase(
     rules = request.rules
     facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     index = ProjectIndex(facts, request.settings)
-    reachability = Reachability(build_graph(facts, index, request.settings))
+    stored = memo is None and request.cache is not None
+    if memo is None:
+        data = request.cache.read_blob(GRAPH_MEMO) if request.cache is not None else None
+        memo = GraphMemo.loads(data) if data else GraphMemo()
+    reachability = Reachability(build_graph(facts, index, request.settings, memo))
+    if stored and memo.changed and request.cache is not None:
+        request.cache.write_blob(GRAPH_MEMO, memo.dumps())
     failures: list[FileError] = []
     warnings: list[str] = []
     for rule in rules:
