@@ -8,6 +8,7 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
     <namespace>/        one per isolint version, Python, LibCST, engine code and configuration
         manifest        relpath -> (key, mtime, size, facts) of the last run
         <k[:2]>/<key>   one entry per file: FileResult
+        callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
 typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
@@ -56,7 +57,8 @@ _NAMESPACE = re.compile(
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
-_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{_TMP}")
+_BLOBS = ("callgraph",)  # namespace-wide files besides the manifest (``Cache.read_blob``)
+_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{'|'.join(_BLOBS)}|{_TMP}")
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
 
@@ -308,6 +310,29 @@ class Cache:
                 _replace(target, payload)
         except OSError:
             return
+
+    def read_blob(self, name: str) -> bytes | None:
+        """A namespace-wide file's data (``_BLOBS``); None when absent, truncated or corrupt."""
+        try:
+            raw = self._blob(name).read_bytes()
+        except OSError:
+            return None
+        body = _unseal(raw)
+        if body is None:
+            return None
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return None
+
+    def write_blob(self, name: str, data: bytes) -> None:
+        """Write a namespace-wide file atomically: sealed and compressed like every entry."""
+        self._write(self._blob(name), _seal(zlib.compress(data, 1)))
+
+    def _blob(self, name: str) -> Path:
+        if name not in _BLOBS:
+            raise ValueError(f"not a cache file: {name}")
+        return self.directory / self.namespace / name
 
     def load_manifest(self) -> Manifest:
         """The manifest of this namespace; empty when absent, truncated, corrupt or foreign."""

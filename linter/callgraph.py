@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,27 @@ from isolint.entrypoints import (
 )
 from isolint.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
 from isolint.globs import Globs
+from isolint.graphmemo import (
+    SUBCLASSES,
+    SUFFIX,
+    CallParts,
+    ClassParts,
+    Deps,
+    GraphMemo,
+    ModuleParts,
+    Query,
+)
 from isolint.imports import dotted_name
-from isolint.project import ClassRef, FunctionRef, ProjectIndex, Target, VariableRef
+from isolint.project import (
+    MODULE,
+    PACKAGE,
+    SHORT_NAME,
+    ClassRef,
+    FunctionRef,
+    ProjectIndex,
+    Target,
+    VariableRef,
+)
 
 _BUILTINS = frozenset(dir(builtins))
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
@@ -565,11 +585,15 @@ class CallGraph:
 
 
 class _Resolver:
-    """Callees and handlers to qualified function names, memoised per (module, name)."""
+    """Callees and handlers to qualified function names, memoised per (module, name).
+
+    ``begin`` starts one file's resolution: it empties the memo and returns the set where the
+    questions asked besides the index's (``SUFFIX``, ``SUBCLASSES``) are recorded."""
 
     def __init__(self, index: ProjectIndex, packed: Sequence[PackedFacts]) -> None:
         self.index = index
         self._memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._queries: set[tuple[str, str]] = set()
         # class -> its project subclasses (transitively); class -> its own method names
         self.subclasses: dict[str, list[str]] = {}
         self._by_suffix: dict[str, list[str]] | None = None  # module-name tail -> modules
@@ -586,6 +610,38 @@ class _Resolver:
             for f in p.flow.functions
             if f.returns
         }
+
+    def begin(self) -> set[tuple[str, str]]:
+        self._memo = {}
+        self._queries = set()
+        return self._queries
+
+    def answer(self, kind: str, key: str) -> str:
+        """The current answer to a ``SUFFIX`` or ``SUBCLASSES`` question, as text."""
+        if kind == SUFFIX:
+            return "\n".join(self._suffix_modules(key))
+        if kind == SUBCLASSES:
+            qualname, _, attr = key.rpartition(":")
+            return "\n".join(self._subclass_methods(qualname, attr))
+        raise ValueError(f"not a resolver query: {kind}")
+
+    def _subclass_methods(self, qualname: str, attr: str) -> tuple[str, ...]:
+        """``Sub.attr`` of the project subclasses of ``qualname`` that define ``attr``."""
+        return tuple(
+            f"{sub}.{attr}"
+            for sub in self.subclasses.get(qualname, ())
+            if attr in self.methods.get(sub, ())
+        )
+
+    def _suffix_modules(self, module: str) -> list[str]:
+        """Project modules named ``module`` or ending in it (``pkg.mod`` finds ``ee.pkg.mod``)."""
+        if self._by_suffix is None:
+            self._by_suffix = {}
+            for full in self.index.modules:
+                parts = full.split(".")
+                for cut in range(len(parts) - 1):
+                    self._by_suffix.setdefault(".".join(parts[cut:]), []).append(full)
+        return self._by_suffix.get(module, [module])
 
     def nodes(self, module: str, written: str) -> tuple[str, ...]:
         key = (module, written)
@@ -618,11 +674,8 @@ class _Resolver:
             head, _, attr = written.rpartition(".")
             holder = self.index.resolve_dotted(module, head)
             if isinstance(holder, ClassRef):
-                return tuple(
-                    f"{sub}.{attr}"
-                    for sub in self.subclasses.get(holder.qualname, ())
-                    if attr in self.methods.get(sub, ())
-                )
+                self._queries.add((SUBCLASSES, f"{holder.qualname}:{attr}"))
+                return self._subclass_methods(holder.qualname, attr)
         return ()
 
     def _target(self, module: str, written: str) -> Target | None:
@@ -650,14 +703,9 @@ class _Resolver:
         """Project functions a ``module:name`` string pair names: the module by its dotted name
         or as the tail of project modules' names (``pkg.mod`` also finds ``ee.pkg.mod``)."""
         module, _, name = named.partition(":")
-        if self._by_suffix is None:
-            self._by_suffix = {}
-            for full in self.index.modules:
-                parts = full.split(".")
-                for cut in range(len(parts) - 1):
-                    self._by_suffix.setdefault(".".join(parts[cut:]), []).append(full)
+        self._queries.add((SUFFIX, module))
         out = []
-        for full in self._by_suffix.get(module, [module]):
+        for full in self._suffix_modules(module):
             target = self.index.resolve_absolute(f"{full}.{name}")
             if isinstance(target, FunctionRef):
                 out.append(target.qualname)
@@ -672,30 +720,28 @@ class _Resolver:
 
 
 def _framework_kinds(
-    packed: Sequence[PackedFacts], resolver: _Resolver
+    packed: Sequence[PackedFacts], class_parts: Sequence[ClassParts]
 ) -> dict[str, tuple[str, ClassFlow, Found]]:
     """Class qualified name -> (module, class, what the framework does with it), transitively."""
-    classes: dict[str, tuple[str, ClassFlow]] = {}
-    for item in packed:
-        for cls in item.flow.classes:
-            classes[f"{item.module}.{cls.name}"] = (item.module, cls)
+    classes: dict[str, tuple[str, ClassFlow, tuple[str, ...]]] = {}
+    for item, parts in zip(packed, class_parts):
+        for cls, resolved in zip(item.flow.classes, parts.bases):
+            classes[f"{item.module}.{cls.name}"] = (item.module, cls, resolved)
     memo: dict[str, Found | None] = {}
 
     def kind_of(qualname: str, depth: int) -> Found | None:
         if qualname in memo:
             return memo[qualname]
         memo[qualname] = None  # cycles
-        module, cls = classes[qualname]
+        module, cls, resolved = classes[qualname]
         result: Found | None = None
-        for base in cls.bases:
+        for base, target in zip(cls.bases, resolved):
             result = class_entry(base)
             if result is None and depth < 30:
                 local = f"{module}.{base}"
                 parent = local if local in classes else base if base in classes else None
-                if parent is None:
-                    target = resolver.handler(module, base)
-                    if isinstance(target, ClassRef) and target.qualname in classes:
-                        parent = target.qualname
+                if parent is None and target in classes:
+                    parent = target
                 if parent is not None:
                     result = kind_of(parent, depth + 1)
             if result is not None:
@@ -704,7 +750,7 @@ def _framework_kinds(
         return result
 
     out: dict[str, tuple[str, ClassFlow, Found]] = {}
-    for qualname, (module, cls) in classes.items():
+    for qualname, (module, cls, _) in classes.items():
         if cls.bases:
             found = kind_of(qualname, 0)
             if found is not None:
@@ -712,33 +758,165 @@ def _framework_kinds(
     return out
 
 
-def _overrides(packed: Sequence[PackedFacts], resolver: _Resolver) -> dict[str, list[str]]:
-    """``Base.method`` -> the project overrides of it (``Sub.method``): a call resolved to a
-    base's method may run any subclass's override (``wallet.pay()`` with ``wallet: Wallet``).
-    Each class is taken with its own bases (two same-named classes in one module stay apart)."""
-    out: dict[str, list[str]] = {}
-    index = resolver.index
-    for item in packed:
+class _Parts:
+    """Each file's resolved parts: from the memo while what they were resolved from is
+    unchanged (``isolint.graphmemo``), else resolved now, recording what was consulted."""
+
+    def __init__(
+        self,
+        packed: Sequence[PackedFacts],
+        index: ProjectIndex,
+        resolver: _Resolver,
+        memo: GraphMemo,
+    ) -> None:
+        self.index = index
+        self.resolver = resolver
+        self.memo = memo
+        self.digests = [item.facts_digest() for item in packed]
+        by_module: dict[str, list[str]] = {}
+        for item, digest in zip(packed, self.digests):
+            by_module.setdefault(item.module, []).append(digest)
+        self._modules = {
+            module: found[0]
+            if len(found) == 1
+            else hashlib.sha256("\n".join(found).encode()).hexdigest()
+            for module, found in by_module.items()
+        }
+        self.answers: dict[Query, str] = {}
+        self._same: dict[Query, bool] = {}
+        self.reused = self.resolved = 0
+
+    def answer(self, kind: str, key: str) -> str:
+        query = (kind, key)
+        found = self.answers.get(query)
+        if found is None:
+            if kind == MODULE:
+                found = self._modules.get(key, "")
+            elif kind in (PACKAGE, SHORT_NAME):
+                found = self.index.answer(kind, key)
+            else:
+                found = self.resolver.answer(kind, key)
+            self.answers[query] = found
+        return found
+
+    def _holds(self, deps: Deps) -> bool:
+        """Does every question get the answer it got when the part was resolved?"""
+        same = self._same
+        for query in deps:
+            found = same.get(query)
+            if found is None:
+                found = same[query] = self.memo.answers.get(query) == self.answer(*query)
+            if not found:
+                return False
+        return True
+
+    def _deps(self, queries: set[Query]) -> Deps:
+        for query in queries:
+            self.answer(*query)
+        return tuple(sorted(queries))
+
+    def classes(self, item: PackedFacts, digest: str) -> ClassParts:
+        previous = self.memo.get(item.path)
+        if previous is not None and previous.digest == digest:
+            parts = previous.classes
+            flow = item.flow
+            if (
+                len(parts.bases) == len(parts.ancestors) == len(flow.classes)
+                and len(parts.handlers) == len(flow.entries)
+                and self._holds(parts.deps)
+            ):
+                self.reused += 1
+                return parts
+        self.resolved += 1
+        with self.index.recording() as consulted:
+            queries = self.resolver.begin()
+            bases, ancestors = self._hierarchy(item)
+            handlers = tuple(self._handler(item.module, entry) for entry in item.flow.entries)
+        return ClassParts(self._deps(consulted | queries), bases, ancestors, handlers)
+
+    def _hierarchy(
+        self, item: PackedFacts
+    ) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]]:
+        """Per class: each base's project class, and its project ancestors with the class's own
+        methods each of them defines (a call of the ancestor's method may run the override)."""
+        bases = []
+        ancestors = []
         for cls in item.flow.classes:
             own = f"{item.module}.{cls.name}"
             methods = [m for m in dict.fromkeys(cls.methods) if not m.startswith("__")]
-            resolver.methods[own] = resolver.methods.get(own, frozenset()) | set(methods)
-            if not cls.bases:
-                continue
-            ancestors: dict[str, ClassRef] = {}
+            resolved = []
+            found: dict[str, ClassRef] = {}
             for base in cls.bases:
-                target = resolver.handler(item.module, base)
+                target = self.resolver.handler(item.module, base)
                 if isinstance(target, ClassRef):
-                    for ref in (target, *index.base_classes(target)):
-                        ancestors.setdefault(ref.qualname, ref)
-            for qualname, ref in ancestors.items():
-                if qualname == own:
-                    continue
-                resolver.subclasses.setdefault(qualname, []).append(own)
-                for method in methods:
-                    if ref.cls.method(method) is not None:
-                        out.setdefault(f"{qualname}.{method}", []).append(f"{own}.{method}")
-    return out
+                    resolved.append(target.qualname)
+                    for ref in (target, *self.index.base_classes(target)):
+                        found.setdefault(ref.qualname, ref)
+                else:
+                    resolved.append("")
+            bases.append(tuple(resolved))
+            ancestors.append(
+                tuple(
+                    (qualname, tuple(m for m in methods if ref.cls.method(m) is not None))
+                    for qualname, ref in found.items()
+                    if qualname != own
+                )
+            )
+        return tuple(bases), tuple(ancestors)
+
+    def _handler(self, module: str, entry: EntryPoint) -> tuple[tuple[str, str, str, int], ...]:
+        """The roots an entry point stands for: (function, kind, label, line)."""
+        if entry.local:
+            return ((f"{module}.{entry.target}", entry.kind, entry.label, entry.line),)
+        target = self.resolver.handler(module, entry.target)
+        if isinstance(target, FunctionRef):
+            return ((target.qualname, entry.kind, entry.label, entry.line),)
+        out = []
+        if isinstance(target, ClassRef) and entry.label not in (BACKGROUND, "scheduled job"):
+            found = Found(entry.kind, entry.label)
+            for cls in (target, *self.index.base_classes(target)):
+                methods = tuple(m.name for m in cls.cls.methods)
+                for method, kind in entry_methods(found, methods):
+                    out.append((f"{cls.qualname}.{method}", kind.kind, kind.label, entry.line))
+        return tuple(out)
+
+    def calls(self, item: PackedFacts, digest: str) -> CallParts:
+        """(Once every file's classes are known: a call may resolve to subclasses' methods.)"""
+        previous = self.memo.get(item.path)
+        functions = item.flow.functions
+        if previous is not None and previous.digest == digest:
+            parts = previous.calls
+            if (
+                len(parts.targets) == len(functions)
+                and all(0 <= number < len(functions) for number, _ in parts.unresolved)
+                and self._holds(parts.deps)
+            ):
+                self.reused += 1
+                return parts
+        self.resolved += 1
+        module, resolver = item.module, self.resolver
+        targets_out = []
+        unresolved: list[tuple[int, str]] = []
+        patches: list[tuple[str, tuple[str, ...]]] = []
+        with self.index.recording() as consulted:
+            queries = resolver.begin()
+            for number, function in enumerate(functions):
+                targets: dict[str, None] = {}
+                for call in function.calls:
+                    callees = resolver.nodes(module, call)
+                    targets.update(dict.fromkeys(callees))
+                    if call.startswith("~"):
+                        attr, _, written = call[1:].partition("=")
+                        patched = resolver.nodes(module, f"&{written}")
+                        if patched:
+                            patches.append((attr, patched))
+                    elif not callees and "." in call and call[0] not in "=&@":
+                        unresolved.append((number, call.rsplit(".", 1)[1]))
+                targets.pop(f"{module}.{function.name}", None)
+                targets_out.append(tuple(targets))
+        return CallParts(
+            self._deps(consulted | queries), tuple(targets_out), tuple(unresolved), tuple(patches)
+        )
 
 
 def _configured(patterns: Iterable[str], node: str, decorators: tuple[str, ...]) -> bool:
@@ -756,11 +934,44 @@ def _configured(patterns: Iterable[str], node: str, decorators: tuple[str, ...])
 
 
 def build_graph(
-    packed: Sequence[PackedFacts], index: ProjectIndex, settings: Settings
+    packed: Sequence[PackedFacts],
+    index: ProjectIndex,
+    settings: Settings,
+    memo: GraphMemo | None = None,
 ) -> CallGraph:
-    """Resolve every module's calls and roots into one graph (global phase, no parsing)."""
+    """Resolve every module's calls and roots into one graph (global phase, no parsing).
+
+    With a ``memo`` (``isolint.graphmemo``), each file's resolution is reused while nothing it
+    consulted changed, and the memo is updated; without one everything is resolved."""
+    memo = memo if memo is not None else GraphMemo()
     resolver = _Resolver(index, packed)
-    overrides = _overrides(packed, resolver)  # also the resolver's subclasses, before any call
+    resolved = _Parts(packed, index, resolver, memo)
+    class_parts = [resolved.classes(item, d) for item, d in zip(packed, resolved.digests)]
+    # the class hierarchy (the resolver's subclasses, before any call is resolved): a call
+    # resolved to a base's method may run any subclass's override (``wallet.pay()`` with
+    # ``wallet: Wallet``); each class is taken with its own bases
+    overrides: dict[str, list[str]] = {}
+    for item, parts in zip(packed, class_parts):
+        for cls, ancestors in zip(item.flow.classes, parts.ancestors):
+            own = f"{item.module}.{cls.name}"
+            methods = [m for m in dict.fromkeys(cls.methods) if not m.startswith("__")]
+            resolver.methods[own] = resolver.methods.get(own, frozenset()) | set(methods)
+            for qualname, overridden in ancestors:
+                resolver.subclasses.setdefault(qualname, []).append(own)
+                for method in overridden:
+                    overrides.setdefault(f"{qualname}.{method}", []).append(f"{own}.{method}")
+    call_parts = [resolved.calls(item, d) for item, d in zip(packed, resolved.digests)]
+    memo.replace(
+        {
+            item.path: ModuleParts(digest, classes, calls)
+            for item, digest, classes, calls in zip(
+                packed, resolved.digests, class_parts, call_parts
+            )
+        },
+        resolved.answers,
+        resolved.reused,
+        resolved.resolved,
+    )
     edges: dict[str, tuple[str, ...]] = {}
     places: dict[str, tuple[str, int]] = {}
     roots: list[Root] = []
@@ -775,41 +986,14 @@ def build_graph(
             path, line = places.get(node, (path, 0))
         return Root(node, kind, label, path, line)
 
-    def add_handler(module: str, path: str, entry: EntryPoint) -> None:
-        if entry.local:
-            node = f"{module}.{entry.target}"
-            roots.append(root(node, entry.kind, entry.label, path, entry.line))
-            return
-        target = resolver.handler(module, entry.target)
-        if isinstance(target, FunctionRef):
-            roots.append(root(target.qualname, entry.kind, entry.label, path, entry.line))
-        elif isinstance(target, ClassRef) and entry.label not in (BACKGROUND, "scheduled job"):
-            found = Found(entry.kind, entry.label)
-            for cls in (target, *index.base_classes(target)):
-                methods = tuple(m.name for m in cls.cls.methods)
-                for method, kind in entry_methods(found, methods):
-                    node = f"{cls.qualname}.{method}"
-                    roots.append(root(node, kind.kind, kind.label, path, entry.line))
-
-    for item in packed:
+    for item, calls in zip(packed, call_parts):
         module, path = item.module, item.path
         startup_label = startup_module(path)
-        for function in item.flow.functions:
+        for function, targets in zip(item.flow.functions, calls.targets):
             node = f"{module}.{function.name}"
             places[node] = (path, function.line)
-            targets: dict[str, None] = {}
-            for call in function.calls:
-                callees = resolver.nodes(module, call)
-                targets.update(dict.fromkeys(callees))
-                if call.startswith("~"):
-                    attr, _, written = call[1:].partition("=")
-                    for patched in resolver.nodes(module, f"&{written}"):
-                        patches.setdefault(attr, []).append(patched)
-                elif not callees and "." in call and call[0] not in "=&@":
-                    unresolved.setdefault(call.rsplit(".", 1)[1], []).append(node)
-            targets.pop(node, None)
             if targets:
-                edges[node] = tuple(targets)
+                edges[node] = targets
             if function.name == MODULE_SCOPE:
                 roots.append(Root(node, STARTUP, "import", path, 1))
             elif startup_label is not None:
@@ -822,16 +1006,23 @@ def build_graph(
                 settings.startup_roots, node, function.decorators
             ):
                 roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
+        flows = item.flow.functions
+        for number, attr in calls.unresolved:
+            unresolved.setdefault(attr, []).append(f"{module}.{flows[number].name}")
+        for attr, patched in calls.patches:
+            patches.setdefault(attr, []).extend(patched)
         bodies.update(f"{module}.{cls.name}" for cls in item.flow.classes)
     for attr, functions in patches.items():  # an unresolved ``x.get_current()`` may run it
         for caller in unresolved.get(attr, ()):
             edges[caller] = tuple(dict.fromkeys((*edges.get(caller, ()), *functions)))
     for base, subs in overrides.items():
         edges[base] = tuple(dict.fromkeys((*edges.get(base, ()), *subs)))
-    for item in packed:
-        for entry in item.flow.entries:
-            add_handler(item.module, item.path, entry)
-    for qualname, (module, cls, found) in _framework_kinds(packed, resolver).items():
+    for item, parts in zip(packed, class_parts):
+        for handlers in parts.handlers:
+            roots.extend(
+                root(node, kind, label, item.path, line) for node, kind, label, line in handlers
+            )
+    for qualname, (module, cls, found) in _framework_kinds(packed, class_parts).items():
         for method, kind in entry_methods(found, cls.methods):
             node = f"{qualname}.{method}"
             line = places.get(node, (paths[module], 0))[1]

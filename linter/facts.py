@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
 import zlib
 from dataclasses import dataclass
 from typing import ClassVar
@@ -252,22 +254,28 @@ class PackedFacts:
     data: bytes
     external_mutations: tuple[tuple[str, str], ...] = ()
     flow: FlowFacts = FlowFacts()  # in the header: every run builds the call graph from it
+    # sha256 of everything above (``pack`` computes it): the call graph's memo
+    # (``isolint.graphmemo``) reuses what it resolved while the facts it read keep their digest
+    digest: str = ""
     _facts: ClassVar[ModuleFacts | None] = None  # per instance: set by ``pack`` only
 
     @classmethod
     def pack(cls, facts: ModuleFacts, flow: FlowFacts | None = None) -> PackedFacts:
         data = zlib.compress(Codec.create().dumps(facts), 1)
-        packed = cls(
-            facts.module,
-            facts.path,
-            facts.is_test,
-            facts.shared_instances,
-            data,
-            facts.external_mutations,
-            flow if flow is not None else FlowFacts(),
-        )
+        header = (facts.module, facts.path, facts.is_test, facts.shared_instances, data)
+        packed = cls(*header, facts.external_mutations, flow if flow is not None else FlowFacts())
+        packed = dataclasses.replace(packed, digest=packed.facts_digest())
         object.__setattr__(packed, "_facts", facts)
         return packed
+
+    def facts_digest(self) -> str:
+        """``digest``, or computed now for facts packed without one."""
+        if self.digest:
+            return self.digest
+        header = (self.module, self.path, self.is_test, self.shared_instances)
+        digest = hashlib.sha256(repr((*header, self.external_mutations, self.flow)).encode())
+        digest.update(self.data)
+        return digest.hexdigest()
 
     def unpack(self) -> ModuleFacts:
         if self._facts is not None:

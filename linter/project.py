@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,6 +22,8 @@ from isolint.options import Option
 T = TypeVar("T")
 
 _MAX_HOPS = 50
+# Kinds of what resolution asks the index (``ProjectIndex.recording``).
+MODULE, PACKAGE, SHORT_NAME = "m", "p", "r"
 # Decoded modules kept (about 7 KB each, measured on saleor): the global phase resolves into
 # most modules of a project, so a smaller bound decodes the same module again and again (256
 # decoded saleor's 2,508 modules 9,601 times).
@@ -83,11 +86,14 @@ class _LazyModules(Mapping[str, ModuleFacts]):
 
     def __init__(self, packed: dict[str, ModuleFacts | PackedFacts]) -> None:
         self._packed = packed
+        self.consulted: set[tuple[str, str]] | None = None  # see ``ProjectIndex.recording``
         # A bounded set of decoded modules: resolution keeps returning to the same few, and the
         # parent's memory must not grow with every module of a large project.
         self._decoded: OrderedDict[str, ModuleFacts] = OrderedDict()
 
     def __getitem__(self, name: str) -> ModuleFacts:
+        if self.consulted is not None:
+            self.consulted.add((MODULE, name))
         facts = self._decoded.get(name)
         if facts is not None:
             self._decoded.move_to_end(name)
@@ -100,6 +106,8 @@ class _LazyModules(Mapping[str, ModuleFacts]):
         return facts
 
     def __contains__(self, name: object) -> bool:
+        if self.consulted is not None and isinstance(name, str):
+            self.consulted.add((MODULE, name))
         return name in self._packed
 
     def __iter__(self) -> Iterator[str]:
@@ -144,7 +152,8 @@ class ProjectIndex:
             for parts in (name.split(".") for name in by_module)
             for cut in range(1, len(parts))
         )
-        self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
+        self._lazy = _LazyModules(by_module)
+        self._modules: Mapping[str, ModuleFacts] = self._lazy
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -220,7 +229,7 @@ class ProjectIndex:
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
             if head not in self._modules and not self._is_namespace(head):
-                head = self._rooted.get(head, "")  # ``chainlit.x`` for ``backend/chainlit/x.py``
+                head = self._short_name(head)  # ``chainlit.x`` for ``backend/chainlit/x.py``
             if head:
                 target: Target | None = ModuleRef(head)
                 for attr in parts[cut:]:
@@ -232,7 +241,41 @@ class ProjectIndex:
 
     def _is_namespace(self, name: str) -> bool:
         """A package without ``__init__.py`` whose submodules are in the project."""
+        if self._lazy.consulted is not None:
+            self._lazy.consulted.add((PACKAGE, name))
         return name in self._packages
+
+    def _short_name(self, name: str) -> str:
+        """The module a name without its leading plain directories stands for, or ``""``."""
+        if self._lazy.consulted is not None:
+            self._lazy.consulted.add((SHORT_NAME, name))
+        return self._rooted.get(name, "")
+
+    # -- what resolution consulted (the call graph's memo, ``isolint.graphmemo``) --------------
+    @contextmanager
+    def recording(self) -> Iterator[set[tuple[str, str]]]:
+        """Record what resolution asks the index meanwhile, as ``(kind, name)`` queries: every
+        module looked up, present or not (``MODULE``), every namespace-package test
+        (``PACKAGE``) and short-name lookup (``SHORT_NAME``). A result resolved meanwhile
+        stays valid while ``answer`` gives the same for each query and the consulted modules'
+        facts are unchanged."""
+        previous = self._lazy.consulted
+        consulted: set[tuple[str, str]] = set()
+        self._lazy.consulted = consulted
+        try:
+            yield consulted
+        finally:
+            self._lazy.consulted = previous
+
+    def answer(self, kind: str, name: str) -> str:
+        """The index's current answer to a ``PACKAGE`` or ``SHORT_NAME`` query, as text
+        (``MODULE`` queries are answered by the module's facts digest, which the index does
+        not keep)."""
+        if kind == PACKAGE:
+            return "1" if name in self._packages else ""
+        if kind == SHORT_NAME:
+            return self._rooted.get(name, "")
+        raise ValueError(f"not an index query: {kind}")
 
     def resolve_dotted(self, module: str, dotted: str) -> Target | None:
         """What ``a.b.c`` written in ``module`` refers to."""

@@ -11,13 +11,16 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from isolint.check import finish, global_phase
+from isolint.check import finish, global_phase, lint_files
 from isolint.cli import load_rules
 from isolint.diagnostics import Candidate, Diagnostic, FileError
+from isolint.facts import PackedFacts
 from isolint.project import ProjectIndex
 from isolint.rule import ProjectFinding, Rule
 from isolint.server.engine import Buffer, Engine, Project
 from isolint.server.incremental import TrackedIndex
+from isolint.session import Options, prepare
+from tests.conftest import FIXTURES
 
 A = """\
 class Notifier:
@@ -234,3 +237,25 @@ def test_buffers_linted_during_the_quiet_interval_are_reported_by_the_next_updat
         "ISO404",
     ]
     assert {r.path.name: r.version for r in reports}["a.py"] == 2
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+def test_rules_that_decide_candidates_one_at_a_time_really_do(fixture: str) -> None:
+    """``independent_candidates``: deciding each candidate alone gives what deciding them
+    all at once gives (the server relies on it), on every fixture project."""
+    root = FIXTURES / fixture
+    request = prepare(Options(paths=(root,), root=root, use_cache=False), load_rules()).request
+    results = lint_files(request)
+    index = ProjectIndex(
+        [r.facts for r in results if isinstance(r.facts, PackedFacts)], request.settings
+    )
+    checked = 0
+    for rule in request.rules:
+        if not rule.independent_candidates:
+            continue
+        candidates = [c for r in results for c in r.candidates if c.code == rule.code]
+        together = list(rule.check_project(candidates, index))
+        alone = [f for c in candidates for f in rule.check_project([c], index)]
+        assert together == alone, rule.code
+        checked += len(candidates)
+    assert checked

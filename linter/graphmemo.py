@@ -1,0 +1,253 @@
+"""What the call graph resolved per file, kept while everything it was resolved from is unchanged.
+
+Building the project call graph (``isolint.callgraph.build_graph``) resolves every module's
+calls, base classes and registered handlers through the project index: seconds on a large
+project, with the same answers on every run where little changed. A ``GraphMemo`` keeps, per
+file, what that resolution gave (``ModuleParts``) and what it consulted:
+
+- ``digest``: the file's own facts (``PackedFacts.digest``);
+- ``deps`` of each part: every question resolution asked (the answers it got are in the
+  memo's ``answers``, shared: after a build every part holds with the build's answers):
+  ``m`` a module's facts (the digests of the files of that module name; ``""``: no such
+  module), ``p`` whether a name is a namespace package and ``r`` which module a short name
+  stands for (``ProjectIndex.recording``), ``x`` the modules a ``"pkg.mod:name"`` string
+  finds, ``s`` the subclasses that define a method (the class hierarchy of the whole project:
+  only the calls part asks it, after every file's classes are resolved).
+
+A part is reused when the file's digest and the answer to each of its questions are unchanged, and resolved
+again (recording afresh) otherwise: a warm run resolves nothing, and an edit resolves the
+edited file and the files whose resolution asked about it. The graph is the same as a full
+rebuild's (tests/test_graph_memo.py builds both and compares them).
+
+Interface::
+
+    memo = GraphMemo()                      # empty, or GraphMemo.loads(data): b"", foreign or
+                                            # malformed data give an empty memo (a miss)
+    build_graph(packed, index, settings, memo)   # reads and updates the memo
+    memo.changed                            # whether the last build changed it (then save it)
+    memo.stats                              # (parts reused, parts resolved) in the last build
+    memo.dumps()                            # data-only JSON bytes (the CLI seals and stores
+                                            # them in the cache namespace: Cache.write_blob)
+
+The CLI loads it from and saves it to the cache; a long-lived process (the editor server)
+keeps one ``GraphMemo`` per project between edits and passes it to every global phase
+(``isolint.check.global_phase(..., memo=...)``). A memo is only valid for one engine version
+and configuration: the cache namespace holds it; a server drops it with its project.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+# What the resolver asks besides the index (``isolint.project`` has MODULE, PACKAGE, SHORT_NAME).
+SUFFIX = "x"  # the project modules a dotted module name in a string finds
+SUBCLASSES = "s"  # ``Class:method``: the project subclasses of Class that define method
+
+_FORMAT = "isolint-call-graph-memo"
+_VERSION = 1
+
+Query = tuple[str, str]  # (kind, key)
+Deps = tuple[Query, ...]  # sorted; their answers then: ``GraphMemo.answers``
+Root = tuple[str, str, str, int]  # (function, kind, label, line): a root before its place
+
+
+@dataclass(frozen=True)
+class ClassParts:
+    """A file's classes and registered handlers, resolved (no calls): aligned with its
+    ``FlowFacts.classes`` and ``FlowFacts.entries``."""
+
+    deps: Deps
+    bases: tuple[tuple[str, ...], ...]  # per class, per base: the project class it is, or ""
+    # per class: (project ancestor, the class's own methods the ancestor also defines)
+    ancestors: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
+    handlers: tuple[tuple[Root, ...], ...]  # per entry: the roots it stands for
+
+
+@dataclass(frozen=True)
+class CallParts:
+    """A file's calls, resolved: aligned with its ``FlowFacts.functions``."""
+
+    deps: Deps
+    targets: tuple[tuple[str, ...], ...]  # per function: the functions it calls
+    unresolved: tuple[tuple[int, str], ...]  # (function, method name) of unresolved calls
+    patches: tuple[tuple[str, tuple[str, ...]], ...]  # (method, functions installed as it)
+
+
+@dataclass(frozen=True)
+class ModuleParts:
+    """One file's resolved parts, and the digest of the facts they were resolved from."""
+
+    digest: str
+    classes: ClassParts
+    calls: CallParts
+
+
+class GraphMemo:
+    """path -> ModuleParts of the last build, and the answers its questions had then (see the
+    module docstring for the interface)."""
+
+    def __init__(
+        self,
+        parts: dict[str, ModuleParts] | None = None,
+        answers: dict[Query, str] | None = None,
+    ) -> None:
+        self._parts: dict[str, ModuleParts] = dict(parts or {})
+        self.answers: dict[Query, str] = dict(answers or {})
+        self.changed = False
+        self.stats = (0, 0)
+
+    def get(self, path: str) -> ModuleParts | None:
+        return self._parts.get(path)
+
+    def replace(
+        self, parts: dict[str, ModuleParts], answers: dict[Query, str], reused: int, resolved: int
+    ) -> None:
+        """The parts of a build (every file of the project, nothing else) and the answers it
+        got (those of the parts' questions are kept)."""
+        self.changed = resolved > 0 or parts.keys() != self._parts.keys()
+        asked = {q for p in parts.values() for deps in (p.classes.deps, p.calls.deps) for q in deps}
+        self._parts = parts
+        self.answers = {q: a for q, a in answers.items() if q in asked}
+        self.stats = (reused, resolved)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    # -- storage ----------------------------------------------------------------------------
+    def dumps(self) -> bytes:
+        """Data-only JSON: every string once in a table, referred to by its index."""
+        names: dict[str, int] = {}
+
+        def n(text: str) -> int:
+            found = names.get(text)
+            if found is None:
+                found = names[text] = len(names)
+            return found
+
+        queries = {q: i for i, q in enumerate(sorted(self.answers))}
+        table = [[n(k), n(key), n(self.answers[(k, key)])] for k, key in queries]
+        files = [
+            [
+                n(path),
+                n(parts.digest),
+                [
+                    [queries[q] for q in parts.classes.deps],
+                    [[n(b) for b in bases] for bases in parts.classes.bases],
+                    [[[n(a), [n(m) for m in ms]] for a, ms in c] for c in parts.classes.ancestors],
+                    [
+                        [[n(node), n(kind), n(label), line] for node, kind, label, line in h]
+                        for h in parts.classes.handlers
+                    ],
+                ],
+                [
+                    [queries[q] for q in parts.calls.deps],
+                    [[n(t) for t in targets] for targets in parts.calls.targets],
+                    [[number, n(m)] for number, m in parts.calls.unresolved],
+                    [[n(m), [n(f) for f in fs]] for m, fs in parts.calls.patches],
+                ],
+            ]
+            for path, parts in sorted(self._parts.items())
+        ]
+        document = [_FORMAT, _VERSION, list(names), table, files]
+        return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def loads(cls, data: bytes) -> GraphMemo:
+        """The memo ``dumps`` wrote; an empty one for anything else (never an error)."""
+        try:
+            return _Reader(json.loads(data)).memo()
+        except (ValueError, TypeError, IndexError, RecursionError):
+            return cls()
+
+
+class _Reader:
+    """Decodes a ``dumps`` document, checking every value's type (anything else raises)."""
+
+    def __init__(self, document: object) -> None:
+        head = _list(document)
+        if len(head) != 5 or head[0] != _FORMAT or head[1] != _VERSION:
+            raise ValueError("not a call-graph memo of this version")
+        self.names = _strs(head[2])
+        self.queries: list[Query] = []
+        self.answers: dict[Query, str] = {}
+        for row in _list(head[3]):
+            kind, key, answer = (self.name(i) for i in _list(row))
+            self.queries.append((kind, key))
+            self.answers[(kind, key)] = answer
+        self.files = _list(head[4])
+
+    def name(self, index: object) -> str:
+        return self.names[_int(index)]
+
+    def names_of(self, value: object) -> tuple[str, ...]:
+        names = self.names
+        return tuple(names[_int(i)] for i in _list(value))
+
+    def deps(self, value: object) -> Deps:
+        queries = self.queries
+        return tuple(queries[_int(i)] for i in _list(value))
+
+    def memo(self) -> GraphMemo:
+        parts: dict[str, ModuleParts] = {}
+        for record in self.files:
+            path, digest, classes, calls = _list(record)
+            parts[self.name(path)] = ModuleParts(
+                self.name(digest), self.classes(classes), self.calls(calls)
+            )
+        return GraphMemo(parts, self.answers)
+
+    def classes(self, value: object) -> ClassParts:
+        deps, bases, ancestors, handlers = _list(value)
+        return ClassParts(
+            self.deps(deps),
+            tuple(self.names_of(b) for b in _list(bases)),
+            tuple(
+                tuple(self.ancestor(a) for a in _list(per_class)) for per_class in _list(ancestors)
+            ),
+            tuple(tuple(self.root(r) for r in _list(roots)) for roots in _list(handlers)),
+        )
+
+    def ancestor(self, value: object) -> tuple[str, tuple[str, ...]]:
+        qualname, methods = _list(value)
+        return self.name(qualname), self.names_of(methods)
+
+    def root(self, value: object) -> Root:
+        node, kind, label, line = _list(value)
+        return self.name(node), self.name(kind), self.name(label), _int(line)
+
+    def calls(self, value: object) -> CallParts:
+        deps, targets, unresolved, patches = _list(value)
+        return CallParts(
+            self.deps(deps),
+            tuple(self.names_of(t) for t in _list(targets)),
+            tuple(self.unresolved(u) for u in _list(unresolved)),
+            tuple(self.patch(p) for p in _list(patches)),
+        )
+
+    def unresolved(self, value: object) -> tuple[int, str]:
+        number, method = _list(value)
+        return _int(number), self.name(method)
+
+    def patch(self, value: object) -> tuple[str, tuple[str, ...]]:
+        method, functions = _list(value)
+        return self.name(method), self.names_of(functions)
+
+
+def _list(value: object) -> list[object]:
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise TypeError("not an index")
+    return value
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    items = _list(value)
+    if not all(type(item) is str for item in items):
+        raise TypeError("not strings")
+    return tuple(items)  # type: ignore[arg-type]  # checked above
