@@ -86,14 +86,11 @@ class _LazyModules(Mapping[str, ModuleFacts]):
 
     def __init__(self, packed: dict[str, ModuleFacts | PackedFacts]) -> None:
         self._packed = packed
-        self.consulted: set[tuple[str, str]] | None = None  # see ``ProjectIndex.recording``
         # A bounded set of decoded modules: resolution keeps returning to the same few, and the
         # parent's memory must not grow with every module of a large project.
         self._decoded: OrderedDict[str, ModuleFacts] = OrderedDict()
 
     def __getitem__(self, name: str) -> ModuleFacts:
-        if self.consulted is not None:
-            self.consulted.add((MODULE, name))
         facts = self._decoded.get(name)
         if facts is not None:
             self._decoded.move_to_end(name)
@@ -106,8 +103,6 @@ class _LazyModules(Mapping[str, ModuleFacts]):
         return facts
 
     def __contains__(self, name: object) -> bool:
-        if self.consulted is not None and isinstance(name, str):
-            self.consulted.add((MODULE, name))
         return name in self._packed
 
     def __iter__(self) -> Iterator[str]:
@@ -152,8 +147,8 @@ class ProjectIndex:
             for parts in (name.split(".") for name in by_module)
             for cut in range(1, len(parts))
         )
-        self._lazy = _LazyModules(by_module)
-        self._modules: Mapping[str, ModuleFacts] = self._lazy
+        self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
+        self._consulted: set[tuple[str, str]] | None = None  # see ``recording``
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -166,7 +161,14 @@ class ProjectIndex:
         return self._modules
 
     def module(self, name: str) -> ModuleFacts | None:
+        if self._consulted is not None:
+            self._consulted.add((MODULE, name))
         return self._modules.get(name)
+
+    def _has_module(self, name: str) -> bool:
+        if self._consulted is not None:
+            self._consulted.add((MODULE, name))
+        return name in self._modules
 
     def external_mutation_sites(self) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
         """(module, path, [(qualified container, function)]) of every module, without decoding."""
@@ -186,7 +188,7 @@ class ProjectIndex:
     ) -> Target | None:
         """What ``name`` means at the top level of ``module``."""
         key = (module, name)
-        facts = self._modules.get(module)
+        facts = self.module(module)
         if facts is None or key in _seen or len(_seen) > _MAX_HOPS:
             return None
         seen = _seen | {key}
@@ -202,7 +204,7 @@ class ProjectIndex:
         if name in facts.variables:
             return VariableRef(module, name)
         for star in reversed(facts.star_imports):  # the last star import wins, as at run time
-            source = self._modules.get(star)
+            source = self.module(star)
             if source is None or not self._star_exports(source, name):
                 continue
             found = self.resolve_name(star, name, seen)
@@ -228,7 +230,7 @@ class ProjectIndex:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
-            if head not in self._modules and not self._is_namespace(head):
+            if not self._has_module(head) and not self._is_namespace(head):
                 head = self._short_name(head)  # ``chainlit.x`` for ``backend/chainlit/x.py``
             if head:
                 target: Target | None = ModuleRef(head)
@@ -241,14 +243,14 @@ class ProjectIndex:
 
     def _is_namespace(self, name: str) -> bool:
         """A package without ``__init__.py`` whose submodules are in the project."""
-        if self._lazy.consulted is not None:
-            self._lazy.consulted.add((PACKAGE, name))
+        if self._consulted is not None:
+            self._consulted.add((PACKAGE, name))
         return name in self._packages
 
     def _short_name(self, name: str) -> str:
         """The module a name without its leading plain directories stands for, or ``""``."""
-        if self._lazy.consulted is not None:
-            self._lazy.consulted.add((SHORT_NAME, name))
+        if self._consulted is not None:
+            self._consulted.add((SHORT_NAME, name))
         return self._rooted.get(name, "")
 
     # -- what resolution consulted (the call graph's memo, ``isolint.graphmemo``) --------------
@@ -259,13 +261,13 @@ class ProjectIndex:
         (``PACKAGE``) and short-name lookup (``SHORT_NAME``). A result resolved meanwhile
         stays valid while ``answer`` gives the same for each query and the consulted modules'
         facts are unchanged."""
-        previous = self._lazy.consulted
+        previous = self._consulted
         consulted: set[tuple[str, str]] = set()
-        self._lazy.consulted = consulted
+        self._consulted = consulted
         try:
             yield consulted
         finally:
-            self._lazy.consulted = previous
+            self._consulted = previous
 
     def answer(self, kind: str, name: str) -> str:
         """The index's current answer to a ``PACKAGE`` or ``SHORT_NAME`` query, as text
@@ -299,7 +301,7 @@ class ProjectIndex:
             if bound is not None and not isinstance(bound, ModuleRef):
                 return bound
             submodule = f"{target.module}.{attr}"
-            if submodule in self._modules:
+            if self._has_module(submodule):
                 return ModuleRef(submodule)
             return bound
         if isinstance(target, ClassRef):
@@ -355,5 +357,5 @@ class ProjectIndex:
         return None
 
     def _path(self, module: str) -> str:
-        facts = self._modules.get(module)
+        facts = self.module(module)
         return facts.path if facts is not None else module

@@ -16,6 +16,7 @@ from isolint.graphmemo import GraphMemo
 from isolint.project import ProjectIndex
 from isolint.reachability import Reachability
 from isolint.runner import LintOptions, lint_many
+from isolint.server.incremental import TrackedIndex  # the server's index: its own module map
 from tests.conftest import Completed
 
 Run = Callable[..., Completed]
@@ -179,9 +180,11 @@ def _facts(root: Path) -> list[PackedFacts]:
     return [r.facts for r in results if isinstance(r.facts, PackedFacts)]
 
 
-def _build(facts: list[PackedFacts], memo: GraphMemo | None) -> CallGraph:
+def _build(
+    facts: list[PackedFacts], memo: GraphMemo | None, index: type[ProjectIndex] = ProjectIndex
+) -> CallGraph:
     settings = Settings()
-    return build_graph(facts, ProjectIndex(facts, settings), settings, memo)
+    return build_graph(facts, index(facts, settings), settings, memo)
 
 
 def _same(incremental: CallGraph, full: CallGraph) -> None:
@@ -196,18 +199,21 @@ def _same(incremental: CallGraph, full: CallGraph) -> None:
         assert mine.classify(node) == theirs.classify(node), node
 
 
+@pytest.mark.parametrize("index", [ProjectIndex, TrackedIndex], ids=["index", "server"])
 @pytest.mark.parametrize("edit", sorted(_EDITS))
-def test_incremental_graph_is_the_full_rebuild(tmp_path: Path, edit: str) -> None:
+def test_incremental_graph_is_the_full_rebuild(
+    tmp_path: Path, edit: str, index: type[ProjectIndex]
+) -> None:
     _write(tmp_path, _BASE)
     memo = GraphMemo()
-    first = _build(_facts(tmp_path), memo)
+    first = _build(_facts(tmp_path), memo, index)
     assert memo.stats == (0, 2 * len(memo))  # everything resolved
     again = GraphMemo.loads(memo.dumps())  # through its stored form, as the CLI keeps it
-    _same(_build(_facts(tmp_path), again), first)
+    _same(_build(_facts(tmp_path), again, index), first)
     assert again.stats == (2 * len(again), 0) and not again.changed  # nothing resolved
     _write(tmp_path, _EDITS[edit])
     facts = _facts(tmp_path)
-    incremental = _build(facts, again)
+    incremental = _build(facts, again, index)
     full = _build(facts, None)
     _same(incremental, full)
     assert incremental.edges != first.edges or edit == "edited body only"
