@@ -45,6 +45,7 @@ from isolint.runner import (
 )
 from isolint.selection import codes_matching
 from isolint.suppressions import ALL_CODES, FileSuppressions
+from isolint.worker import collecting_less
 
 _MIN_FILES_PER_JOB = 8
 GRAPH_MEMO = "callgraph"  # the cache file of the call graph's memo
@@ -426,6 +427,7 @@ def _unused_suppressions(
 
 
 def run_check(request: CheckRequest) -> RunResult:
-    results = lint_files(request)
-    diagnostics, warnings, reachability, failures = global_phase(results, request)
-    return finish(results, request, diagnostics, warnings, reachability, failures)
+    with collecting_less():
+        results = lint_files(request)
+        diagnostics, warnings, reachability, failures = global_phase(results, request)
+        return finish(results, request, diagnostics, warnings, reachability, failures)

@@ -29,6 +29,7 @@ from isolint.runner import LintOptions, Source, in_big_stack, lint_item
 from isolint.walk import Walker
 from isolint.worker import (
     close_inherited,
+    collect_less,
     die_with_parent,
     leave_signals_to_the_parent,
     limit_memory,
@@ -59,6 +60,7 @@ def _worker(
     def serve() -> None:
         limit_memory(options.settings.memory_limit)  # here: the big stack is already mapped
         walker = Walker()
+        collect_less()
         while True:
             try:
                 chunk: list[Item] | None = connection.recv()

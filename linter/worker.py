@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import resource
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
 GIB = 1 << 30
@@ -62,6 +64,31 @@ def leave_signals_to_the_parent() -> None:
     """Ctrl-C reaches the whole process group: the parent stops the run, workers ignore it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# A file's trees are short-lived and acyclic (LibCST nodes hold no parent links): collections
+# mostly scan objects that live for the whole process, so they run less often (as mypy does).
+_GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def collect_less() -> None:
+    """Exempt what the worker holds now (modules, rules) from collections, and collect less
+    often: about 7 % of a worker's time otherwise (measured on saleor, 600 files)."""
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+
+
+@contextmanager
+def collecting_less() -> Iterator[None]:
+    """``collect_less`` for the length of a run in a process that outlives it (the parent,
+    which holds every file's results: about 10 % of its time), then as before."""
+    previous = gc.get_threshold()
+    collect_less()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def redirect_stderr(fd: int) -> None:
