@@ -225,8 +225,33 @@ def _umask() -> int:
     return mask
 
 
+_NOT_TMP_CHARS = re.compile(r"[^0-9A-Za-z_]")  # a temp file's name matches ``_TMP``
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
 def _replace(target: Path, payload: bytes) -> None:
-    """Temp file in the same directory, then rename: readers see all of it or nothing."""
+    """Temp file in the same directory, then rename: readers see all of it or nothing.
+
+    The temp file is named after this process and the target and created with mode 0o666
+    less the umask (what ``mkstemp`` and a ``chmod`` gave, for a fraction of the system calls:
+    a cold run writes one entry per file); ``mkstemp`` when that name is taken.
+    """
+    tmp = str(target.parent / f".tmp-{os.getpid()}_{_NOT_TMP_CHARS.sub('_', target.name)}")
+    try:
+        fd = os.open(tmp, _NEW_FILE, 0o666)
+    except FileExistsError:
+        _replace_via_mkstemp(target, payload)
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _replace_via_mkstemp(target: Path, payload: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
