@@ -6,13 +6,16 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
     ISOLINT_CACHE       isolint's own marker: without it (and the tag) nothing here is touched
     .gitignore          ``*``: git ignores the directory
     <namespace>/        one per isolint version, Python, LibCST, engine code and configuration
-        manifest        relpath -> (key, mtime, size, facts) of the last run
+        manifest        relpath -> (key, mtime, size, encoded facts) of the last run
         <k[:2]>/<key>   one entry per file: FileResult
         callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
 typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
-cache miss, replaced when the file is linted again.
+cache miss, replaced when the file is linted again. The manifest keeps each file's facts as
+their own encoded text, decoded only when a run needs the facts without the file's entry (a
+file of the project that is not being linted): a run that reads the entries anyway never
+decodes the facts twice, and rewriting the manifest re-encodes only what changed.
 """
 
 from __future__ import annotations
@@ -120,16 +123,15 @@ def _unseal(raw: bytes) -> bytes | None:
 
 @dataclass(frozen=True)
 class ManifestEntry:
-    """What the cache knew of a file when the manifest was written."""
+    """What the cache knew of a file when the manifest was written: its facts (of a fresh
+    result), or ``stored``, their encoding as read from the manifest (``Cache.facts_result``
+    decodes it)."""
 
     key: str
     mtime_ns: int
     size: int
-    facts: object | None
-
-    def as_result(self, relpath: str) -> FileResult:
-        """A facts-only result, for a project file that is not being linted this run."""
-        return FileResult(relpath, facts=self.facts)
+    facts: object | None = None
+    stored: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -271,9 +273,7 @@ class Cache:
 
     directory: Path
     namespace: str
-    codec: Codec = field(
-        default_factory=lambda: Codec.create((ManifestEntry,)), compare=False, repr=False
-    )
+    codec: Codec = field(default_factory=Codec.create, compare=False, repr=False)
 
     @classmethod
     def open(cls, directory: Path, configuration: str, payload_types: Iterable[type] = ()) -> Cache:
@@ -282,7 +282,7 @@ class Cache:
         the only classes besides the engine's that entries may contain."""
         tag = _runtime_tag()
         digest = hashlib.sha256(f"{tag}\0{configuration}".encode()).hexdigest()[:16]
-        codec = Codec.create((ManifestEntry, *payload_types))
+        codec = Codec.create(payload_types)
         return cls(directory, f"{tag}-{digest}", codec)
 
     def key(self, relpath: str, data: bytes) -> str:
@@ -314,6 +314,16 @@ class Cache:
         """The cached result, or None when absent, truncated, corrupt or foreign."""
         value = self._read(self._entry(key))
         return value if isinstance(value, FileResult) else None
+
+    def facts_result(self, relpath: str, entry: ManifestEntry) -> FileResult | None:
+        """A facts-only result from a manifest entry, for a project file that is not being
+        linted this run; None when its stored facts do not decode."""
+        if entry.stored is None:
+            return FileResult(relpath, facts=entry.facts)
+        try:
+            return FileResult(relpath, facts=self.codec.loads(entry.stored))
+        except SerialError:
+            return None
 
     def put(self, key: str, result: FileResult) -> None:
         """Write one entry atomically (not at all if the result holds a type the cache cannot store)."""
@@ -360,21 +370,44 @@ class Cache:
         return self.directory / self.namespace / name
 
     def load_manifest(self) -> Manifest:
-        """The manifest of this namespace; empty when absent, truncated, corrupt or foreign."""
+        """The manifest of this namespace; empty when absent, truncated, corrupt or foreign.
+        Each entry's facts stay encoded (``ManifestEntry.stored``)."""
         path = self.directory / self.namespace / _MANIFEST
-        entries = self._read(path)
+        stored = self._read(path)
         try:
             written = path.stat().st_mtime_ns
         except OSError:
             return Manifest()
-        if not isinstance(entries, dict) or not all(
-            isinstance(v, ManifestEntry) for v in entries.values()
-        ):
+        if not isinstance(stored, dict):
             return Manifest()
+        entries: dict[str, ManifestEntry] = {}
+        for relpath, row in stored.items():
+            if not (
+                isinstance(row, tuple)
+                and len(row) == 4
+                and isinstance(row[0], str)
+                and all(type(n) is int for n in row[1:3])
+                and isinstance(row[3], str)
+                and row[3].isascii()
+            ):
+                return Manifest()
+            entries[relpath] = ManifestEntry(row[0], row[1], row[2], stored=row[3].encode("ascii"))
         return Manifest(entries, written)
 
     def save_manifest(self, manifest: Manifest) -> None:
-        self._store(self.directory / self.namespace / _MANIFEST, manifest.entries)
+        """Write the manifest; facts read from the last one are written back as they were
+        (not decoded and encoded again), and an entry whose facts cannot be stored is left out
+        (that file is read next time)."""
+        rows: dict[str, tuple[str, int, int, str]] = {}
+        for relpath, entry in manifest.entries.items():
+            stored = entry.stored
+            if stored is None:
+                try:
+                    stored = self.codec.dumps(entry.facts)
+                except SerialError:
+                    continue
+            rows[relpath] = (entry.key, entry.mtime_ns, entry.size, stored.decode("ascii"))
+        self._store(self.directory / self.namespace / _MANIFEST, rows)
 
 
 @dataclass(frozen=True)

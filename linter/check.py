@@ -107,7 +107,11 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
         if stat is not None and cache is not None:
             entry = manifest.fresh(relpath, *stat)
             if entry is not None:
-                hit = entry.as_result(relpath) if relpath not in targets else cache.get(entry.key)
+                hit = (
+                    cache.facts_result(relpath, entry)
+                    if relpath not in targets
+                    else cache.get(entry.key)
+                )
                 if hit is not None and hit.path == relpath:
                     results.append(hit)
                     updated[relpath] = entry

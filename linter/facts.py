@@ -277,10 +277,12 @@ class PackedFacts:
         digest.update(self.data)
         return digest.hexdigest()
 
-    def unpack(self) -> ModuleFacts:
+    def unpack(self, codec: Codec | None = None) -> ModuleFacts:
+        """The full facts; ``codec`` (a ``Codec.create()``, which takes a while to make) lets a
+        caller that unpacks many modules make it once."""
         if self._facts is not None:
             return self._facts
-        facts = Codec.create().loads(zlib.decompress(self.data))
+        facts = (codec or Codec.create()).loads(zlib.decompress(self.data))
         if not isinstance(facts, ModuleFacts):
             raise SerialError("packed facts do not hold a ModuleFacts")
         return facts

@@ -18,6 +18,7 @@ from isolint.facts import (
     SharedInstanceFacts,
 )
 from isolint.options import Option
+from isolint.serial import Codec
 
 T = TypeVar("T")
 
@@ -89,6 +90,7 @@ class _LazyModules(Mapping[str, ModuleFacts]):
         # A bounded set of decoded modules: resolution keeps returning to the same few, and the
         # parent's memory must not grow with every module of a large project.
         self._decoded: OrderedDict[str, ModuleFacts] = OrderedDict()
+        self._codec = Codec.create()  # one for every module it unpacks
 
     def __getitem__(self, name: str) -> ModuleFacts:
         facts = self._decoded.get(name)
@@ -96,7 +98,7 @@ class _LazyModules(Mapping[str, ModuleFacts]):
             self._decoded.move_to_end(name)
             return facts
         item = self._packed[name]
-        facts = item.unpack() if isinstance(item, PackedFacts) else item
+        facts = item.unpack(self._codec) if isinstance(item, PackedFacts) else item
         self._decoded[name] = facts
         if len(self._decoded) > _DECODED_MODULES:
             self._decoded.popitem(last=False)

@@ -5,6 +5,14 @@ project and is restored from CI caches), so there is no pickle: each value becom
 type tag, and decoding rebuilds only the dataclasses and enums of an explicit allowlist
 (``registry``: every one defined in ``ALLOWED_MODULES``, plus any a caller adds). Anything else
 fails closed with ``SerialError``. Round trips are exact: tuples stay tuples, lists stay lists.
+
+A document is the JSON array ``[tags, value]``: ``tags`` lists the type tags
+(``module.QualName``) of the classes the value holds, and every value that is not a JSON scalar
+is an array whose first element says what it is: ``0`` a tuple, ``1`` a list, ``2`` a
+frozenset, ``3`` a dict (``[3, {key: value}]``), ``4`` bytes (``[4, base64]``), and ``5 + i``
+an instance of ``tags[i]``, followed by its init fields in declaration order (an enum: its
+value). Positional fields and one table of tags keep documents small and quick to rebuild: a
+warm run decodes every cached result.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import dataclasses
 import enum
 import importlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +35,9 @@ ALLOWED_MODULES = (
     "isolint.suppressions",
 )
 
-# One-letter tags of the JSON objects that stand for non-JSON values.
-_TUPLE, _LIST, _DICT, _BYTES, _FROZENSET, _CLASS, _ENUM = "T", "L", "D", "B", "F", "C", "E"
+# The first element of an encoded non-scalar value (``5 + i``: the class ``tags[i]``).
+_TUPLE, _LIST, _FROZENSET, _DICT, _BYTES, _FIRST_CLASS = 0, 1, 2, 3, 4, 5
+_SEQUENCES: dict[type, int] = {tuple: _TUPLE, list: _LIST, frozenset: _FROZENSET}
 # Stored as themselves (exact types: an enum deriving from str or int is not one of them).
 _SCALARS = frozenset({type(None), bool, int, float, str})
 
@@ -69,6 +79,11 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
     return found
 
 
+# How a stored class is rebuilt: the class, how many values it stores, and the names to pass
+# them by (None: positionally, in declaration order; an enum stores its one value).
+_Rebuild = tuple[type, int, "tuple[str, ...] | None"]
+
+
 @dataclass(frozen=True)
 class Codec:
     """Encodes values to JSON text and back, allowing only the classes in ``types``.
@@ -81,58 +96,82 @@ class Codec:
     _encoders: dict[type, tuple[str, tuple[str, ...] | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
-    _decoders: dict[str, tuple[type, bool, frozenset[str] | None]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _decoders: dict[str, _Rebuild] = field(default_factory=dict, compare=False, repr=False)
+    # tag -> how many instances of it this codec has rebuilt: what a run decodes, measured
+    # (tests/test_cache_decode.py holds warm runs to decoding each cached value once)
+    rebuilt: Counter[str] = field(default_factory=Counter, compare=False, repr=False)
 
     @classmethod
     def create(cls, extra: Iterable[type] = ()) -> Codec:
         return cls(registry(extra))
 
     def dumps(self, value: object) -> bytes:
+        tags: dict[type, int] = {}
         try:
+            body = self._encode(value, tags)
             # ASCII JSON: non-UTF-8 file names (lone surrogates) survive as \udcXX escapes.
-            return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
+            names = [type_tag(kind) for kind in tags]
+            return json.dumps([names, body], separators=(",", ":")).encode("ascii")
         except RecursionError:
             raise SerialError("value nested too deeply") from None
 
     def loads(self, data: bytes) -> object:
         try:
             document = json.loads(data.decode("ascii"))
-            return self.decode(document)
         except RecursionError:
             raise SerialError("stored value nested too deeply") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SerialError(f"not valid JSON: {exc}") from None
+        if type(document) is not list or len(document) != 2 or type(document[0]) is not list:
+            raise SerialError("malformed document")
+        tags = document[0]
+        plans = [self._decoder(tag) for tag in tags]
+        tally = [0] * len(plans)
+        try:
+            value = _decode(document[1], plans, tally)
+        except RecursionError:
+            raise SerialError("stored value nested too deeply") from None
+        for tag, count in zip(tags, tally):
+            self.rebuilt[tag] += count
+        return value
 
-    def encode(self, value: object) -> Any:
+    def _encode(self, value: object, tags: dict[type, int]) -> Any:
+        """``value`` as JSON data; ``tags`` numbers the classes met so far (in order)."""
         kind = type(value)
         if kind in _SCALARS:
             return value
-        if kind is tuple or kind is list or kind is frozenset:
+        marker = _SEQUENCES.get(kind)
+        if marker is not None:
             assert isinstance(value, (tuple, list, frozenset))
-            items = [item if type(item) in _SCALARS else self.encode(item) for item in value]
-            return {_TUPLE if kind is tuple else _LIST if kind is list else _FROZENSET: items}
+            return [
+                marker,
+                *(item if type(item) in _SCALARS else self._encode(item, tags) for item in value),
+            ]
         if kind is bytes:
             assert isinstance(value, bytes)
-            return {_BYTES: base64.b64encode(value).decode("ascii")}
+            return [_BYTES, base64.b64encode(value).decode("ascii")]
         if kind is dict:
             assert isinstance(value, dict)
             if not all(isinstance(key, str) for key in value):
                 raise SerialError("cannot store a dict with non-string keys")
-            return {_DICT: {key: self.encode(item) for key, item in value.items()}}
+            return [_DICT, {key: self._encode(item, tags) for key, item in value.items()}]
         plan = self._encoders.get(kind)
         if plan is None:
             plan = self._encoder(kind)
-        tag, names = plan
+        index = tags.get(kind)
+        if index is None:
+            index = tags[kind] = _FIRST_CLASS + len(tags)
+        names = plan[1]
         if names is None:  # an enum (never a scalar: Severity is a str, ExitCode an int)
             assert isinstance(value, enum.Enum)
-            return {_ENUM: tag, "v": self.encode(value.value)}
-        fields = {}
-        for name in names:
-            item = getattr(value, name)
-            fields[name] = item if type(item) in _SCALARS else self.encode(item)
-        return {_CLASS: tag, "v": fields}
+            return [index, self._encode(value.value, tags)]
+        return [
+            index,
+            *(
+                item if type(item) in _SCALARS else self._encode(item, tags)
+                for item in (getattr(value, name) for name in names)
+            ),
+        ]
 
     def _encoder(self, kind: type) -> tuple[str, tuple[str, ...] | None]:
         """How values of ``kind`` are stored: its tag, and its init fields (None for an enum)."""
@@ -152,32 +191,8 @@ class Codec:
             raise SerialError(f"{tag} is not an allowed type")
         return tag
 
-    def decode(self, document: object) -> object:
-        if type(document) in _SCALARS:
-            return document
-        if not isinstance(document, dict) or not document:
-            raise SerialError("malformed value")
-        kind = next(iter(document))
-        body = document[kind]
-        if kind in (_TUPLE, _LIST, _FROZENSET) and len(document) == 1 and isinstance(body, list):
-            items = [item if type(item) in _SCALARS else self.decode(item) for item in body]
-            if kind == _TUPLE:
-                return tuple(items)
-            return items if kind == _LIST else frozenset(items)
-        if kind in (_CLASS, _ENUM) and len(document) == 2 and "v" in document:
-            return self._rebuild(kind, body, document["v"])
-        if kind == _DICT and len(document) == 1 and isinstance(body, dict):
-            return {key: self.decode(item) for key, item in body.items()}
-        if kind == _BYTES and len(document) == 1 and isinstance(body, str):
-            try:
-                return base64.b64decode(body, validate=True)
-            except ValueError:
-                raise SerialError("malformed bytes") from None
-        raise SerialError("malformed value")
-
-    def _decoder(self, tag: object) -> tuple[type, bool, frozenset[str] | None]:
-        """The class a stored tag names, whether it is an enum, and its init field names (None
-        unless it is a dataclass)."""
+    def _decoder(self, tag: object) -> _Rebuild:
+        """How to rebuild the class a stored tag names (SerialError if it is not allowed)."""
         if not isinstance(tag, str):
             raise SerialError(f"unknown type {tag!r}")
         plan = self._decoders.get(tag)
@@ -186,31 +201,62 @@ class Codec:
         cls = self.types.get(tag)
         if cls is None:
             raise SerialError(f"unknown type {tag!r}")
-        names = None
-        if dataclasses.is_dataclass(cls):
-            names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
-        plan = (cls, issubclass(cls, enum.Enum), names)
+        if issubclass(cls, enum.Enum):
+            plan = (cls, 1, None)
+        elif dataclasses.is_dataclass(cls):
+            fields = [f for f in dataclasses.fields(cls) if f.init]
+            positional = not any(f.kw_only for f in fields)
+            names = None if positional else tuple(f.name for f in fields)
+            plan = (cls, len(fields), names)
+        else:
+            raise SerialError(f"{tag} is neither a dataclass nor an enum")
         self._decoders[tag] = plan
         return plan
 
-    def _rebuild(self, kind: str, tag: object, body: object) -> object:
-        cls, is_enum, names = self._decoder(tag)
-        if kind == _ENUM:
-            if not is_enum:
-                raise SerialError(f"{tag} is not an enum")
-            try:
-                return cls(self.decode(body))
-            except ValueError:
-                raise SerialError(f"not a member of {tag}") from None
-        if names is None or not isinstance(body, dict):
-            raise SerialError(f"{tag} is not a dataclass")
-        if body.keys() != names:
-            raise SerialError(f"fields of {tag} do not match")
-        values = {
-            name: item if type(item) in _SCALARS else self.decode(item)
-            for name, item in body.items()
-        }
+
+def _decode(item: object, plans: list[_Rebuild], tally: list[int]) -> object:
+    """Rebuild an encoded value; ``plans[i]`` rebuilds the class numbered ``5 + i``, and
+    ``tally[i]`` counts its instances."""
+    if type(item) in _SCALARS:
+        return item
+    if type(item) is not list or not item or type(item[0]) is not int:
+        raise SerialError("malformed value")
+    kind = item[0]
+    if kind >= _FIRST_CLASS:
+        if kind - _FIRST_CLASS >= len(plans):
+            raise SerialError("malformed value: no such type")
+        cls, arity, names = plans[kind - _FIRST_CLASS]
+        tally[kind - _FIRST_CLASS] += 1
+        if len(item) != arity + 1:
+            raise SerialError(f"fields of {type_tag(cls)} do not match")
+        values = [v if type(v) in _SCALARS else _decode(v, plans, tally) for v in item[1:]]
         try:
-            return cls(**values)
+            if names is None:
+                return cls(*values)
+            return cls(**dict(zip(names, values)))
         except (TypeError, ValueError) as exc:
-            raise SerialError(f"cannot rebuild {tag}: {exc}") from None
+            raise SerialError(f"cannot rebuild {type_tag(cls)}: {exc}") from None
+    if kind == _TUPLE:
+        return tuple([v if type(v) in _SCALARS else _decode(v, plans, tally) for v in item[1:]])
+    if kind == _LIST:
+        return [v if type(v) in _SCALARS else _decode(v, plans, tally) for v in item[1:]]
+    if kind == _FROZENSET:
+        try:
+            return frozenset(
+                [v if type(v) in _SCALARS else _decode(v, plans, tally) for v in item[1:]]
+            )
+        except TypeError:
+            raise SerialError("malformed frozenset") from None
+    if len(item) != 2:
+        raise SerialError("malformed value")
+    body = item[1]
+    if kind == _DICT and type(body) is dict:
+        return {
+            key: v if type(v) in _SCALARS else _decode(v, plans, tally) for key, v in body.items()
+        }
+    if kind == _BYTES and type(body) is str:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            raise SerialError("malformed bytes") from None
+    raise SerialError("malformed value")

@@ -218,13 +218,16 @@ def test_a_flipped_byte_in_any_entry_is_a_miss_and_is_replaced(
 
 
 def _walk_bytes(value: object) -> list[bytes]:
-    """Every ``{"B": ...}`` (bytes) value in a decoded JSON document."""
+    """Every ``[4, base64]`` (bytes) value in a decoded JSON document, also inside the
+    documents the manifest holds as text (each file's facts)."""
     if isinstance(value, list):
+        if len(value) == 2 and value[0] == 4 and isinstance(value[1], str):
+            return [base64.b64decode(value[1])]
         return [b for item in value for b in _walk_bytes(item)]
     if isinstance(value, dict):
-        if set(value) == {"B"}:
-            return [base64.b64decode(value["B"])]
         return [b for item in value.values() for b in _walk_bytes(item)]
+    if isinstance(value, str) and value.startswith("[["):
+        return _walk_bytes(json.loads(value))
     return []
 
 
@@ -277,12 +280,21 @@ def test_serial_round_trip_is_exact_on_real_results() -> None:
 @pytest.mark.parametrize(
     "document",
     [
+        [["os.system"], [5, "true"]],
+        [["builtins.eval"], [5]],
+        [["subprocess.Popen"], [5, 1]],
+        [["isolint.diagnostics.Span"], [5, 1]],  # missing fields
+        [["isolint.diagnostics.Span"], [5, 1, 2, 3, 4, 5]],  # too many
+        [["isolint.diagnostics.Span"], [6, 1, 2, 3, 4]],  # no such class in the table
+        [["isolint.diagnostics.Severity"], [5, "no such member"]],
+        [[], [0, {"a": 1}]],  # a JSON object outside a dict
+        [[], [-1, 1]],
+        [[], [9]],
+        [[], [2, [1, 1]]],  # unhashable in a frozenset
+        [[], [4, "not base64!"]],
+        [[], [0, [True]]],
+        [[1], [0]],
         {"C": "os.system", "v": {"command": "true"}},
-        {"C": "builtins.eval", "v": {}},
-        {"E": "subprocess.Popen", "v": 1},
-        {"C": "isolint.diagnostics.Span", "v": {"line": 1}},  # missing fields
-        {"X": []},
-        {"T": 1},
         [1, 2],
     ],
 )
@@ -309,7 +321,7 @@ def test_a_foreign_entry_with_a_valid_checksum_is_a_miss(tmp_path: Path) -> None
     key = cache.key("x.py", b"x = 1\n")
     cache.put(key, FileResult("x.py"))
     entry = next(p for p in _entries(tmp_path / "cache") if p.name == key)
-    body = zlib.compress(json.dumps({"C": "os.system", "v": {"command": "touch pwned"}}).encode())
+    body = zlib.compress(json.dumps([["os.system"], [5, "touch pwned"]]).encode())
     entry.write_bytes(_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     assert cache.get(key) is None
     assert not (tmp_path / "pwned").exists()

@@ -16,6 +16,7 @@ from isolint.facts import ModuleFacts, PackedFacts
 from isolint.globs import Globs
 from isolint.rule import Rule
 from isolint.runner import LintOptions, content_digest, lint_many, relative_posix
+from isolint.serial import Codec
 from isolint.server.incremental import IncrementalPhase
 from isolint.session import Options, prepare
 
@@ -30,9 +31,9 @@ class _WarmFacts(PackedFacts):
 
     decoded: list[ModuleFacts] = field(default_factory=list, compare=False, repr=False)
 
-    def unpack(self) -> ModuleFacts:
+    def unpack(self, codec: Codec | None = None) -> ModuleFacts:
         if not self.decoded:
-            self.decoded.append(super().unpack())
+            self.decoded.append(super().unpack(codec))
         return self.decoded[0]
 
 
