@@ -260,8 +260,11 @@ class PackedFacts:
     _facts: ClassVar[ModuleFacts | None] = None  # per instance: set by ``pack`` only
 
     @classmethod
-    def pack(cls, facts: ModuleFacts, flow: FlowFacts | None = None) -> PackedFacts:
-        data = zlib.compress(Codec.create().dumps(facts), 1)
+    def pack(
+        cls, facts: ModuleFacts, flow: FlowFacts | None = None, codec: Codec | None = None
+    ) -> PackedFacts:
+        """``codec`` as for ``unpack``: a worker packs every file's facts with one."""
+        data = zlib.compress((codec or Codec.create()).dumps(facts), 1)
         header = (facts.module, facts.path, facts.is_test, facts.shared_instances, data)
         packed = cls(*header, facts.external_mutations, flow if flow is not None else FlowFacts())
         packed = dataclasses.replace(packed, digest=packed.facts_digest())

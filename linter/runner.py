@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,6 +38,7 @@ from isolint.modules import is_test_path, module_name
 from isolint.parsing import parse
 from isolint.positions import positions as node_positions
 from isolint.rule import NodeFix, Rule
+from isolint.serial import Codec
 from isolint.suppressions import find_suppressions
 from isolint.walk import Visitor, Walker
 from isolint.worker import memory_limit_message
@@ -58,6 +59,8 @@ class LintOptions:
     rules: tuple[type[Rule], ...]
     integration_tests: Globs
     collect_facts: bool = True  # False only to measure what the project index costs
+    # packs each file's facts (a codec takes longer to make than most files take to pack)
+    codec: Codec = field(default_factory=Codec.create, compare=False, repr=False)
 
     @classmethod
     def create(
@@ -248,7 +251,11 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         diagnostics=tuple(d for d in diagnostics if d.code not in failures),
         errors=tuple(failures.values()),
         candidates=tuple(c for c in candidates if c.code not in failures),
-        facts=PackedFacts.pack(collector.facts(), flow.facts()) if options.collect_facts else None,
+        facts=(
+            PackedFacts.pack(collector.facts(), flow.facts(), options.codec)
+            if options.collect_facts
+            else None
+        ),
         suppressions=find_suppressions(parsed.text),
         digest=content_digest(data),
     )
