@@ -10,6 +10,7 @@ installed console script instead, for the end-to-end smoke tests that need a rea
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import shutil
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +95,8 @@ def _process_state() -> dict[str, object]:
         "SIGINT handler": signal.getsignal(signal.SIGINT),
         "SIGTERM handler": signal.getsignal(signal.SIGTERM),
         "recursion limit": sys.getrecursionlimit(),
+        "garbage collector": (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()),
+        "thread stack size": threading.stack_size(),
     }
 
 
@@ -101,7 +105,8 @@ def run_isolint(*args: str, cwd: Path | None = None, stdin: str | None = None) -
 
     Exit codes come from ``SystemExit``; an uncaught exception prints its traceback on stderr
     and exits 1, as the interpreter would. A run that changes process-wide state (environment,
-    working directory, signal handlers, recursion limit) fails the test: the linter keeps none.
+    working directory, signal handlers, recursion limit, garbage collector, thread stack size)
+    fails the test: the linter keeps none.
     With ``ISOLINT_TESTS_SUBPROCESS=1`` every run uses the console script instead (to tell a
     harness gap from a real failure).
     """
