@@ -15,6 +15,7 @@ from isolint.check import finish, global_phase, lint_files
 from isolint.cli import load_rules
 from isolint.diagnostics import Candidate, Diagnostic, FileError
 from isolint.facts import PackedFacts
+from isolint.graphmemo import GraphMemo
 from isolint.project import ProjectIndex
 from isolint.rule import ProjectFinding, Rule
 from isolint.server.engine import Buffer, Engine, Project
@@ -97,7 +98,11 @@ def full_run(project: Project) -> Shown:
     merged = dict(project.disk)
     merged.update({relpath: overlay.result for relpath, overlay in project.overlays.items()})
     results = [merged[relpath] for relpath in sorted(merged)]
-    diagnostics, warnings, reachability, failures = global_phase(results, project.request)
+    diagnostics, warnings, reachability, failures = global_phase(
+        results,
+        project.request,
+        memo=GraphMemo(),  # from scratch, not the cache's memo
+    )
     outcome = finish(results, project.request, diagnostics, warnings, reachability, failures)
     return (
         {p: tuple(d for d in outcome.diagnostics if d.path == p) for p in project.overlays},

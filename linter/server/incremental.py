@@ -20,6 +20,7 @@ from isolint.check import CheckRequest, finish, project_diagnostic
 from isolint.config import Settings
 from isolint.diagnostics import Candidate, Diagnostic, FileResult, RunResult
 from isolint.facts import ModuleFacts, PackedFacts, SharedInstanceFacts
+from isolint.graphmemo import GraphMemo
 from isolint.project import ProjectIndex
 from isolint.reachability import Reachability
 from isolint.rule import Rule
@@ -163,6 +164,7 @@ class IncrementalPhase:
         self._slim: dict[str, tuple[FileResult, FileResult]] = {}
         self._graph_facts: list[PackedFacts] = []
         self._reached: Reachability | None = None
+        self._memo = GraphMemo()  # each file's resolved calls, while what they read is unchanged
         self.decided = 0  # candidates decided by the last run (for tests and measurements)
         self.graphs_built = 0
 
@@ -186,7 +188,8 @@ class IncrementalPhase:
             or len(before) != len(facts)
             or not all(_same_facts(a, b) for a, b in zip(before, facts, strict=True))
         ):
-            self._reached = Reachability(build_graph(facts, index, self.request.settings))
+            graph = build_graph(facts, index, self.request.settings, self._memo)
+            self._reached = Reachability(graph)
             self.graphs_built += 1
         self._graph_facts = facts
         return self._reached
