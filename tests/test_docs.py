@@ -66,7 +66,7 @@ def test_explain_lists_a_rules_options() -> None:
     )
     (rule,) = [r for r in RULES if r.code == "ISO503"]
     assert "- `ssot.deprecated-modules` (table of strings, default `{}`)" in explain(rule)
-    (rule,) = [r for r in RULES if r.code == "ISO201"]
+    (rule,) = [r for r in RULES if r.code == "ISO204"]
     assert "## Options" not in explain(rule)
 
 
