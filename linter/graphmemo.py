@@ -162,7 +162,10 @@ class GraphMemo:
 
 
 class _Reader:
-    """Decodes a ``dumps`` document, checking every value's type (anything else raises)."""
+    """Decodes a ``dumps`` document; anything else raises (TypeError, ValueError, IndexError).
+
+    Indexes are looked up as they are (``names[i]``: a list index must be an integer), so a
+    malformed document cannot make anything but strings of its own table and integers."""
 
     def __init__(self, document: object) -> None:
         head = _list(document)
@@ -181,12 +184,10 @@ class _Reader:
         return self.names[_int(index)]
 
     def names_of(self, value: object) -> tuple[str, ...]:
-        names = self.names
-        return tuple(names[_int(i)] for i in _list(value))
+        return tuple(map(self.names.__getitem__, _list(value)))  # type: ignore[arg-type]
 
     def deps(self, value: object) -> Deps:
-        queries = self.queries
-        return tuple(queries[_int(i)] for i in _list(value))
+        return tuple(map(self.queries.__getitem__, _list(value)))  # type: ignore[arg-type]
 
     def memo(self) -> GraphMemo:
         parts: dict[str, ModuleParts] = {}
@@ -227,7 +228,7 @@ class _Reader:
 
     def unresolved(self, value: object) -> tuple[int, str]:
         number, method = _list(value)
-        return _int(number), self.name(method)
+        return _int(number), self.names[method]  # type: ignore[call-overload]
 
     def patch(self, value: object) -> tuple[str, tuple[str, ...]]:
         method, functions = _list(value)
