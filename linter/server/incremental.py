@@ -4,8 +4,12 @@ inputs an edit changed, and only the findings the open documents can show are fi
 What a candidate's decision read is recorded: every module the rule looked up in the project
 index while deciding it (``_Reads``). After an edit, a decision is reused when none of those
 modules' facts changed; a rule that reads every module (``index.modules``, the header views) is
-simply decided again. So the open documents get exactly what a full ``global_phase`` + ``finish``
-would give them (``tests/test_server_incremental.py`` checks this after sequences of edits).
+simply decided again. Rules declaring ``independent_candidates`` are decided one candidate at a
+time, the others all at once. The call graph keeps a ``GraphMemo`` (``isolint.graphmemo``: only
+the files whose resolution asked about a changed module are resolved again) and is not built at
+all when no module's facts changed. So the open documents get exactly what a full
+``global_phase`` + ``finish`` would give them (``tests/test_server_incremental.py`` checks this
+after sequences of edits).
 """
 
 from __future__ import annotations
