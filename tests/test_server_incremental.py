@@ -264,3 +264,18 @@ def test_rules_that_decide_candidates_one_at_a_time_really_do(fixture: str) -> N
         assert together == alone, rule.code
         checked += len(candidates)
     assert checked
+
+
+def test_the_first_call_graph_reuses_what_isolint_check_cached(
+    make_project: Callable[..., Path], isolint: Callable[..., object]
+) -> None:
+    root = make_project(
+        {"app/__init__.py": "", "app/a.py": A, "app/b.py": B, "app/views.py": VIEWS}
+    )
+    isolint("check", "--exit-zero", ".", cwd=root)
+    project = Project.load(root, root / "pyproject.toml", load_rules())
+    step(project, {"app/b.py": B})
+    reused, resolved = project.phase.graph_stats
+    assert reused > 0 and resolved == 0  # every file's resolution from the cached memo
+    step(project, {"app/b.py": B.replace("sender", "user")})
+    assert project.phase.graph_stats[1] >= 1  # the edited file is resolved again

@@ -174,6 +174,7 @@ class IncrementalPhase:
         self._memo = GraphMemo.loads(stored) if stored else GraphMemo()
         self.decided = 0  # candidates decided by the last run (for tests and measurements)
         self.graphs_built = 0
+        self.graph_stats = (0, 0)  # the last build's GraphMemo.stats: (parts reused, resolved)
 
     def _changed(self, index: TrackedIndex) -> frozenset[str] | None:
         """Modules whose facts differ from the last run's, or None: decide everything again."""
@@ -198,6 +199,7 @@ class IncrementalPhase:
             graph = build_graph(facts, index, self.request.settings, self._memo)
             self._reached = Reachability(graph)
             self.graphs_built += 1
+            self.graph_stats = self._memo.stats
         self._graph_facts = facts
         return self._reached
 
