@@ -10,9 +10,9 @@ A document is the JSON array ``[tags, value]``: ``tags`` lists the type tags
 (``module.QualName``) of the classes the value holds, and every value that is not a JSON scalar
 is an array whose first element says what it is: ``0`` a tuple, ``1`` a list, ``2`` a
 frozenset, ``3`` a dict (``[3, {key: value}]``), ``4`` bytes (``[4, base64]``), and ``5 + i``
-an instance of ``tags[i]``, followed by its init fields in declaration order (an enum: its
-value). Positional fields and one table of tags keep documents small and quick to rebuild: a
-warm run decodes every cached result.
+an instance of ``tags[i]``, followed by its init fields in declaration order, without the
+trailing ones that hold their plain default (an enum: its value). Positional fields and one
+table of tags keep documents small and quick to rebuild: a warm run decodes every cached result.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
     return found
 
 
+# How a class is stored: its tag, its init fields' names (None for an enum) and defaults.
+_Store = tuple[str, "tuple[str, ...] | None", tuple[object, ...]]
 # How a stored class is rebuilt: the class, how many values it stores, and the names to pass
 # them by (None: positionally, in declaration order; an enum stores its one value).
 _Rebuild = tuple[type, int, "tuple[str, ...] | None"]
@@ -93,9 +95,7 @@ class Codec:
     """
 
     types: Mapping[str, type]
-    _encoders: dict[type, tuple[str, tuple[str, ...] | None]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _encoders: dict[type, _Store] = field(default_factory=dict, compare=False, repr=False)
     _decoders: dict[str, _Rebuild] = field(default_factory=dict, compare=False, repr=False)
     # tag -> how many instances of it this codec has rebuilt: what a run decodes, measured
     # (tests/test_cache_decode.py holds warm runs to decoding each cached value once)
@@ -161,25 +161,32 @@ class Codec:
         index = tags.get(kind)
         if index is None:
             index = tags[kind] = _FIRST_CLASS + len(tags)
-        names = plan[1]
+        _, names, defaults = plan
         if names is None:  # an enum (never a scalar: Severity is a str, ExitCode an int)
             assert isinstance(value, enum.Enum)
             return [index, self._encode(value.value, tags)]
+        values = [getattr(value, name) for name in names]
+        end = len(values)
+        while end and _is_default(values[end - 1], defaults[end - 1]):
+            end -= 1  # trailing fields left at their defaults are not stored
         return [
             index,
             *(
                 item if type(item) in _SCALARS else self._encode(item, tags)
-                for item in (getattr(value, name) for name in names)
+                for item in values[:end]
             ),
         ]
 
-    def _encoder(self, kind: type) -> tuple[str, tuple[str, ...] | None]:
-        """How values of ``kind`` are stored: its tag, and its init fields (None for an enum)."""
-        plan: tuple[str, tuple[str, ...] | None]
+    def _encoder(self, kind: type) -> _Store:
+        """How values of ``kind`` are stored: its tag, its init fields (None for an enum) and
+        their plain defaults (``dataclasses.MISSING`` for none or a factory)."""
+        plan: _Store
         if issubclass(kind, enum.Enum):
-            plan = (self._known(kind), None)
+            plan = (self._known(kind), None, ())
         elif dataclasses.is_dataclass(kind):
-            plan = (self._known(kind), tuple(f.name for f in dataclasses.fields(kind) if f.init))
+            fields = [f for f in dataclasses.fields(kind) if f.init]
+            names = tuple(f.name for f in fields)
+            plan = (self._known(kind), names, tuple(f.default for f in fields))
         else:
             raise SerialError(f"cannot store a {type_tag(kind)}")
         self._encoders[kind] = plan
@@ -214,6 +221,11 @@ class Codec:
         return plan
 
 
+def _is_default(value: object, default: object) -> bool:
+    """``value`` is the field's plain default (of the same type: ``0`` is not ``False``)."""
+    return default is not dataclasses.MISSING and type(value) is type(default) and value == default
+
+
 def _decode(item: object, plans: list[_Rebuild], tally: list[int]) -> object:
     """Rebuild an encoded value; ``plans[i]`` rebuilds the class numbered ``5 + i``, and
     ``tally[i]`` counts its instances."""
@@ -227,7 +239,7 @@ def _decode(item: object, plans: list[_Rebuild], tally: list[int]) -> object:
             raise SerialError("malformed value: no such type")
         cls, arity, names = plans[kind - _FIRST_CLASS]
         tally[kind - _FIRST_CLASS] += 1
-        if len(item) != arity + 1:
+        if len(item) > arity + 1:  # fewer: the rest keep their defaults
             raise SerialError(f"fields of {type_tag(cls)} do not match")
         values = [v if type(v) in _SCALARS else _decode(v, plans, tally) for v in item[1:]]
         try:

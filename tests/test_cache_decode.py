@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from isolint.cache import Cache, Manifest, ManifestEntry
@@ -23,7 +24,7 @@ from isolint.discovery import SourceFile
 from isolint.facts import PackedFacts
 from isolint.rule import Rule, payload_classes
 from isolint.rules import load_rules
-from isolint.serial import type_tag
+from isolint.serial import Codec, type_tag
 from tests.conftest import FIXTURES
 
 _PACKED = type_tag(PackedFacts)
@@ -133,3 +134,31 @@ def test_corrupt_facts_in_the_manifest_are_a_miss(tmp_path: Path) -> None:
     assert reader.facts_result(broken, reader.load_manifest().entries[broken]) is None
     one = _run(root, reader, files[:1], files[1:])
     assert _facts(one) == _facts(cold)  # the broken file was read again, its entry used
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Fields with plain defaults, one of them ``0`` (which ``False`` equals)."""
+
+    name: str
+    count: object = 0
+    tags: tuple[str, ...] = ()
+    note: str = ""
+
+
+def test_trailing_defaults_are_not_stored_and_come_back_exactly() -> None:
+    codec = Codec.create((Defaults,))
+    values = [
+        Defaults("a"),
+        Defaults("a", False),  # equal to the default 0, but not the same value
+        Defaults("a", 0.0),
+        Defaults("a", 0, ("x",)),
+        Defaults("a", 0, (), "n"),
+        Defaults("a", 1, (), ""),
+    ]
+    for value in values:
+        back = codec.loads(codec.dumps(value))
+        assert back == value and isinstance(back, Defaults)
+        assert type(back.count) is type(value.count)
+    assert len(codec.dumps(Defaults("a"))) < len(codec.dumps(Defaults("a", 1, ("x",), "n")))
+    assert b'"a"]]' in codec.dumps(Defaults("a"))  # nothing after the one required field
