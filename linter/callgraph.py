@@ -773,9 +773,10 @@ class _Parts:
         self.resolver = resolver
         self.memo = memo
         self.digests = [item.facts_digest() for item in packed]
+        # what another file's resolution read of a module: its shape (no line numbers)
         by_module: dict[str, list[str]] = {}
-        for item, digest in zip(packed, self.digests):
-            by_module.setdefault(item.module, []).append(digest)
+        for item in packed:
+            by_module.setdefault(item.module, []).append(item.shape_digest())
         self._modules = {
             module: found[0]
             if len(found) == 1

@@ -255,8 +255,11 @@ class PackedFacts:
     external_mutations: tuple[tuple[str, str], ...] = ()
     flow: FlowFacts = FlowFacts()  # in the header: every run builds the call graph from it
     # sha256 of everything above (``pack`` computes it): the call graph's memo
-    # (``isolint.graphmemo``) reuses what it resolved while the facts it read keep their digest
+    # (``isolint.graphmemo``) reuses what it resolved of this file while it is unchanged
     digest: str = ""
+    # sha256 of the facts without their line numbers (what name resolution reads): what it
+    # resolved of other files stays while the modules they read keep it (a shifted line does)
+    shape: str = ""
     _facts: ClassVar[ModuleFacts | None] = None  # per instance: set by ``pack`` only
 
     @classmethod
@@ -267,9 +270,20 @@ class PackedFacts:
         data = zlib.compress((codec or Codec.create()).dumps(facts), 1)
         header = (facts.module, facts.path, facts.is_test, facts.shared_instances, data)
         packed = cls(*header, facts.external_mutations, flow if flow is not None else FlowFacts())
-        packed = dataclasses.replace(packed, digest=packed.facts_digest())
+        header_facts = (facts.module, facts.path, facts.is_test, facts.external_mutations)
+        shape = repr((*header_facts, _without_lines(facts), _without_lines(packed.flow)))
+        packed = dataclasses.replace(
+            packed,
+            digest=packed.facts_digest(),
+            shape=hashlib.sha256(shape.encode()).hexdigest(),
+        )
         object.__setattr__(packed, "_facts", facts)
         return packed
+
+    def shape_digest(self) -> str:
+        """``shape``, or the full digest for facts packed without one (it changes whenever
+        the shape does)."""
+        return self.shape or self.facts_digest()
 
     def facts_digest(self) -> str:
         """``digest``, or computed now for facts packed without one."""
@@ -289,6 +303,25 @@ class PackedFacts:
         if not isinstance(facts, ModuleFacts):
             raise SerialError("packed facts do not hold a ModuleFacts")
         return facts
+
+
+_LINES = frozenset({"line", "scripts"})  # the facts' positions: no name resolution reads them
+
+
+def _without_lines(value: object) -> object:
+    """Facts as nested tuples (each dataclass: its name and its fields) without ``_LINES``."""
+    if isinstance(value, tuple):
+        return tuple(map(_without_lines, value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            *(
+                _without_lines(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.name not in _LINES
+            ),
+        )
+    return value
 
 
 def annotation_admits_none(annotation: cst.BaseExpression) -> bool:

@@ -254,6 +254,22 @@ def test_edges_into_a_new_override_and_a_new_subclass_method(tmp_path: Path) -> 
     )
 
 
+def test_a_shifted_line_re_resolves_only_its_own_file(tmp_path: Path) -> None:
+    """What other files resolved does not depend on where a module's names are defined."""
+    _write(tmp_path, _BASE)
+    memo = GraphMemo()
+    before = _build(_facts(tmp_path), memo)
+    wallets = textwrap.dedent(_BASE["app/wallets.py"])
+    _write(tmp_path, {"app/wallets.py": f"# moved down\n\n\n{wallets}"})
+    facts = _facts(tmp_path)
+    graph = _build(facts, memo)
+    assert memo.stats == (2 * len(memo) - 2, 2)  # the file's two parts, nothing that reads it
+    _same(graph, _build(facts, None))
+    assert (
+        graph.places["app.wallets.Wallet.pay"][1] == before.places["app.wallets.Wallet.pay"][1] + 3
+    )
+
+
 @pytest.mark.parametrize(
     "data",
     [
