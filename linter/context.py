@@ -10,7 +10,7 @@ import libcst as cst
 from isolint.config import Settings
 from isolint.imports import ImportTable
 from isolint.options import Option
-from isolint.scopes import FunctionScope, ScopeBuilder
+from isolint.scopes import FunctionScope, ScopeBuilder, ScopeChain
 
 if TYPE_CHECKING:
     from isolint.rule import NodeFix, NodeNote, Rule
@@ -70,9 +70,9 @@ class RuleContext:
         self.imports = imports
         self.ancestors: list[cst.CSTNode] = []
         self.current: cst.CSTNode | None = None
-        # id(node) -> (index of its top-level statement, index of the statement in that class's
-        # body holding it, or -1): the unit of code generation when positions are computed
-        self.top_of: dict[int, tuple[int, int]] = {}
+        # id(node) -> the innermost statement of a module, class or function body holding it, as
+        # indices down those bodies (``isolint.positions.Unit``): what positions generate
+        self.top_of: dict[int, tuple[int, ...]] = {}
         self.scopes: list[tuple[str, cst.CSTNode]] = []
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []
@@ -91,6 +91,12 @@ class RuleContext:
             found = self._scope_builder.function_scope(node)
             self._function_scopes[id(node)] = found
         return found
+
+    def scope_chain(self) -> ScopeChain:
+        """The functions, lambdas and comprehensions around the node being visited, to resolve
+        a name read there (``isolint.scopes.ScopeChain``)."""
+        node = self.current if self.current is not None else self.module
+        return ScopeChain.enclosing(node, self.ancestors, self.function_scope)
 
     def option(self, option: Option[T]) -> T:
         """The configured value of a rule option (one the rule declares), else its default."""

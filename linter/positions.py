@@ -108,7 +108,16 @@ class _TargetedState(CodegenState):
             self.computed[id(node)] = CodeRange(start, end)
 
 
-Unit = tuple[int, int]
+# The statement a node is in, as indices from the module's body down through the bodies of
+# classes and functions: (3,) the fourth top-level statement, (3, 0, 2) the third statement of the
+# first method of that class. A -1 ends the path (``(3, -1)`` is ``(3,)``); () is unknown.
+Unit = tuple[int, ...]
+
+
+def _path(unit: Unit | None) -> Unit:
+    if unit is None:
+        return ()
+    return unit[: unit.index(-1)] if -1 in unit else unit
 
 
 def positions(
@@ -120,23 +129,22 @@ def positions(
 ) -> dict[cst.CSTNode, CodeRange]:
     """Syntactic ranges (as PositionProvider gives them) of ``nodes`` in ``module``.
 
-    With the source ``text`` and ``units`` (node id -> (top-level statement index, index of the
-    statement in that class's body or -1), recorded by the walk), only the statements holding
-    the nodes are generated, each starting at the line CPython's ``ast`` gives for it; otherwise
-    (or if anything does not line up) the whole module is generated. ``tree`` is CPython's tree
-    of ``text`` if the caller has it (else the text is parsed here).
+    With the source ``text`` and ``units`` (node id -> the innermost statement of a module,
+    class or function body holding it, ``Unit``, recorded by the walk), only those statements
+    are generated, each starting at the line CPython's ``ast`` gives for it; otherwise (or if
+    anything does not line up) the whole module is generated. ``tree`` is CPython's tree of
+    ``text`` if the caller has it (else the text is parsed here).
     """
     wanted = list(nodes)
     if not wanted:
         return {}
     groups: dict[Unit, list[cst.CSTNode]] = {}
     for node in wanted:
-        unit = units.get(id(node)) if units is not None else None
-        groups.setdefault(unit if unit is not None else (-1, -1), []).append(node)
+        groups.setdefault(_path(units.get(id(node)) if units is not None else None), []).append(
+            node
+        )
     starts = (
-        _unit_lines(module, text, groups, tree)
-        if text is not None and (-1, -1) not in groups
-        else None
+        _unit_lines(module, text, groups, tree) if text is not None and () not in groups else None
     )
     computed: dict[int, CodeRange] = {}
     lines = _SourceLines(text) if text is not None else None
@@ -147,20 +155,20 @@ def positions(
         if lines is not None:
             computed = lines.placed(state, 1)
     else:
-        for (top, member), group in groups.items():
+        for path, group in groups.items():
             state = _TargetedState(module, group)
-            statement: cst.CSTNode = module.body[top]
-            if member >= 0:
-                assert isinstance(statement, cst.ClassDef)
+            statement: cst.CSTNode = module.body[path[0]]
+            for index in path[1:]:  # into a class's or function's body: its indentation too
+                assert isinstance(statement, (cst.ClassDef, cst.FunctionDef))
                 assert isinstance(statement.body, cst.IndentedBlock)
                 block = statement.body
                 indent = block.indent if block.indent is not None else module.default_indent
                 state.indent_tokens.append(indent)
-                statement = block.body[member]
-            state.line = starts[(top, member)]
+                statement = block.body[index]
+            state.line = starts[path]
             state.generate(statement)
             assert lines is not None
-            computed.update(lines.placed(state, starts[(top, member)]))
+            computed.update(lines.placed(state, starts[path]))
     return {node: computed[id(node)] for node in wanted if id(node) in computed}
 
 
@@ -250,25 +258,34 @@ def _unit_lines(
     if top_lines is None:
         return None
     out: dict[Unit, int] = {}
-    members: dict[int, list[tuple[int, ast.stmt]] | None] = {}
-    for top, member in units:
-        if member < 0:
-            out[(top, member)] = top_lines[top][0]
-            continue
-        statement = module.body[top]
-        found = top_lines[top][1]
-        if not isinstance(statement, cst.ClassDef) or not isinstance(
-            statement.body, cst.IndentedBlock
-        ):
-            return None
-        if not isinstance(found, ast.ClassDef):
-            return None
-        if top not in members:
-            members[top] = _block_lines(statement.body.body, found.body)
-        member_lines = members[top]
-        if member_lines is None:
-            return None
-        out[(top, member)] = member_lines[member][0]
+    # the body of the statement at a path (a class or function): each statement's line and node
+    blocks: dict[Unit, list[tuple[int, ast.stmt]] | None] = {(): top_lines}
+    for path in units:
+        statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement] = module.body
+        lines: list[tuple[int, ast.stmt]] | None = top_lines
+        for depth, index in enumerate(path):
+            if lines is None or index >= len(lines):
+                return None
+            if depth == len(path) - 1:
+                out[path] = lines[index][0]
+                break
+            statement, found = statements[index], lines[index][1]
+            if not isinstance(statement, (cst.ClassDef, cst.FunctionDef)) or not isinstance(
+                statement.body, cst.IndentedBlock
+            ):
+                return None
+            expected = (
+                (ast.ClassDef,)
+                if isinstance(statement, cst.ClassDef)
+                else (ast.FunctionDef, ast.AsyncFunctionDef)
+            )
+            if not isinstance(found, expected):
+                return None
+            prefix = path[: depth + 1]
+            if prefix not in blocks:
+                blocks[prefix] = _block_lines(statement.body.body, found.body)
+            lines = blocks[prefix]
+            statements = statement.body.body
     return out
 
 

@@ -128,11 +128,12 @@ class Walker:
         ancestors = context.ancestors
         scopes = context.scopes
         imports = context.imports
-        statement_index = {id(s): i for i, s in enumerate(context.module.body)}
-        member_index: dict[int, int] = {}
-        top_of = context.top_of
-        top = -1
-        member = -1
+        top_of = context.top_of  # id(node) -> its statement's path (``isolint.positions.Unit``)
+        # id(body) -> (the path of its class, function or module, id(statement) -> index)
+        bodies: dict[int, tuple[tuple[int, ...], dict[int, int]]] = {
+            id(context.module): ((), {id(s): i for i, s in enumerate(context.module.body)})
+        }
+        unit: tuple[int, ...] = ()
         stack: list[tuple[object, bool]] = [(context.module, False)]
         while stack:
             item, leaving = stack.pop()
@@ -156,16 +157,19 @@ class Walker:
                 ancestors.pop()
                 handlers = leaves.get(type_name)
             else:
-                depth = len(ancestors)
-                if depth == 1:
-                    top = statement_index.get(id(node), -1)
-                    member = -1
-                    member_index = {}
-                    if type(node) is cst.ClassDef and type(node.body) is cst.IndentedBlock:
-                        member_index = {id(s): i for i, s in enumerate(node.body.body)}
-                elif depth == 3 and member_index:
-                    member = member_index.get(id(node), -1)
-                top_of[id(node)] = (top, member if depth >= 3 else -1)
+                if ancestors:
+                    parent = id(ancestors[-1])
+                    unit = top_of[parent]
+                    body = bodies.get(parent)
+                    index = body[1].get(id(node)) if body is not None else None
+                    if index is not None:  # a statement of a module, class or function body
+                        unit = (*unit, index)
+                        if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(
+                            node.body, cst.IndentedBlock
+                        ):
+                            statements = {id(s): i for i, s in enumerate(node.body.body)}
+                            bodies[id(node.body)] = (unit, statements)
+                top_of[id(node)] = unit
                 handlers = visits.get(type_name)
             if handlers:
                 context.current = node
