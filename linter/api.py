@@ -38,7 +38,15 @@ from isolint.options import (
 )
 from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
 from isolint.rule import Example, NodeEdit, NodeFix, NodeNote, ProjectFinding, Rule
-from isolint.scopes import BindingKind, FunctionScope, NameBinding, bound_names
+from isolint.scopes import (
+    BindingKind,
+    FunctionScope,
+    NameBinding,
+    Resolved,
+    ScopeChain,
+    bound_names,
+    comprehension_names,
+)
 from isolint.walk import SKIPPED_FIELDS
 
 __all__ = [
@@ -79,9 +87,11 @@ __all__ = [
     "ProjectFinding",
     "ProjectIndex",
     "Related",
+    "Resolved",
     "ResolvedCallee",
     "Rule",
     "RuleContext",
+    "ScopeChain",
     "Severity",
     "Signature",
     "Span",
@@ -89,6 +99,7 @@ __all__ = [
     "bound_names",
     "call_signatures",
     "callee_ref",
+    "comprehension_names",
     "describe_signature",
     "dotted_name",
     "implementation_signature",

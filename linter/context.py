@@ -10,7 +10,7 @@ import libcst as cst
 from isolint.config import Settings
 from isolint.imports import ImportTable
 from isolint.options import Option
-from isolint.scopes import FunctionScope, ScopeBuilder
+from isolint.scopes import FunctionScope, ScopeBuilder, ScopeChain
 
 if TYPE_CHECKING:
     from isolint.rule import NodeFix, NodeNote, Rule
@@ -91,6 +91,12 @@ class RuleContext:
             found = self._scope_builder.function_scope(node)
             self._function_scopes[id(node)] = found
         return found
+
+    def scope_chain(self) -> ScopeChain:
+        """The functions, lambdas and comprehensions around the node being visited, to resolve
+        a name read there (``isolint.scopes.ScopeChain``)."""
+        node = self.current if self.current is not None else self.module
+        return ScopeChain.enclosing(node, self.ancestors, self.function_scope)
 
     def option(self, option: Option[T]) -> T:
         """The configured value of a rule option (one the rule declares), else its default."""

@@ -6,14 +6,18 @@ comprehensions, which have scopes of their own; but a walrus in a comprehension 
 function), unless the function declares it ``global`` or ``nonlocal``. ``function_scope``
 computes that once per function, from the tree rather than from the walk, so what a rule sees
 does not depend on where in the function it asks. ``RuleContext.function_scope`` caches it.
+
+Bindings keep their source order, so a rule can also ask which bindings of a name come before a
+given node (``FunctionScope.preceding``), and ``ScopeChain`` (``RuleContext.scope_chain``) resolves
+a name read at a node through the enclosing comprehensions, lambdas and functions, Python's way.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -47,6 +51,7 @@ class NameBinding:
     name: str
     kind: BindingKind
     node: cst.CSTNode
+    order: int = 0  # where ``node`` comes in the function, in source order (parameters first)
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,43 @@ class FunctionScope:
     bindings: tuple[NameBinding, ...]
     globals: frozenset[str]
     nonlocals: frozenset[str]
+    # id(node) -> its place in source order, for every node of the function's own scope (a
+    # nested def, class or lambda is one node: its inside belongs to another scope)
+    positions: Mapping[int, int] = field(default_factory=dict, compare=False, repr=False)
+    _by_name: dict[str, tuple[NameBinding, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[NameBinding]] = {}
+        for binding in self.bindings:
+            by_name.setdefault(binding.name, []).append(binding)
+        self._by_name.update((name, tuple(found)) for name, found in by_name.items())
 
     def bound(
         self, name: str, kinds: frozenset[BindingKind] = VALUE_KINDS
     ) -> tuple[NameBinding, ...]:
         """The bindings of ``name`` of the given kinds (by default every one but ``del``)."""
-        return tuple(b for b in self.bindings if b.name == name and b.kind in kinds)
+        return tuple(b for b in self._by_name.get(name, ()) if b.kind in kinds)
 
     def is_local(self, name: str) -> bool:
         """Is ``name`` a local variable of this function (bound here, not declared global or
         nonlocal)?"""
         if name in self.globals or name in self.nonlocals:
             return False
-        return any(b.name == name for b in self.bindings)
+        return name in self._by_name
+
+    def preceding(self, name: str, node: cst.CSTNode) -> tuple[NameBinding, ...]:
+        """The bindings of ``name`` (``del`` included) that come before ``node`` in source order,
+        a statement's own binding not before the statement itself but before what it contains
+        (``x = f(x)``: the ``Assign`` does not see its own ``x``, the call in it does). ``node``
+        is a node of this function's own scope (for one inside a nested def, class or lambda,
+        pass that def, class or lambda); for any other node every binding counts."""
+        found = self._by_name.get(name, ())
+        place = self.positions.get(id(node))
+        if place is None:
+            return found
+        return tuple(b for b in found if b.order < place)
 
     def parameters(self) -> tuple[str, ...]:
         return tuple(b.name for b in self.bindings if b.kind is BindingKind.PARAMETER)
@@ -97,20 +126,63 @@ def _parameters(params: cst.Parameters) -> Iterator[cst.Param]:
         yield params.star_kwarg
 
 
+def comprehension_names(node: cst.BaseComp) -> frozenset[str]:
+    """The names the ``for`` clauses of a comprehension bind (in its own scope)."""
+    names: set[str] = set()
+    clause: cst.CompFor | None = node.for_in
+    while clause is not None:
+        names.update(name.value for name in bound_names(clause.target))
+        clause = clause.inner_for_in
+    return frozenset(names)
+
+
+# The node types ``_Collector.statement`` records something for (LibCST's are final classes).
+_BINDING_TYPES = frozenset(
+    {
+        cst.FunctionDef,
+        cst.ClassDef,
+        cst.Lambda,
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.For,
+        cst.WithItem,
+        cst.NamedExpr,
+        cst.ExceptHandler,
+        cst.Del,
+        cst.Import,
+        cst.ImportFrom,
+        cst.Global,
+        cst.Nonlocal,
+        cst.MatchAs,
+        cst.MatchStar,
+        cst.MatchMapping,
+    }
+)
+
+
 class _Collector:
     def __init__(self) -> None:
         self.bindings: list[NameBinding] = []
         self.globals: set[str] = set()
         self.nonlocals: set[str] = set()
+        self.positions: dict[int, int] = {}
+        self.order = 0  # the place of the node being recorded
 
     def add(self, target: cst.BaseExpression, kind: BindingKind, node: cst.CSTNode) -> None:
         for name in bound_names(target):
-            self.bindings.append(NameBinding(name.value, kind, node))
+            self.bindings.append(NameBinding(name.value, kind, node, self.order))
 
     def statement(self, node: cst.CSTNode) -> bool:
         """Record what ``node`` binds; False when its children belong to another scope."""
+        self.order += 1
+        self.positions[id(node)] = self.order
+        if type(node) not in _BINDING_TYPES:  # most nodes: one set lookup, not the chain below
+            return True
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            self.bindings.append(NameBinding(node.name.value, BindingKind.DEFINITION, node))
+            self.bindings.append(
+                NameBinding(node.name.value, BindingKind.DEFINITION, node, self.order)
+            )
             return False
         if isinstance(node, cst.Lambda):
             return False
@@ -215,6 +287,7 @@ class ScopeBuilder:
         collector = _Collector()
         for param in _parameters(node.params):
             collector.bindings.append(NameBinding(param.name.value, BindingKind.PARAMETER, param))
+            collector.positions[id(param)] = 0
         # Decorators, defaults and annotations belong to the enclosing scope: only the body. A
         # comprehension's ``for`` target is no binding statement (it binds in the
         # comprehension), and a walrus inside one binds here, as Python has it.
@@ -228,9 +301,112 @@ class ScopeBuilder:
             tuple(collector.bindings),
             frozenset(collector.globals),
             frozenset(collector.nonlocals),
+            collector.positions,
         )
 
 
 def function_scope(node: cst.FunctionDef | cst.Lambda) -> FunctionScope:
     """``ScopeBuilder().function_scope(node)``, for a one-off question."""
     return ScopeBuilder().function_scope(node)
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One scope around a node: a function, lambda or comprehension, and ``at``, the node's
+    place in it (the node itself, or the nested def, class or lambda that holds it)."""
+
+    node: cst.FunctionDef | cst.Lambda | cst.BaseComp
+    at: cst.CSTNode
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a name read at a node is bound: in ``frame`` (an index into the chain), by
+    ``binding``, the last binding before the read there (None for a comprehension variable,
+    or when none comes before the read, as on a loop's first pass)."""
+
+    frame: int
+    binding: NameBinding | None
+
+
+@dataclass(frozen=True)
+class ScopeChain:
+    """The functions, lambdas and comprehensions around a node, innermost first. Class bodies
+    are no frames: the functions in a class do not see its names (code directly in a class
+    body is treated as its enclosing function's)."""
+
+    frames: tuple[Frame, ...]
+    scope_of: Callable[[cst.FunctionDef | cst.Lambda], FunctionScope]
+
+    @classmethod
+    def enclosing(
+        cls,
+        node: cst.CSTNode,
+        ancestors: list[cst.CSTNode],
+        scope_of: Callable[[cst.FunctionDef | cst.Lambda], FunctionScope],
+    ) -> ScopeChain:
+        """The chain around ``node``, whose ancestors (module first) are ``ancestors``."""
+        frames: list[Frame] = []
+        at, child, grandchild = node, node, node
+        for ancestor in reversed(ancestors):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                if child is ancestor.body:  # not a decorator, default or annotation
+                    frames.append(Frame(ancestor, at))
+                at = ancestor
+            elif isinstance(ancestor, cst.ClassDef):
+                at = ancestor
+            elif isinstance(ancestor, _COMPREHENSIONS):
+                first = ancestor.for_in
+                if child is not first or grandchild is not first.iter:  # that one is outside
+                    frames.append(Frame(ancestor, at))
+            child, grandchild = ancestor, child
+        return cls(tuple(frames), scope_of)
+
+    def scope(self, index: int) -> FunctionScope | None:
+        """The scope of frame ``index``; None for a comprehension."""
+        node = self.frames[index].node
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return self.scope_of(node)
+        return None
+
+    def resolve(self, name: str) -> Resolved | None:
+        """Where ``name``, read at the chain's node, is bound; None when it is a module-level
+        (or builtin) name there."""
+        for index, frame in enumerate(self.frames):
+            if isinstance(frame.node, (cst.FunctionDef, cst.Lambda)):
+                scope = self.scope_of(frame.node)
+                if name in scope.globals:
+                    return None
+                if scope.is_local(name):
+                    found = scope.preceding(name, frame.at)
+                    return Resolved(index, found[-1] if found else None)
+            elif name in comprehension_names(frame.node):
+                return Resolved(index, None)
+        return None
+
+    def entering(self, node: cst.Lambda | cst.BaseComp) -> ScopeChain:
+        """The chain inside ``node``, a lambda or comprehension in the chain's node."""
+        at = node.body if isinstance(node, cst.Lambda) else node
+        return ScopeChain((Frame(node, at), *self.frames), self.scope_of)
+
+    def first_iterable(self, clause: cst.CompFor) -> bool:
+        """Is ``clause`` the first ``for`` of the comprehension this chain is inside (whose
+        iterable is read outside it)?"""
+        if not self.frames:
+            return False
+        inner = self.frames[0].node
+        return isinstance(inner, _COMPREHENSIONS) and inner.for_in is clause
+
+    def outside(self) -> ScopeChain:
+        """The chain without its innermost frame."""
+        return ScopeChain(self.frames[1:], self.scope_of)
+
+    def at(self, index: int, node: cst.CSTNode) -> ScopeChain:
+        """The chain seen from ``node``, a node of frame ``index``'s own scope (such as the
+        statement that made a binding resolved there)."""
+        return ScopeChain(
+            (Frame(self.frames[index].node, node), *self.frames[index + 1 :]), self.scope_of
+        )

@@ -11,13 +11,16 @@ import libcst as cst
 
 from isolint.api import (
     STRINGS,
+    BindingKind,
     ClassRef,
     FunctionRef,
     ImportTable,
     ModuleFacts,
+    NameBinding,
     Option,
     ProjectIndex,
     RuleContext,
+    ScopeChain,
     VariableRef,
     dotted_name,
 )
@@ -225,35 +228,20 @@ def _annotation_names(annotation: cst.BaseExpression) -> Iterator[cst.BaseExpres
 
 
 class RequestScope:
-    """Which names hold request-scoped data in the functions being walked.
+    """Which names hold request-scoped data where a rule is walking.
 
     A name is request-scoped if it is in ``request-scoped-names``, if it is a parameter annotated
-    with a type in ``request-scoped-types``, or if it is a local bound to an expression that
-    uses request-scoped data (``key = f"{user_id}:{thread_id}"``). Locals are resolved lazily,
-    when a write stores them: binding one costs a dict entry.
+    with a type in ``request-scoped-types``, or if it is a local whose last value assigned before
+    the read uses request-scoped data (``key = f"{user_id}:{thread_id}"``). Names are resolved
+    with the shared scope model (``RuleContext.scope_chain``), lazily, when a write stores them.
     """
 
     def __init__(self, context: RuleContext) -> None:
         self.names = frozenset(context.option(REQUEST_SCOPED_NAMES))
         self.types = tuple(context.option(REQUEST_SCOPED_TYPES))
         self.imports: ImportTable = context.imports
-        # per function: name -> why it is request-scoped (a typed parameter), or its value
-        self.frames: list[tuple[cst.FunctionDef, dict[str, str | cst.BaseExpression]]] = []
-
-    def push(self, node: cst.FunctionDef) -> None:
-        frame: dict[str, str | cst.BaseExpression] = {}
-        if self.types:
-            params = node.params
-            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-                if param.annotation is not None:
-                    matched = self.scoped_type(param.annotation.annotation)
-                    if matched is not None:
-                        frame[param.name.value] = f"a `{matched}`"
-        self.frames.append((node, frame))
-
-    def pop(self, node: cst.FunctionDef) -> None:
-        if self.frames and self.frames[-1][0] is node:
-            self.frames.pop()
+        self.context = context
+        self._typed: dict[int, str | None] = {}  # id(Param) -> "a `T`" for a request-scoped T
 
     def scoped_type(self, annotation: cst.BaseExpression) -> str | None:
         """The configured request-scoped type an annotation names, if any."""
@@ -268,69 +256,125 @@ class RequestScope:
                     return wanted
         return None
 
-    def bind(self, node: cst.Assign | cst.AnnAssign) -> None:
-        """Remember what the innermost function's locals are bound to."""
-        if not self.frames or node.value is None:
-            return
-        frame = self.frames[-1][1]
-        targets = (
-            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-        )
-        for target in targets:
-            if isinstance(target, cst.Name) and target.value not in self.names:
-                frame[target.value] = node.value
+    def _typed_parameter(self, binding: NameBinding) -> str | None:
+        """Why a parameter is request-scoped by its annotation (``a `WebSocket```), if it is."""
+        param = binding.node
+        if not self.types or not isinstance(param, cst.Param) or param.annotation is None:
+            return None
+        key = id(param)
+        if key not in self._typed:
+            matched = self.scoped_type(param.annotation.annotation)
+            self._typed[key] = f"a `{matched}`" if matched is not None else None
+        return self._typed[key]
 
     def _lookup(
-        self, name: str, exclude: frozenset[str], seen: frozenset[str]
+        self, name: str, chain: ScopeChain, exclude: frozenset[str], seen: frozenset[int]
     ) -> tuple[bool, str | None]:
-        """Is ``name`` request-scoped, and where from (None when its name says it)."""
-        for _, frame in reversed(self.frames):
-            entry = frame.get(name)
-            if entry is None:
-                continue
-            if isinstance(entry, str):
-                return True, entry
-            if name in seen:
-                return False, None
-            datum = self._find([entry], exclude, seen | {name})
-            return (True, f"from `{datum.text}`") if datum is not None else (False, None)
-        return name in self.names, None
+        """Is ``name``, read where ``chain`` is, request-scoped, and where from (None when its
+        name says it)."""
+        if name in self.names and not self.types:
+            return True, None
+        resolved = chain.resolve(name)
+        if name in self.names:
+            scope = chain.scope(resolved.frame) if resolved is not None else None
+            params = scope.bound(name, _PARAMETER) if scope is not None else ()
+            return True, self._typed_parameter(params[0]) if params else None
+        binding = resolved.binding if resolved is not None else None
+        if resolved is None or binding is None:
+            return False, None
+        if binding.kind is BindingKind.PARAMETER:
+            typed = self._typed_parameter(binding)
+            return typed is not None, typed
+        statement = binding.node
+        value = _assigned_value(statement, name) if binding.kind in _ASSIGNED else None
+        if value is None or id(statement) in seen:
+            return False, None
+        before = chain.at(resolved.frame, statement)
+        datum = self._find([value], before, exclude, seen | {id(statement)})
+        if datum is not None:
+            return True, f"from `{datum.text}`"
+        if binding.kind is BindingKind.AUGMENTED:  # ``key += ...`` keeps what ``key`` held
+            return self._lookup(name, before, exclude, seen | {id(statement)})
+        return False, None
 
     def find(self, exprs: Sequence[cst.BaseExpression], exclude: frozenset[str]) -> Datum | None:
-        """The first request-scoped value used in ``exprs``; chains rooted in ``exclude``
-        (``self``, ``cls``: reads of the object's own state) do not count."""
-        return self._find(exprs, exclude, frozenset())
+        """The first request-scoped value used in ``exprs``, parts of the node being visited;
+        chains rooted in ``exclude`` (``self``, ``cls``: reads of the object's own state) do not
+        count."""
+        return self._find(exprs, self.context.scope_chain(), exclude, frozenset())
 
     def _find(
-        self, exprs: Sequence[cst.BaseExpression], exclude: frozenset[str], seen: frozenset[str]
+        self,
+        exprs: Sequence[cst.BaseExpression],
+        chain: ScopeChain,
+        exclude: frozenset[str],
+        seen: frozenset[int],
     ) -> Datum | None:
-        stack: list[cst.CSTNode] = list(reversed(exprs))
+        # each node with the scopes it is read in: a comprehension or lambda met on the way
+        # has its own (``{c: 1 for c in names}`` reads the comprehension's ``c``)
+        stack: list[tuple[cst.CSTNode, ScopeChain]] = [(e, chain) for e in reversed(exprs)]
         while stack:
-            node = stack.pop()
+            node, chain = stack.pop()
             if isinstance(node, cst.Name):
                 if node.value not in exclude:
-                    scoped, origin = self._lookup(node.value, exclude, seen)
+                    scoped, origin = self._lookup(node.value, chain, exclude, seen)
                     if scoped:
                         return Datum(node.value, origin)
                 continue
             if isinstance(node, cst.Attribute):
                 dotted = dotted_name(node)
                 if dotted is None:
-                    stack.append(node.value)
+                    stack.append((node.value, chain))
                     continue
                 head = dotted.split(".", 1)[0]
                 if head in exclude:
                     continue
-                scoped, origin = self._lookup(head, exclude, seen)
+                scoped, origin = self._lookup(head, chain, exclude, seen)
                 if scoped or node.attr.value in self.names:
                     return Datum(dotted, origin)
                 continue
             if isinstance(node, cst.Arg):
-                stack.append(node.value)
+                stack.append((node.value, chain))
                 continue
-            if not isinstance(node, _LEAVES):
-                stack.extend(reversed(list(_sub_nodes(node))))
+            if isinstance(node, _LEAVES):
+                continue
+            if isinstance(node, cst.Lambda):
+                params = node.params
+                every = (*params.posonly_params, *params.params, *params.kwonly_params)
+                defaults = [p.default for p in every if p.default is not None]
+                stack.append((node.body, chain.entering(node)))
+                stack.extend((default, chain) for default in reversed(defaults))
+                continue
+            if isinstance(node, _COMPREHENSIONS):
+                chain = chain.entering(node)
+            first_iterable = None  # the first ``for``'s iterable is read outside the comprehension
+            if isinstance(node, cst.CompFor) and chain.first_iterable(node):
+                first_iterable = node.iter
+            stack.extend(
+                (sub, chain.outside() if sub is first_iterable else chain)
+                for sub in reversed(list(_sub_nodes(node)))
+            )
         return None
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_PARAMETER = frozenset({BindingKind.PARAMETER})
+_ASSIGNED = frozenset({BindingKind.ASSIGN, BindingKind.ANNOTATED, BindingKind.AUGMENTED})
+
+
+def _assigned_value(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The value ``statement`` gives ``name`` when it is a whole target (``name = v``,
+    ``a = name = v``, ``name: T = v``, ``name += v``); None for an unpacked one."""
+    if isinstance(statement, cst.Assign):
+        for target in statement.targets:
+            if isinstance(target.target, cst.Name) and target.target.value == name:
+                return statement.value
+        return None
+    if isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+        written = statement.target
+        if isinstance(written, cst.Name) and written.value == name:
+            return statement.value
+    return None
 
 
 # --- process-wide objects (global phase) ---------------------------------------------------------

@@ -419,7 +419,6 @@ class RequestDataOnSharedObject(Rule):
             self.add_candidate(store.node, payload, scope=store.scope, sites=(store.scope,))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scope.push(node)
         if self._scan_aliases:
             self._aliases.push(node)
         scan, scopes = self._class, self.context.scopes
@@ -427,7 +426,6 @@ class RequestDataOnSharedObject(Rule):
             self._method = Method.of(node, scan.node.name.value)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scope.pop(node)
         self._aliases.pop(node)
         if self._method is not None and self._method.node is node:
             self._method = None
@@ -471,8 +469,6 @@ class RequestDataOnSharedObject(Rule):
             self.add_candidate(node, found, scope=scope, sites=(scope,))
         if isinstance(node, (cst.AugAssign, cst.Call)):
             return
-        if self._method is None:
-            self._scope.bind(node)  # methods of module-level classes bind in ``_bind``
         if isinstance(node, cst.Assign):
             self._aliases.bind([t.target for t in node.targets], node.value)
         elif node.value is not None:
@@ -533,8 +529,6 @@ class RequestDataOnSharedObject(Rule):
         scan, value = self._class, node.value
         if scan is None:
             return  # outside module-level classes nothing is stored on ``self``/``cls``
-        if self._method is not None:
-            self._scope.bind(node)
         if not isinstance(value, cst.Call):
             return
         if self.context.imports.qualified_name(value.func) not in LOCAL_STATE_FACTORIES:

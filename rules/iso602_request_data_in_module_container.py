@@ -215,14 +215,11 @@ class RequestDataInModuleContainer(Rule):
         if not self._containers or self.context.at_module_level():
             return
         self._check(node)
-        self._scope.bind(node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if not self._containers or self.context.at_module_level():
             return
         self._check(node)
-        if node.value is not None:
-            self._scope.bind(node)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if self._containers and not self.context.at_module_level():
@@ -237,11 +234,9 @@ class RequestDataInModuleContainer(Rule):
             self._containers.add(target.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scope.push(node)
         self._functions.append(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scope.pop(node)
         if self._functions and self._functions[-1] is node:
             self._functions.pop()
 

@@ -513,6 +513,63 @@ def test_iso602_negative_shadowing_in_an_outer_function() -> None:
     assert lint(code, "ISO602") == []
 
 
+def test_iso602_a_local_holds_the_last_value_assigned_before_it_is_read() -> None:
+    """Locals are resolved with the shared scope model (isolint.scopes): the binding in effect
+    where the name is read, Python's way, not the last assignment the walk has seen."""
+    code = """
+    _cache = {}
+
+    def copied_before_reassignment(user_id):
+        key = user_id
+        alias = key
+        key = "all"
+        _cache[alias] = 1
+
+    def augmented(user_id):
+        key = "user:"
+        key += user_id
+        _cache[key] = 1
+
+    def rebound_by_a_loop(user_id, names):
+        key = user_id
+        for key in names:
+            _cache[key] = 1
+
+    def comprehension_variable(user_id, names):
+        c = user_id
+        _cache.update({c: 1 for c in names})
+
+    def first_iterable_is_read_outside(user_id):
+        c = [user_id]
+        _cache.update({c: 1 for c in c})
+
+    def lambda_parameter(user_id, names):
+        key = user_id
+        _cache.update(map(lambda key: (key, 1), names))
+
+    def closure(user_id):
+        key = user_id
+
+        def store():
+            _cache[key] = 1
+
+        key = "all"
+        return store
+    """
+    found = lint(code, "ISO602")
+    assert lines(found) == [
+        ("ISO602", "app/service.py", 7),
+        ("ISO602", "app/service.py", 12),
+        ("ISO602", "app/service.py", 25),
+        ("ISO602", "app/service.py", 35),
+    ]
+    assert "`alias` (from `key`)" in found[0].message
+    assert "`key` (from `user_id`)" in found[1].message
+    assert "`c` (from `user_id`)" in found[2].message
+    # a closure reads the outer local as it is where the inner function is defined
+    assert "`key` (from `user_id`)" in found[3].message
+
+
 def test_iso602_keyed_augmented_assignment_is_a_keyed_store() -> None:
     code = """
     from collections import Counter, defaultdict
