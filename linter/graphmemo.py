@@ -38,6 +38,7 @@ and configuration: the cache namespace holds it; a server drops it with its proj
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # What the resolver asks besides the index (``isolint.project`` has MODULE, PACKAGE, SHORT_NAME).
@@ -118,12 +119,13 @@ class GraphMemo:
     def dumps(self) -> bytes:
         """Data-only JSON: every string once in a table, referred to by its index."""
         names: dict[str, int] = {}
+        intern = names.setdefault  # a new string gets the next index
 
         def n(text: str) -> int:
-            found = names.get(text)
-            if found is None:
-                found = names[text] = len(names)
-            return found
+            return intern(text, len(names))
+
+        def ns(texts: Iterable[str]) -> list[int]:
+            return [intern(t, len(names)) for t in texts]
 
         queries = {q: i for i, q in enumerate(sorted(self.answers))}
         table = [[n(k), n(key), n(self.answers[(k, key)])] for k, key in queries]
@@ -133,8 +135,8 @@ class GraphMemo:
                 n(parts.digest),
                 [
                     [queries[q] for q in parts.classes.deps],
-                    [[n(b) for b in bases] for bases in parts.classes.bases],
-                    [[[n(a), [n(m) for m in ms]] for a, ms in c] for c in parts.classes.ancestors],
+                    [ns(bases) for bases in parts.classes.bases],
+                    [[[n(a), ns(ms)] for a, ms in c] for c in parts.classes.ancestors],
                     [
                         [[n(node), n(kind), n(label), line] for node, kind, label, line in h]
                         for h in parts.classes.handlers
@@ -142,9 +144,9 @@ class GraphMemo:
                 ],
                 [
                     [queries[q] for q in parts.calls.deps],
-                    [[n(t) for t in targets] for targets in parts.calls.targets],
-                    [[number, n(m)] for number, m in parts.calls.unresolved],
-                    [[n(m), [n(f) for f in fs]] for m, fs in parts.calls.patches],
+                    [ns(targets) for targets in parts.calls.targets],
+                    [[number, intern(m, len(names))] for number, m in parts.calls.unresolved],
+                    [[n(m), ns(fs)] for m, fs in parts.calls.patches],
                 ],
             ]
             for path, parts in sorted(self._parts.items())
