@@ -91,9 +91,10 @@ def call_shape(
     ref = callee_ref(call, context, local) if local is not None else None
     if local is not None and ref is None:
         return None
-    callee = dotted_name(call.func) or " ".join(context.code_for(call.func).split())
-    if ref is None and dotted_name(call.func) is None:
+    dotted = dotted_name(call.func)
+    if ref is None and dotted is None:
         return None
+    callee = dotted or " ".join(context.code_for(call.func).split())  # source: only when needed
     positional: list[str] = []
     keywords: list[tuple[str, str]] = []
     star = double_star = False

@@ -34,11 +34,20 @@ def _code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
         if name in _NO_CODE or name.startswith("whitespace"):
             continue
         value = getattr(node, name)
-        if isinstance(value, (tuple, list)):
-            out.extend(item for item in value if isinstance(item, cst.CSTNode))
-        elif isinstance(value, cst.CSTNode):
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            out.extend([item for item in value if isinstance(item, cst.CSTNode)])
+        elif value_type not in _NOT_NODES and isinstance(value, cst.CSTNode):
             out.append(value)
     return out
+
+
+# Field values that are never nodes, told by their exact type (isinstance() against LibCST's
+# abstract node class is slow, and this runs on every node of every method of every class).
+_NOT_NODES = frozenset({type(None), str, cst.MaybeSentinel})
+
+
+_WRITES: frozenset[type] = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del, cst.Call})
 
 
 def changes(root: cst.CSTNode, name: str, *, held: bool = False) -> bool:
@@ -49,7 +58,10 @@ def changes(root: cst.CSTNode, name: str, *, held: bool = False) -> bool:
     pending: list[cst.CSTNode] = [root]
     while pending:
         node = pending.pop()
-        if isinstance(node, cst.Assign):
+        node_type = type(node)  # the parser makes these exact classes: no slow isinstance()
+        if node_type not in _WRITES:
+            pass
+        elif isinstance(node, cst.Assign):
             if any(_rooted(t.target, name) for t in node.targets):
                 return True
         elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
