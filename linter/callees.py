@@ -42,6 +42,7 @@ from isolint.context import RuleContext
 from isolint.facts import CalleeRef, ClassFacts, FunctionFacts, ParamFacts, strip_optional
 from isolint.imports import dotted_name
 from isolint.project import ClassRef, FunctionRef, ModuleRef, ProjectIndex, Signature, VariableRef
+from isolint.scopes import comprehension_names
 
 NAME = "name"
 SELF_METHOD = "self_method"
@@ -84,14 +85,23 @@ class LocalTypes:
     """Bindings of the enclosing functions, innermost last: parameters, ``self``/``cls``, locals.
 
     Drive it from a visitor: ``push(node)`` in ``visit_FunctionDef``/``visit_Lambda`` (before the
-    body: the walk has not entered the function's scope yet), ``pop()`` in the matching leave, and
-    ``bind(target, value)`` for every assignment, loop target, ``with ... as`` and walrus.
-    ``CallResolvingVisitor`` (below) does all of this.
+    body: the walk has not entered the function's scope yet), ``pop()`` in the matching leave,
+    ``enter(node)``/``leave(node)`` around a comprehension, and ``bind(target, value)`` for every
+    assignment, loop target, ``with ... as`` and walrus. ``CallResolvingVisitor`` (below) does
+    all of this.
+
+    A local holds what the last binding the walk has met gave it (source order, as
+    ``isolint.scopes.FunctionScope.preceding``). As in the shared scope model, a comprehension's
+    ``for`` targets live in the comprehension's own scope (its first iterable is read outside
+    it), and a walrus in a comprehension binds in the enclosing function.
     """
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
         self.frames: list[dict[str, _Local]] = []
+        # comprehensions being walked: (node, the names its ``for`` clauses bind, how many
+        # function frames were open when it was entered)
+        self.comprehensions: list[tuple[cst.BaseComp, frozenset[str], int]] = []
 
     def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
         if self.frames and isinstance(node, cst.FunctionDef):
@@ -121,6 +131,13 @@ class LocalTypes:
     def pop(self) -> None:
         if self.frames:
             self.frames.pop()
+
+    def enter(self, node: cst.BaseComp) -> None:
+        self.comprehensions.append((node, comprehension_names(node), len(self.frames)))
+
+    def leave(self, node: cst.BaseComp) -> None:
+        if self.comprehensions and self.comprehensions[-1][0] is node:
+            self.comprehensions.pop()
 
     def _method_owner(self, node: cst.FunctionDef | cst.Lambda) -> str | None:
         scopes = self.context.scopes
@@ -175,11 +192,26 @@ class LocalTypes:
 
     def lookup(self, name: str) -> _Local | None:
         """The innermost local binding of ``name``; None when it is not local (module level)."""
-        for frame in reversed(self.frames):
-            found = frame.get(name)
-            if found is not None:
-                return found
+        comprehensions = self.comprehensions
+        inner = len(comprehensions) - 1
+        for depth in range(len(self.frames), -1, -1):
+            while inner >= 0 and comprehensions[inner][2] == depth:
+                node, names, _ = comprehensions[inner]
+                if name in names and not self._in_first_iterable(node):
+                    return _UNKNOWN
+                inner -= 1
+            if depth:
+                found = self.frames[depth - 1].get(name)
+                if found is not None:
+                    return found
         return None
+
+    def _in_first_iterable(self, node: cst.BaseComp) -> bool:
+        """Is the walk in the iterable of ``node``'s first ``for`` (read outside ``node``)?"""
+        iterable = node.for_in.iter
+        return self.context.current is iterable or any(
+            ancestor is iterable for ancestor in reversed(self.context.ancestors)
+        )
 
 
 def _receiver(expr: cst.BaseExpression, context: RuleContext, local: LocalTypes) -> _Local | None:
@@ -313,8 +345,29 @@ class CallResolvingVisitor:
     def visit_For(self, node: cst.For) -> None:
         self.local_types.bind(node.target)
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.local_types.bind(node.target)
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.local_types.enter(node)
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self.local_types.leave(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.local_types.enter(node)
+
+    def leave_SetComp(self, node: cst.SetComp) -> None:
+        self.local_types.leave(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.local_types.enter(node)
+
+    def leave_DictComp(self, node: cst.DictComp) -> None:
+        self.local_types.leave(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.local_types.enter(node)
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.local_types.leave(node)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:

@@ -124,6 +124,28 @@ def test_module_level_instance_is_resolved() -> None:
     assert _lines("from app.core import manager\n\nmanager.create(None)\n") == [3]
 
 
+def test_comprehension_variable_does_not_hide_the_function_local_of_the_same_name() -> None:
+    """A comprehension's ``for`` target lives in the comprehension's own scope (isolint.scopes):
+    after it, and in its first iterable, the function's ``f`` is still the ``Factory``."""
+    code = (
+        "from app.core import Factory\n\n"
+        "def go(items):\n"
+        "    f = Factory()\n"
+        "    names = [f for f in items]\n"
+        "    f.create(None)\n"
+        "    [f.create(None) for f in items]\n"
+        "    [g for g in f.create(None)]\n"
+    )
+    assert _lines(code) == [6, 8]
+    walrus = (  # a walrus in a comprehension binds in the function
+        "from app.core import Factory\n\n"
+        "def go(items):\n"
+        "    if any((f := Factory()) for _ in items):\n"
+        "        f.create(None)\n"
+    )
+    assert _lines(walrus) == [5]
+
+
 def test_unknown_receiver_is_not_reported() -> None:
     assert _lines("def handler(f):\n    f.create(emitter=None)\n") == []
 
