@@ -60,7 +60,8 @@ _NAMESPACE = re.compile(
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
-_BLOBS = ("callgraph",)  # namespace-wide files besides the manifest (``Cache.read_blob``)
+# namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
+_BLOBS = ("callgraph", "callgraph-delta")
 _NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{'|'.join(_BLOBS)}|{_TMP}")
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)

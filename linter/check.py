@@ -49,6 +49,7 @@ from isolint.worker import collecting_less
 
 _MIN_FILES_PER_JOB = 8
 GRAPH_MEMO = "callgraph"  # the cache file of the call graph's memo
+GRAPH_MEMO_DELTA = "callgraph-delta"  # what changed in it since (``GraphMemo.dumps_delta``)
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,14 @@ def _lint_sources(
         return pool.run(items, advance)
 
 
+def load_memo(cache: Cache | None) -> GraphMemo:
+    """The call graph's memo stored in ``cache`` (empty when there is none)."""
+    data = cache.read_blob(GRAPH_MEMO) if cache is not None else None
+    if not data or cache is None:
+        return GraphMemo()
+    return GraphMemo.loads(data, cache.read_blob(GRAPH_MEMO_DELTA))
+
+
 def global_phase(
     results: Sequence[FileResult], request: CheckRequest, memo: GraphMemo | None = None
 ) -> tuple[list[Diagnostic], list[str], Reachability, list[FileError]]:
@@ -261,11 +270,13 @@ def global_phase(
     index = ProjectIndex(facts, request.settings)
     stored = memo is None and request.cache is not None
     if memo is None:
-        data = request.cache.read_blob(GRAPH_MEMO) if request.cache is not None else None
-        memo = GraphMemo.loads(data) if data else GraphMemo()
+        memo = load_memo(request.cache)
     reachability = Reachability(build_graph(facts, index, request.settings, memo))
     if stored and memo.changed and request.cache is not None:
-        request.cache.write_blob(GRAPH_MEMO, memo.dumps())
+        if memo.compact_due():
+            request.cache.write_blob(GRAPH_MEMO, memo.dumps())
+        else:  # a few files changed: not the whole memo again
+            request.cache.write_blob(GRAPH_MEMO_DELTA, memo.dumps_delta())
     failures: list[FileError] = []
     warnings: list[str] = []
     for rule in rules:

@@ -28,6 +28,18 @@ Interface::
     memo.stats                              # (parts reused, parts resolved) in the last build
     memo.dumps()                            # data-only JSON bytes (the CLI seals and stores
                                             # them in the cache namespace: Cache.write_blob)
+    memo.compact_due()                      # False: store only what changed since then:
+    memo.dumps_delta()                      # the parts changed since the last dumps/loads
+    GraphMemo.loads(data, delta)            # the stored memo with its delta applied
+
+Storage: a run that changed a few files does not rewrite the whole memo (megabytes on a
+large project). ``dumps`` writes every part under an id (a hash of the document);
+``dumps_delta`` writes the parts that changed since (and the paths gone), naming that id. A
+delta accumulates every change since its base, so only the last one is kept; once it holds
+more than a sixteenth of the parts, ``compact_due`` says to write the whole memo again (a new
+id: the old delta no longer applies). A delta of another base, or malformed, is ignored (its
+parts are resolved again): reused parts are only ever checked against their recorded
+answers, so a memo is never wrong, only more or less complete.
 
 The CLI loads it from and saves it to the cache; a long-lived process (the editor server)
 keeps one ``GraphMemo`` per project between edits and passes it to every global phase
@@ -37,6 +49,7 @@ and configuration: the cache namespace holds it; a server drops it with its proj
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,7 +59,8 @@ SUFFIX = "x"  # the project modules a dotted module name in a string finds
 SUBCLASSES = "s"  # ``Class:method``: the project subclasses of Class that define method
 
 _FORMAT = "isolint-call-graph-memo"
-_VERSION = 1
+_DELTA_FORMAT = "isolint-call-graph-memo-delta"
+_VERSION = 2
 
 Query = tuple[str, str]  # (kind, key)
 Deps = tuple[Query, ...]  # sorted; their answers then: ``GraphMemo.answers``
@@ -92,11 +106,15 @@ class GraphMemo:
         self,
         parts: dict[str, ModuleParts] | None = None,
         answers: dict[Query, str] | None = None,
+        base: str = "",
+        delta: Iterable[str] = (),
     ) -> None:
         self._parts: dict[str, ModuleParts] = dict(parts or {})
         self.answers: dict[Query, str] = dict(answers or {})
         self.changed = False
         self.stats = (0, 0)
+        self.base = base  # the id of the stored whole memo these parts extend ("": none)
+        self._delta: set[str] = set(delta)  # paths whose parts differ from the base's
 
     def get(self, path: str) -> ModuleParts | None:
         return self._parts.get(path)
@@ -106,7 +124,11 @@ class GraphMemo:
     ) -> None:
         """The parts of a build (every file of the project, nothing else) and the answers it
         got (those of the parts' questions are kept)."""
-        self.changed = resolved > 0 or parts.keys() != self._parts.keys()
+        old = self._parts
+        changed = {path for path, new in parts.items() if _differ(old.get(path), new)}
+        changed.update(old.keys() - parts.keys())
+        self.changed = bool(changed)
+        self._delta |= changed
         asked = {q for p in parts.values() for deps in (p.classes.deps, p.calls.deps) for q in deps}
         self._parts = parts
         self.answers = {q: a for q, a in answers.items() if q in asked}
@@ -116,8 +138,36 @@ class GraphMemo:
         return len(self._parts)
 
     # -- storage ----------------------------------------------------------------------------
+    def compact_due(self) -> bool:
+        """Should the whole memo be stored (``dumps``) rather than a delta of its base?"""
+        return not self.base or len(self._delta) > max(32, len(self._parts) // 16)
+
     def dumps(self) -> bytes:
-        """Data-only JSON: every string once in a table, referred to by its index."""
+        """Data-only JSON: every string once in a table, referred to by its index; the memo's
+        id (a hash of the rest) first. The memo's base is then this document."""
+        body = self._encode(sorted(self._parts), self.answers)
+        self.base = hashlib.sha256(body).hexdigest()[:32]
+        self._delta = set()
+        head = json.dumps([_FORMAT, _VERSION, self.base], separators=(",", ":")).encode()
+        return head[:-1] + b"," + body[1:]
+
+    def dumps_delta(self) -> bytes:
+        """The parts that differ from the base's (and the answers to their questions), the
+        paths the base has and the memo has not, and the base's id."""
+        paths = sorted(p for p in self._delta if p in self._parts)
+        asked = {
+            q
+            for p in paths
+            for deps in (self._parts[p].classes.deps, self._parts[p].calls.deps)
+            for q in deps
+        }
+        body = self._encode(paths, {q: a for q, a in self.answers.items() if q in asked})
+        gone = sorted(p for p in self._delta if p not in self._parts)
+        head = json.dumps([_DELTA_FORMAT, _VERSION, self.base, gone], separators=(",", ":"))
+        return head[:-1].encode() + b"," + body[1:]
+
+    def _encode(self, paths: list[str], answers: dict[Query, str]) -> bytes:
+        """``[names, queries, files]`` of these paths' parts."""
         names: dict[str, int] = {}
         intern = names.setdefault  # a new string gets the next index
 
@@ -127,8 +177,8 @@ class GraphMemo:
         def ns(texts: Iterable[str]) -> list[int]:
             return [intern(t, len(names)) for t in texts]
 
-        queries = {q: i for i, q in enumerate(sorted(self.answers))}
-        table = [[n(k), n(key), n(self.answers[(k, key)])] for k, key in queries]
+        queries = {q: i for i, q in enumerate(sorted(answers))}
+        table = [[n(k), n(key), n(answers[(k, key)])] for k, key in queries]
         files = [
             [
                 n(path),
@@ -149,18 +199,35 @@ class GraphMemo:
                     [[n(m), ns(fs)] for m, fs in parts.calls.patches],
                 ],
             ]
-            for path, parts in sorted(self._parts.items())
+            for path, parts in ((p, self._parts[p]) for p in paths)
         ]
-        document = [_FORMAT, _VERSION, list(names), table, files]
-        return json.dumps(document, separators=(",", ":")).encode("utf-8")
+        return json.dumps([list(names), table, files], separators=(",", ":")).encode("utf-8")
 
     @classmethod
-    def loads(cls, data: bytes) -> GraphMemo:
-        """The memo ``dumps`` wrote; an empty one for anything else (never an error)."""
+    def loads(cls, data: bytes, delta: bytes | None = None) -> GraphMemo:
+        """The memo ``dumps`` wrote, with the delta ``dumps_delta`` wrote of it applied; an
+        empty one for anything else (never an error). A delta of another base, or malformed,
+        is left out."""
         try:
-            return _Reader(json.loads(data)).memo()
+            base = _Reader(json.loads(data), _FORMAT, 3)
+            parts, answers, base_id = base.parts(), base.answers, _str(base.head[2])
         except (ValueError, TypeError, IndexError, RecursionError):
             return cls()
+        changed: list[str] = []
+        if delta:
+            try:
+                applied = _Reader(json.loads(delta), _DELTA_FORMAT, 4)
+                gone = _strs(applied.head[3])
+                if applied.head[2] == base_id:
+                    new = applied.parts()
+                    for path in gone:
+                        parts.pop(path, None)
+                    parts.update(new)
+                    answers.update(applied.answers)
+                    changed = [*gone, *new]
+            except (ValueError, TypeError, IndexError, RecursionError):
+                pass
+        return cls(parts, answers, base_id, changed)
 
 
 class _Reader:
@@ -169,18 +236,19 @@ class _Reader:
     Indexes are looked up as they are (``names[i]``: a list index must be an integer), so a
     malformed document cannot make anything but strings of its own table and integers."""
 
-    def __init__(self, document: object) -> None:
+    def __init__(self, document: object, form: str, start: int) -> None:
         head = _list(document)
-        if len(head) != 5 or head[0] != _FORMAT or head[1] != _VERSION:
+        if len(head) != start + 3 or head[0] != form or head[1] != _VERSION:
             raise ValueError("not a call-graph memo of this version")
-        self.names = _strs(head[2])
+        self.head = head
+        self.names = _strs(head[start])
         self.queries: list[Query] = []
         self.answers: dict[Query, str] = {}
-        for row in _list(head[3]):
+        for row in _list(head[start + 1]):
             kind, key, answer = (self.name(i) for i in _list(row))
             self.queries.append((kind, key))
             self.answers[(kind, key)] = answer
-        self.files = _list(head[4])
+        self.files = _list(head[start + 2])
 
     def name(self, index: object) -> str:
         return self.names[_int(index)]
@@ -191,14 +259,14 @@ class _Reader:
     def deps(self, value: object) -> Deps:
         return tuple(map(self.queries.__getitem__, _list(value)))  # type: ignore[arg-type]
 
-    def memo(self) -> GraphMemo:
+    def parts(self) -> dict[str, ModuleParts]:
         parts: dict[str, ModuleParts] = {}
         for record in self.files:
             path, digest, classes, calls = _list(record)
             parts[self.name(path)] = ModuleParts(
                 self.name(digest), self.classes(classes), self.calls(calls)
             )
-        return GraphMemo(parts, self.answers)
+        return parts
 
     def classes(self, value: object) -> ClassParts:
         deps, bases, ancestors, handlers = _list(value)
@@ -235,6 +303,16 @@ class _Reader:
     def patch(self, value: object) -> tuple[str, tuple[str, ...]]:
         method, functions = _list(value)
         return self.name(method), self.names_of(functions)
+
+
+def _differ(old: ModuleParts | None, new: ModuleParts) -> bool:
+    return old is not new and old != new
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
 
 
 def _list(value: object) -> list[object]:

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from isolint.callgraph import build_graph
-from isolint.check import GRAPH_MEMO, CheckRequest, finish, project_diagnostic
+from isolint.check import CheckRequest, finish, load_memo, project_diagnostic
 from isolint.config import Settings
 from isolint.diagnostics import Candidate, Diagnostic, FileResult, RunResult
 from isolint.facts import ModuleFacts, PackedFacts, SharedInstanceFacts
@@ -170,8 +170,7 @@ class IncrementalPhase:
         self._reached: Reachability | None = None
         # each file's resolved calls, kept while what they read is unchanged; the first one is
         # the CLI's from the cache (only read: the server leaves the cache to the CLI)
-        stored = request.cache.read_blob(GRAPH_MEMO) if request.cache is not None else None
-        self._memo = GraphMemo.loads(stored) if stored else GraphMemo()
+        self._memo = load_memo(request.cache)
         self.decided = 0  # candidates decided by the last run (for tests and measurements)
         self.graphs_built = 0
         self.graph_stats = (0, 0)  # the last build's GraphMemo.stats: (parts reused, resolved)
