@@ -37,7 +37,6 @@ from isolint.entrypoints import (
     startup_module,
 )
 from isolint.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
-from isolint.globs import Globs
 from isolint.graphmemo import (
     SUBCLASSES,
     SUFFIX,
@@ -889,7 +888,8 @@ class _Parts:
             parts = previous.calls
             if (
                 len(parts.targets) == len(functions)
-                and all(0 <= number < len(functions) for number, _ in parts.unresolved)
+                # ascending (``GraphMemo.loads`` checks it): the last is the largest
+                and (not parts.unresolved or parts.unresolved[-1][0] < len(functions))
                 and self._holds(parts.deps)
             ):
                 self.reused += 1
@@ -1030,7 +1030,8 @@ def build_graph(
             roots.append(
                 Root(node, kind.kind, f"{kind.label} `{cls.name}.{method}`", paths[module], line)
             )
-    integration = Globs(settings.integration_tests)
-    tests = frozenset(p.path for p in packed if p.is_test or integration.match(p.path))
+    # ``is_test`` holds pytest's conventions and the ``integration-tests`` globs (the worker
+    # matched them: ``ModuleFacts.is_test``; the setting is part of the per-file cache key)
+    tests = frozenset(p.path for p in packed if p.is_test)
     scripts = {p.path: p.flow.scripts for p in packed if p.flow.scripts}
     return CallGraph(edges, places, tuple(roots), frozenset(bodies), tests, scripts)

@@ -123,15 +123,14 @@ class GraphMemo:
         self, parts: dict[str, ModuleParts], answers: dict[Query, str], reused: int, resolved: int
     ) -> None:
         """The parts of a build (every file of the project, nothing else) and the answers it
-        got (those of the parts' questions are kept)."""
+        got: every question of its parts, maybe more (``dumps`` keeps only the parts')."""
         old = self._parts
         changed = {path for path, new in parts.items() if _differ(old.get(path), new)}
         changed.update(old.keys() - parts.keys())
         self.changed = bool(changed)
         self._delta |= changed
-        asked = {q for p in parts.values() for deps in (p.classes.deps, p.calls.deps) for q in deps}
         self._parts = parts
-        self.answers = {q: a for q, a in answers.items() if q in asked}
+        self.answers = answers
         self.stats = (reused, resolved)
 
     def __len__(self) -> int:
@@ -145,7 +144,12 @@ class GraphMemo:
     def dumps(self) -> bytes:
         """Data-only JSON: every string once in a table, referred to by its index; the memo's
         id (a hash of the rest) first. The memo's base is then this document."""
-        body = self._encode(sorted(self._parts), self.answers)
+        asked = {
+            q for p in self._parts.values() for deps in (p.classes.deps, p.calls.deps) for q in deps
+        }
+        body = self._encode(
+            sorted(self._parts), {q: a for q, a in self.answers.items() if q in asked}
+        )
         self.base = hashlib.sha256(body).hexdigest()[:32]
         self._delta = set()
         head = json.dumps([_FORMAT, _VERSION, self.base], separators=(",", ":")).encode()
@@ -289,10 +293,13 @@ class _Reader:
 
     def calls(self, value: object) -> CallParts:
         deps, targets, unresolved, patches = _list(value)
+        calls = tuple(self.unresolved(u) for u in _list(unresolved))
+        if any(a[0] > b[0] for a, b in zip(calls, calls[1:])):
+            raise ValueError("unresolved calls out of order")  # a build finds them in order
         return CallParts(
             self.deps(deps),
             tuple(self.names_of(t) for t in _list(targets)),
-            tuple(self.unresolved(u) for u in _list(unresolved)),
+            calls,
             tuple(self.patch(p) for p in _list(patches)),
         )
 
