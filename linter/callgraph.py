@@ -920,6 +920,69 @@ class _Parts:
         )
 
 
+@dataclass(frozen=True)
+class _Share:
+    """What one file adds to the graph from its functions and resolved calls (kept in the memo,
+    in memory, for the next build: ``GraphMemo.shares``)."""
+
+    digest: str  # of the file's facts
+    calls: CallParts  # the resolved calls it was made from (the memo's part: the same object)
+    configured: tuple[tuple[str, ...], tuple[str, ...]]  # entry points, startup roots
+    places: dict[str, tuple[str, int]]
+    edges: dict[str, tuple[str, ...]]
+    roots: tuple[Root, ...]
+    unresolved: tuple[tuple[str, str], ...]  # (method name, the function calling it)
+    bodies: tuple[str, ...]
+
+    def holds(
+        self,
+        item: PackedFacts,
+        calls: CallParts,
+        configured: tuple[tuple[str, ...], tuple[str, ...]],
+    ) -> bool:
+        return (
+            self.calls is calls
+            and self.digest == item.facts_digest()
+            and self.configured == configured
+        )
+
+    @classmethod
+    def of(cls, item: PackedFacts, calls: CallParts, settings: Settings) -> _Share:
+        module, path = item.module, item.path
+        startup_label = startup_module(path)
+        places: dict[str, tuple[str, int]] = {}
+        edges: dict[str, tuple[str, ...]] = {}
+        roots: list[Root] = []
+        for function, targets in zip(item.flow.functions, calls.targets):
+            node = f"{module}.{function.name}"
+            places[node] = (path, function.line)
+            if targets:
+                edges[node] = targets
+            if function.name == MODULE_SCOPE:
+                roots.append(Root(node, STARTUP, "import", path, 1))
+            elif startup_label is not None:
+                roots.append(Root(node, STARTUP, startup_label, path, function.line))
+            elif settings.entry_points and _configured(
+                settings.entry_points, node, function.decorators
+            ):
+                roots.append(Root(node, REQUEST, "configured entry point", path, function.line))
+            elif settings.startup_roots and _configured(
+                settings.startup_roots, node, function.decorators
+            ):
+                roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
+        flows = item.flow.functions
+        return cls(
+            item.facts_digest(),
+            calls,
+            (settings.entry_points, settings.startup_roots),
+            places,
+            edges,
+            tuple(roots),
+            tuple((attr, f"{module}.{flows[number].name}") for number, attr in calls.unresolved),
+            tuple(f"{module}.{c.name}" for c in item.flow.classes),
+        )
+
+
 def _configured(patterns: Iterable[str], node: str, decorators: tuple[str, ...]) -> bool:
     for pattern in patterns:
         if pattern.startswith("@"):
@@ -987,32 +1050,23 @@ def build_graph(
             path, line = places.get(node, (path, 0))
         return Root(node, kind, label, path, line)
 
+    kept = memo.shares  # each file's share of the graph, while its facts and calls are the same
+    shares: dict[str, object] = {}
+    configured = (settings.entry_points, settings.startup_roots)
     for item, calls in zip(packed, call_parts):
-        module, path = item.module, item.path
-        startup_label = startup_module(path)
-        for function, targets in zip(item.flow.functions, calls.targets):
-            node = f"{module}.{function.name}"
-            places[node] = (path, function.line)
-            if targets:
-                edges[node] = targets
-            if function.name == MODULE_SCOPE:
-                roots.append(Root(node, STARTUP, "import", path, 1))
-            elif startup_label is not None:
-                roots.append(Root(node, STARTUP, startup_label, path, function.line))
-            elif settings.entry_points and _configured(
-                settings.entry_points, node, function.decorators
-            ):
-                roots.append(Root(node, REQUEST, "configured entry point", path, function.line))
-            elif settings.startup_roots and _configured(
-                settings.startup_roots, node, function.decorators
-            ):
-                roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
-        flows = item.flow.functions
-        for number, attr in calls.unresolved:
-            unresolved.setdefault(attr, []).append(f"{module}.{flows[number].name}")
+        share = kept.get(item.path)
+        if not isinstance(share, _Share) or not share.holds(item, calls, configured):
+            share = _Share.of(item, calls, settings)
+        shares[item.path] = share
+        places.update(share.places)
+        edges.update(share.edges)
+        roots.extend(share.roots)
+        for attr, caller in share.unresolved:
+            unresolved.setdefault(attr, []).append(caller)
         for attr, patched in calls.patches:
             patches.setdefault(attr, []).extend(patched)
-        bodies.update(f"{module}.{cls.name}" for cls in item.flow.classes)
+        bodies.update(share.bodies)
+    memo.shares = shares
     for attr, functions in patches.items():  # an unresolved ``x.get_current()`` may run it
         for caller in unresolved.get(attr, ()):
             edges[caller] = tuple(dict.fromkeys((*edges.get(caller, ()), *functions)))

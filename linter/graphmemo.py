@@ -114,6 +114,9 @@ class GraphMemo:
         self.changed = False
         self.stats = (0, 0)
         self.base = base  # the id of the stored whole memo these parts extend ("": none)
+        # what each file added to the last build's graph (``isolint.callgraph``): reused while
+        # its facts and resolved calls are the same; in memory only (a long-lived caller's)
+        self.shares: dict[str, object] = {}
         self._delta: set[str] = set(delta)  # paths whose parts differ from the base's
 
     def get(self, path: str) -> ModuleParts | None:

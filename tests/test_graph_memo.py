@@ -270,6 +270,26 @@ def test_a_shifted_line_re_resolves_only_its_own_file(tmp_path: Path) -> None:
     )
 
 
+def test_each_file_s_share_of_the_graph_is_kept_while_its_facts_and_calls_are(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path, _BASE)
+    memo = GraphMemo()
+    _build(_facts(tmp_path), memo)
+    before = dict(memo.shares)
+    _write(tmp_path, _EDITS["renamed function"])
+    facts = _facts(tmp_path)
+    _same(_build(facts, memo), _build(facts, None))
+    kept = {path for path, share in memo.shares.items() if before.get(path) is share}
+    assert kept and kept != set(memo.shares)  # some files' shares made again, others kept
+    # another configuration's entry points and startup roots: every share made again
+    configured = Settings(entry_points=("app.*",), startup_roots=("@*",))
+    index = ProjectIndex(facts, configured)
+    again = build_graph(facts, index, configured, memo)
+    assert again == build_graph(facts, index, configured, None)
+    assert again.roots != _build(facts, None).roots
+
+
 @pytest.mark.parametrize("edit", ["string-named module moves", "module deleted"])
 def test_a_delta_of_the_stored_memo_restores_the_memo(tmp_path: Path, edit: str) -> None:
     _write(tmp_path, _BASE)
