@@ -53,6 +53,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 # What the resolver asks besides the index (``isolint.project`` has MODULE, PACKAGE, SHORT_NAME).
 SUFFIX = "x"  # the project modules a dotted module name in a string finds
@@ -60,7 +61,7 @@ SUBCLASSES = "s"  # ``Class:method``: the project subclasses of Class that defin
 
 _FORMAT = "isolint-call-graph-memo"
 _DELTA_FORMAT = "isolint-call-graph-memo-delta"
-_VERSION = 2
+_VERSION = 3
 
 Query = tuple[str, str]  # (kind, key)
 Deps = tuple[Query, ...]  # sorted; their answers then: ``GraphMemo.answers``
@@ -202,7 +203,11 @@ class GraphMemo:
                 [
                     [queries[q] for q in parts.calls.deps],
                     [ns(targets) for targets in parts.calls.targets],
-                    [[number, intern(m, len(names))] for number, m in parts.calls.unresolved],
+                    # (numbers, method names): two flat lists decode faster than pairs
+                    [
+                        [number for number, _ in parts.calls.unresolved],
+                        [n(m) for _, m in parts.calls.unresolved],
+                    ],
                     [[n(m), ns(fs)] for m, fs in parts.calls.patches],
                 ],
             ]
@@ -296,19 +301,22 @@ class _Reader:
 
     def calls(self, value: object) -> CallParts:
         deps, targets, unresolved, patches = _list(value)
-        calls = tuple(self.unresolved(u) for u in _list(unresolved))
-        if any(a[0] > b[0] for a, b in zip(calls, calls[1:])):
-            raise ValueError("unresolved calls out of order")  # a build finds them in order
         return CallParts(
             self.deps(deps),
             tuple(self.names_of(t) for t in _list(targets)),
-            calls,
+            self.unresolved(unresolved),
             tuple(self.patch(p) for p in _list(patches)),
         )
 
-    def unresolved(self, value: object) -> tuple[int, str]:
-        number, method = _list(value)
-        return _int(number), self.names[method]  # type: ignore[call-overload]
+    def unresolved(self, value: object) -> tuple[tuple[int, str], ...]:
+        numbers, methods = _list(value)
+        listed, names = _list(numbers), self.names_of(methods)
+        if len(listed) != len(names) or not set(map(type, listed)) <= {int}:
+            raise TypeError("not function numbers")
+        found = cast("list[int]", listed)  # checked above
+        if found and (found[0] < 0 or found != sorted(found)):
+            raise ValueError("unresolved calls out of order")  # a build finds them in order
+        return tuple(zip(found, names))
 
     def patch(self, value: object) -> tuple[str, tuple[str, ...]]:
         method, functions = _list(value)

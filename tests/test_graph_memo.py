@@ -324,8 +324,14 @@ def test_a_delta_of_the_stored_memo_restores_the_memo(tmp_path: Path, edit: str)
         b"[]",
         b'["isolint-call-graph-memo", 1, [], [], [[0, 0, [], []]]]',
         # unresolved calls out of order (a build finds them in order; the graph reads the last)
-        b'["isolint-call-graph-memo",2,"x",["a.py","d","m"],[],'
-        b'[[0,1,[[],[],[],[]],[[],[[],[]],[[1,2],[0,2]],[]]]]]',
+        b'["isolint-call-graph-memo",3,"x",["a.py","d","m"],[],'
+        b'[[0,1,[[],[],[],[]],[[],[[],[]],[[1,0],[2,2]],[]]]]]',
+        b'["isolint-call-graph-memo",3,"x",["a.py","d","m"],[],'
+        b'[[0,1,[[],[],[],[]],[[],[[],[]],[[-1,0],[2,2]],[]]]]]',
+        b'["isolint-call-graph-memo",3,"x",["a.py","d","m"],[],'
+        b'[[0,1,[[],[],[],[]],[[],[[],[]],[[0,true],[2,2]],[]]]]]',
+        b'["isolint-call-graph-memo",3,"x",["a.py","d","m"],[],'
+        b'[[0,1,[[],[],[],[]],[[],[[],[]],[[0,1],[2]],[]]]]]',
         b"[1, 2]",
     ],
 )
