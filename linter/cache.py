@@ -7,6 +7,7 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
     .gitignore          ``*``: git ignores the directory
     <namespace>/        one per isolint version, Python, LibCST, engine code and configuration
         manifest        relpath -> (key, mtime, size, encoded facts) of the last run
+        manifest-delta  the rows changed since ``manifest`` was written, and the paths gone
         <k[:2]>/<key>   one entry per file: FileResult
         callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
 
@@ -15,7 +16,10 @@ typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or 
 cache miss, replaced when the file is linted again. The manifest keeps each file's facts as
 their own encoded text, decoded only when a run needs the facts without the file's entry (a
 file of the project that is not being linted): a run that reads the entries anyway never
-decodes the facts twice, and rewriting the manifest re-encodes only what changed.
+decodes the facts twice, and rewriting the manifest re-encodes only what changed. A run that
+changed a few files writes only ``manifest-delta`` (``Cache.save_manifest``): the rows that differ
+from the manifest's, naming the manifest by the checksum of its body; a delta of another
+manifest is ignored (its files are read again: a miss, never a wrong hit).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ _GITIGNORE = ".gitignore"
 _GITIGNORE_TEXT = "# created by isolint\n*\n"  # also what isolint 0.1.0 wrote (no marker then)
 _MAGIC = b"ISOLINT-CACHE-2\n"
 _MANIFEST = "manifest"
+_MANIFEST_DELTA = "manifest-delta"  # the rows changed since the manifest (``save_manifest``)
 _RACY_NS = 2_000_000_000  # files modified this close to the manifest's write are re-read
 _VERSION = r"[0-9A-Za-z.+!_]+"
 _NAMESPACE = re.compile(
@@ -62,7 +67,7 @@ _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
 # namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
 _BLOBS = ("callgraph", "callgraph-delta")
-_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{'|'.join(_BLOBS)}|{_TMP}")
+_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{_MANIFEST_DELTA}|{'|'.join(_BLOBS)}|{_TMP}")
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
 
@@ -137,10 +142,18 @@ class ManifestEntry:
 
 @dataclass(frozen=True)
 class Manifest:
-    """relpath -> ManifestEntry, plus when it was written (to spot racy timestamps)."""
+    """relpath -> ManifestEntry, plus when it was written (to spot racy timestamps); ``base``:
+    the id of the stored whole manifest it extends and ``base_entries`` that manifest's entries
+    (``save_manifest`` stores only what differs from them)."""
 
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
     written_ns: int = 0
+    base: str = ""
+    base_entries: dict[str, ManifestEntry] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_entries(self, entries: dict[str, ManifestEntry]) -> Manifest:
+        """These entries, to be stored as a change of the same base."""
+        return Manifest(entries, self.written_ns, self.base, self.base_entries)
 
     def fresh(self, relpath: str, mtime_ns: int, size: int) -> ManifestEntry | None:
         """The entry, if the file's stat is unchanged and was not racy when recorded."""
@@ -299,17 +312,22 @@ class Cache:
 
     def _read(self, path: Path) -> object | None:
         """The value stored at ``path``; None when absent, truncated, corrupt or foreign."""
+        return self._read_sealed(path)[0]
+
+    def _read_sealed(self, path: Path) -> tuple[object | None, str]:
+        """``_read``'s value, and the checksum of the stored body (``""`` when there is none)."""
         try:
             raw = path.read_bytes()
         except OSError:
-            return None
+            return None, ""
         body = _unseal(raw)
         if body is None:
-            return None
+            return None, ""
         try:
-            return self.codec.loads(zlib.decompress(body))
+            checksum = raw[len(_MAGIC) : len(_MAGIC) + 64].decode("ascii")
+            return self.codec.loads(zlib.decompress(body)), checksum
         except (zlib.error, SerialError):
-            return None
+            return None, ""
 
     def get(self, key: str) -> FileResult | None:
         """The cached result, or None when absent, truncated, corrupt or foreign."""
@@ -371,36 +389,56 @@ class Cache:
         return self.directory / self.namespace / name
 
     def load_manifest(self) -> Manifest:
-        """The manifest of this namespace; empty when absent, truncated, corrupt or foreign.
-        Each entry's facts stay encoded (``ManifestEntry.stored``)."""
-        path = self.directory / self.namespace / _MANIFEST
-        stored = self._read(path)
+        """The manifest of this namespace, with its delta applied when the delta names it;
+        empty when absent, truncated, corrupt or foreign (a malformed delta is left out). Each
+        entry's facts stay encoded (``ManifestEntry.stored``)."""
+        directory = self.directory / self.namespace
+        stored, base = self._read_sealed(directory / _MANIFEST)
         try:
-            written = path.stat().st_mtime_ns
+            written = (directory / _MANIFEST).stat().st_mtime_ns
         except OSError:
             return Manifest()
-        if not isinstance(stored, dict):
+        entries = _manifest_rows(stored)
+        if entries is None:
             return Manifest()
-        entries: dict[str, ManifestEntry] = {}
-        for relpath, row in stored.items():
-            if not (
-                isinstance(row, tuple)
-                and len(row) == 4
-                and isinstance(row[0], str)
-                and all(type(n) is int for n in row[1:3])
-                and isinstance(row[3], str)
-                and row[3].isascii()
-            ):
-                return Manifest()
-            entries[relpath] = ManifestEntry(row[0], row[1], row[2], stored=row[3].encode("ascii"))
-        return Manifest(entries, written)
+        merged = entries
+        delta = self._read(directory / _MANIFEST_DELTA)
+        if type(delta) is tuple and len(delta) == 3 and delta[0] == base:
+            rows, gone = _manifest_rows(delta[1]), delta[2]
+            try:
+                delta_written = (directory / _MANIFEST_DELTA).stat().st_mtime_ns
+            except OSError:
+                rows = None
+            if rows is not None and type(gone) is tuple and all(type(p) is str for p in gone):
+                merged = {p: e for p, e in entries.items() if p not in gone}
+                merged.update(rows)
+                # one time for every row: the later write's judges more of them racy (re-read)
+                written = max(written, delta_written)
+        return Manifest(merged, written, base, entries)
 
     def save_manifest(self, manifest: Manifest) -> None:
         """Write the manifest; facts read from the last one are written back as they were
         (not decoded and encoded again), and an entry whose facts cannot be stored is left out
-        (that file is read next time)."""
+        (that file is read next time). When the rows that differ from the stored manifest the
+        entries came from (``Manifest.base``) are few, only they are written (``manifest-delta``,
+        which holds every change since that manifest, so only the last one is kept)."""
+        old = manifest.base_entries
+        changed = {
+            relpath: entry
+            for relpath, entry in manifest.entries.items()
+            if old.get(relpath) is not entry and old.get(relpath) != entry
+        }
+        gone = tuple(sorted(old.keys() - manifest.entries.keys()))
+        directory = self.directory / self.namespace
+        if manifest.base and len(changed) + len(gone) <= max(32, len(old) // 16):
+            self._store(directory / _MANIFEST_DELTA, (manifest.base, self._rows(changed), gone))
+            return
+        self._store(directory / _MANIFEST, self._rows(manifest.entries))
+        _unlink(directory / _MANIFEST_DELTA)  # of the manifest just replaced: it names that one
+
+    def _rows(self, entries: dict[str, ManifestEntry]) -> dict[str, tuple[str, int, int, str]]:
         rows: dict[str, tuple[str, int, int, str]] = {}
-        for relpath, entry in manifest.entries.items():
+        for relpath, entry in entries.items():
             stored = entry.stored
             if stored is None:
                 try:
@@ -408,7 +446,26 @@ class Cache:
                 except SerialError:
                     continue
             rows[relpath] = (entry.key, entry.mtime_ns, entry.size, stored.decode("ascii"))
-        self._store(self.directory / self.namespace / _MANIFEST, rows)
+        return rows
+
+
+def _manifest_rows(stored: object) -> dict[str, ManifestEntry] | None:
+    """The entries of a stored manifest's rows; None unless every row is well formed."""
+    if not isinstance(stored, dict):
+        return None
+    entries: dict[str, ManifestEntry] = {}
+    for relpath, row in stored.items():
+        if not (
+            isinstance(row, tuple)
+            and len(row) == 4
+            and isinstance(row[0], str)
+            and all(type(n) is int for n in row[1:3])
+            and isinstance(row[3], str)
+            and row[3].isascii()
+        ):
+            return None
+        entries[relpath] = ManifestEntry(row[0], row[1], row[2], stored=row[3].encode("ascii"))
+    return entries
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
 
     results.extend(_lint_sources(misses, request, options, store))
     if cache is not None and updated != manifest.entries:
-        cache.save_manifest(Manifest(updated))
+        cache.save_manifest(manifest.with_entries(updated))
     enabled = frozenset(rule.code for rule in request.rules)
     return sorted(
         (
