@@ -10,6 +10,7 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
         manifest-delta  the rows changed since ``manifest`` was written, and the paths gone
         <k[:2]>/<key>   one entry per file: FileResult
         callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
+        reached         what requests reach, and what from (``isolint.reachstore``): JSON
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
 typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
@@ -66,7 +67,7 @@ _SHARD = re.compile(r"[0-9a-f]{2}")
 _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
 # namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
-_BLOBS = ("callgraph", "callgraph-delta")
+_BLOBS = ("callgraph", "callgraph-delta", "reached")
 _NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{_MANIFEST_DELTA}|{'|'.join(_BLOBS)}|{_TMP}")
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)

@@ -562,6 +562,9 @@ class Root:
     line: int
 
 
+RootLine = tuple[str, str, int]  # ``CallGraph.root_lines``
+
+
 @dataclass(frozen=True)
 class CallGraph:
     """Edges between qualified function names, with where each function is and the roots."""
@@ -573,6 +576,11 @@ class CallGraph:
     # paths of test modules (pytest's conventions, ``integration-tests`` globs: e2e fixture apps)
     test_paths: frozenset[str] = frozenset()
     scripts: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # by path
+    # per root, where its line comes from (``isolint.reachstore`` moves it with its file):
+    # ("f", path, i) the file's i-th function, ("e", path, j) its j-th entry, ("p", path, j)
+    # the place of the node (path and line) for that entry without a line, ("q", "", 0) the
+    # line of the node's place, ("x", "", 0) fixed
+    root_lines: tuple[RootLine, ...] = ()
 
     def in_script(self, path: str, line: int) -> bool:
         """Is ``line`` of ``path`` in an ``if __name__ == "__main__":`` block?"""
@@ -931,6 +939,7 @@ class _Share:
     places: dict[str, tuple[str, int]]
     edges: dict[str, tuple[str, ...]]
     roots: tuple[Root, ...]
+    root_lines: tuple[RootLine, ...]  # ``CallGraph.root_lines`` of ``roots``
     unresolved: tuple[tuple[str, str], ...]  # (method name, the function calling it)
     bodies: tuple[str, ...]
 
@@ -953,14 +962,17 @@ class _Share:
         places: dict[str, tuple[str, int]] = {}
         edges: dict[str, tuple[str, ...]] = {}
         roots: list[Root] = []
-        for function, targets in zip(item.flow.functions, calls.targets):
+        lines: list[RootLine] = []
+        for number, (function, targets) in enumerate(zip(item.flow.functions, calls.targets)):
             node = f"{module}.{function.name}"
             places[node] = (path, function.line)
             if targets:
                 edges[node] = targets
             if function.name == MODULE_SCOPE:
                 roots.append(Root(node, STARTUP, "import", path, 1))
-            elif startup_label is not None:
+                lines.append(("x", "", 0))
+                continue
+            if startup_label is not None:
                 roots.append(Root(node, STARTUP, startup_label, path, function.line))
             elif settings.entry_points and _configured(
                 settings.entry_points, node, function.decorators
@@ -970,6 +982,9 @@ class _Share:
                 settings.startup_roots, node, function.decorators
             ):
                 roots.append(Root(node, STARTUP, "configured startup root", path, function.line))
+            else:
+                continue
+            lines.append(("f", path, number))
         flows = item.flow.functions
         return cls(
             item.facts_digest(),
@@ -978,6 +993,7 @@ class _Share:
             places,
             edges,
             tuple(roots),
+            tuple(lines),
             tuple((attr, f"{module}.{flows[number].name}") for number, attr in calls.unresolved),
             tuple(f"{module}.{c.name}" for c in item.flow.classes),
         )
@@ -1039,6 +1055,7 @@ def build_graph(
     edges: dict[str, tuple[str, ...]] = {}
     places: dict[str, tuple[str, int]] = {}
     roots: list[Root] = []
+    root_lines: list[RootLine] = []
     bodies: set[str] = set()
     paths = {item.module: item.path for item in packed}
     patches: dict[str, list[str]] = {}  # method name -> project functions installed as it
@@ -1061,6 +1078,7 @@ def build_graph(
         places.update(share.places)
         edges.update(share.edges)
         roots.extend(share.roots)
+        root_lines.extend(share.root_lines)
         for attr, caller in share.unresolved:
             unresolved.setdefault(attr, []).append(caller)
         for attr, patched in calls.patches:
@@ -1073,10 +1091,10 @@ def build_graph(
     for base, subs in overrides.items():
         edges[base] = tuple(dict.fromkeys((*edges.get(base, ()), *subs)))
     for item, parts in zip(packed, class_parts):
-        for handlers in parts.handlers:
-            roots.extend(
-                root(node, kind, label, item.path, line) for node, kind, label, line in handlers
-            )
+        for number, handlers in enumerate(parts.handlers):
+            for node, how, label, line in handlers:
+                roots.append(root(node, how, label, item.path, line))
+                root_lines.append(("e" if line else "p", item.path, number))
     for qualname, (module, cls, found) in _framework_kinds(packed, class_parts).items():
         for method, kind in entry_methods(found, cls.methods):
             node = f"{qualname}.{method}"
@@ -1084,8 +1102,11 @@ def build_graph(
             roots.append(
                 Root(node, kind.kind, f"{kind.label} `{cls.name}.{method}`", paths[module], line)
             )
+            root_lines.append(("q", "", 0))
     # ``is_test`` holds pytest's conventions and the ``integration-tests`` globs (the worker
     # matched them: ``ModuleFacts.is_test``; the setting is part of the per-file cache key)
     tests = frozenset(p.path for p in packed if p.is_test)
     scripts = {p.path: p.flow.scripts for p in packed if p.flow.scripts}
-    return CallGraph(edges, places, tuple(roots), frozenset(bodies), tests, scripts)
+    return CallGraph(
+        edges, places, tuple(roots), frozenset(bodies), tests, scripts, tuple(root_lines)
+    )

@@ -26,8 +26,9 @@ from isolint.diagnostics import (
 )
 
 UNUSED_SUPPRESSION = "ISO000"
+from isolint import reachstore
 from isolint.discovery import SourceFile
-from isolint.facts import PackedFacts
+from isolint.facts import PackedFacts, StoredFacts
 from isolint.faults import PROJECT_PATH, rule_failure
 from isolint.globs import Globs
 from isolint.graphmemo import GraphMemo
@@ -35,6 +36,7 @@ from isolint.pool import WorkerPool
 from isolint.progress import progress_bar
 from isolint.project import ProjectIndex
 from isolint.reachability import NO_ENTRY_POINTS, Reachability
+from isolint.reachstore import file_key
 from isolint.rule import ProjectFinding, Rule
 from isolint.runner import (
     LintOptions,
@@ -44,12 +46,14 @@ from isolint.runner import (
     read_source,
 )
 from isolint.selection import codes_matching
+from isolint.serial import SerialError
 from isolint.suppressions import ALL_CODES, FileSuppressions
 from isolint.worker import collecting_less
 
 _MIN_FILES_PER_JOB = 8
 GRAPH_MEMO = "callgraph"  # the cache file of the call graph's memo
 GRAPH_MEMO_DELTA = "callgraph-delta"  # what changed in it since (``GraphMemo.dumps_delta``)
+REACHED = "reached"  # what requests reach, and what from (``isolint.reachstore``)
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,27 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     file whose stat is unchanged (and old enough not to be racy) is not even read: a file of the
     project that is not being linted contributes its facts straight from the manifest.
     """
+    return _lint_files(request, defer=False).results
+
+
+@dataclass(frozen=True)
+class _Linted:
+    """The per-file pass's results; with ``defer``, the files not linted whose facts the
+    manifest holds are not among them but in ``deferred`` (still encoded). ``keys``: each
+    file's content key in the manifest written (none for a file the cache does not keep)."""
+
+    results: list[FileResult]
+    deferred: dict[str, ManifestEntry]
+    keys: dict[str, str]
+
+
+def _lint_files(request: CheckRequest, defer: bool) -> _Linted:
     options = LintOptions.create(request.settings, request.analysed or request.rules)
     cache = request.cache
     manifest = cache.load_manifest() if cache is not None else Manifest()
     updated: dict[str, ManifestEntry] = {}
     results: list[FileResult] = []
+    deferred: dict[str, ManifestEntry] = {}
     misses: list[Source] = []
     keys: dict[str, tuple[str, int, int, str]] = {}
     targets = {f.relpath for f in request.files}
@@ -107,6 +127,10 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
         stat = _stat(source.path) if cache is not None and relpath not in stdin else None
         if stat is not None and cache is not None:
             entry = manifest.fresh(relpath, *stat)
+            if entry is not None and defer and relpath not in targets:
+                deferred[relpath] = entry
+                updated[relpath] = entry
+                continue
             if entry is not None:
                 hit = (
                     cache.facts_result(relpath, entry)
@@ -147,12 +171,16 @@ def lint_files(request: CheckRequest) -> list[FileResult]:
     if cache is not None and updated != manifest.entries:
         cache.save_manifest(manifest.with_entries(updated))
     enabled = frozenset(rule.code for rule in request.rules)
-    return sorted(
-        (
-            _selected(r, enabled) if r.path in targets else FileResult(r.path, facts=r.facts)
-            for r in results
+    return _Linted(
+        sorted(
+            (
+                _selected(r, enabled) if r.path in targets else FileResult(r.path, facts=r.facts)
+                for r in results
+            ),
+            key=lambda r: r.path,
         ),
-        key=lambda r: r.path,
+        deferred,
+        {relpath: entry.key for relpath, entry in updated.items()},
     )
 
 
@@ -265,7 +293,6 @@ def global_phase(
     warnings or findings: it becomes one ``internal error in ISOxxx`` error (path
     ``<project>``), and the other rules' results stand.
     """
-    rules = request.rules
     facts = [r.facts for r in results if isinstance(r.facts, PackedFacts)]
     index = ProjectIndex(facts, request.settings)
     stored = memo is None and request.cache is not None
@@ -277,6 +304,15 @@ def global_phase(
             request.cache.write_blob(GRAPH_MEMO, memo.dumps())
         else:  # a few files changed: not the whole memo again
             request.cache.write_blob(GRAPH_MEMO_DELTA, memo.dumps_delta())
+    out, warnings, failures = _project_rules(results, request, index)
+    return out, warnings, reachability, failures
+
+
+def _project_rules(
+    results: Sequence[FileResult], request: CheckRequest, index: ProjectIndex
+) -> tuple[list[Diagnostic], list[str], list[FileError]]:
+    """The project rules' findings over the index, their warnings, and their failures."""
+    rules = request.rules
     failures: list[FileError] = []
     warnings: list[str] = []
     for rule in rules:
@@ -301,7 +337,7 @@ def global_phase(
             raise
         except Exception as exc:  # noqa: BLE001 - as above
             failures.append(rule_failure(PROJECT_PATH, rule.code, exc, "check_project"))
-    return out, warnings, reachability, failures
+    return out, warnings, failures
 
 
 def project_diagnostic(rule: type[Rule], finding: ProjectFinding) -> Diagnostic:
@@ -442,7 +478,98 @@ def _unused_suppressions(
 
 
 def run_check(request: CheckRequest) -> RunResult:
+    """A whole run. With a cache, the files not linted keep their facts encoded while the
+    stored reachability (``isolint.reachstore``) holds for this run: the call graph is then
+    not built, and the project rules decode only the modules they read."""
     with collecting_less():
-        results = lint_files(request)
+        cache = request.cache
+        keys: dict[str, str] | None = None
+        if cache is None:
+            results = lint_files(request)
+        else:
+            linted = _lint_files(request, defer=True)
+            reused = _reusing(linted, request, cache)
+            if reused is not None:
+                return reused
+            results, keys = _with_deferred(linted, request, cache)
         diagnostics, warnings, reachability, failures = global_phase(results, request)
+        if cache is not None and keys is not None:
+            files = {r.path: file_key(keys.get(r.path, ""), r.facts) for r in results}
+            configured = (request.settings.entry_points, request.settings.startup_roots)
+            cache.write_blob(REACHED, reachstore.dumps(reachability, files, configured))
         return finish(results, request, diagnostics, warnings, reachability, failures)
+
+
+def _with_deferred(
+    linted: _Linted, request: CheckRequest, cache: Cache
+) -> tuple[list[FileResult], dict[str, str] | None]:
+    """Every file's result, the deferred files' facts decoded, and their keys; if one does not
+    decode, the run's results without deferring (that file is read: a cache miss), no keys."""
+    decoded = [cache.facts_result(path, entry) for path, entry in linted.deferred.items()]
+    if any(result is None for result in decoded):
+        return lint_files(request), None
+    found = [result for result in decoded if result is not None]
+    return sorted([*linted.results, *found], key=lambda r: r.path), linted.keys
+
+
+def _reusing(linted: _Linted, request: CheckRequest, cache: Cache) -> RunResult | None:
+    """The run's result over the stored reachability, if it holds for this run (else None)."""
+    data = cache.read_blob(REACHED)
+    stored = reachstore.loads(data) if data else None
+    if stored is None:
+        return None
+    keys = {r.path: linted.keys.get(r.path, "") for r in linted.results}
+    keys.update((path, entry.key) for path, entry in linted.deferred.items())
+    facts: dict[str, object] = {r.path: r.facts for r in linted.results}
+    for path, entry in linted.deferred.items():
+        old = stored.files.get(path)
+        if old is not None and entry.key != old[0]:  # changed since: its shape is compared
+            result = cache.facts_result(path, entry)
+            if result is None:
+                return None
+            facts[path] = result.facts
+    configured = (request.settings.entry_points, request.settings.startup_roots)
+    if not reachstore.holds(stored, configured, keys, facts):
+        return None
+    changed = {
+        path: found if isinstance(found, PackedFacts) else None
+        for path, found in facts.items()
+        if not keys[path] or keys[path] != stored.files[path][0]
+    }
+    reachability = reachstore.restore(stored, changed)
+    if reachability is None:
+        return None
+    items: list[PackedFacts | StoredFacts] = [
+        found for found in facts.values() if isinstance(found, PackedFacts)
+    ]
+    lazy = [
+        StoredFacts(
+            stored.files[path][2],
+            path,
+            _decoder(cache, path, entry, stored.files[path]),
+            stored.files[path][3],
+        )
+        for path, entry in linted.deferred.items()
+        if path not in facts and stored.files[path][1]  # the unchanged files that have facts
+    ]
+    index = ProjectIndex([*items, *lazy], request.settings)
+    diagnostics, warnings, failures = _project_rules(linted.results, request, index)
+    if any(item.failed for item in lazy):
+        return None  # a stored text did not decode: the run is done again without it
+    results = sorted(
+        [*linted.results, *(FileResult(path) for path in linted.deferred)], key=lambda r: r.path
+    )
+    return finish(results, request, diagnostics, warnings, reachability, failures)
+
+
+def _decoder(
+    cache: Cache, path: str, entry: ManifestEntry, key: reachstore.FileKey
+) -> Callable[[], PackedFacts]:
+    def decode() -> PackedFacts:
+        result = cache.facts_result(path, entry)
+        facts = result.facts if result is not None else None
+        if not isinstance(facts, PackedFacts) or facts.module != key[2]:
+            raise SerialError(f"{path}: the stored facts do not decode")
+        return facts
+
+    return decode

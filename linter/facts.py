@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -303,6 +304,35 @@ class PackedFacts:
         if not isinstance(facts, ModuleFacts):
             raise SerialError("packed facts do not hold a ModuleFacts")
         return facts
+
+
+class StoredFacts:
+    """A file's PackedFacts still encoded as the cache manifest keeps them: its module and
+    path known, the rest decoded the first time anything reads it (``packed``). ``failed``
+    once they did not decode (the run that deferred them must then read the file instead)."""
+
+    def __init__(
+        self,
+        module: str,
+        path: str,
+        decode: Callable[[], PackedFacts],
+        external_mutations: tuple[tuple[str, str], ...] | None = None,
+    ) -> None:
+        self.module = module
+        self.path = path
+        self.external_mutations = external_mutations  # when known without decoding
+        self._decode = decode
+        self._packed: PackedFacts | None = None
+        self.failed = False
+
+    def packed(self) -> PackedFacts:
+        if self._packed is None:
+            try:
+                self._packed = self._decode()
+            except Exception:
+                self.failed = True
+                raise
+        return self._packed
 
 
 _LINES = frozenset({"line", "scripts"})  # the facts' positions: no name resolution reads them

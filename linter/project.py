@@ -16,6 +16,7 @@ from isolint.facts import (
     PackedFacts,
     ParamFacts,
     SharedInstanceFacts,
+    StoredFacts,
 )
 from isolint.options import Option
 from isolint.serial import Codec
@@ -85,7 +86,7 @@ class Signature:
 class _LazyModules(Mapping[str, ModuleFacts]):
     """Module name -> ModuleFacts, unpacking each module's facts the first time it is read."""
 
-    def __init__(self, packed: dict[str, ModuleFacts | PackedFacts]) -> None:
+    def __init__(self, packed: dict[str, ModuleFacts | PackedFacts | StoredFacts]) -> None:
         self._packed = packed
         # A bounded set of decoded modules: resolution keeps returning to the same few, and the
         # parent's memory must not grow with every module of a large project.
@@ -97,7 +98,7 @@ class _LazyModules(Mapping[str, ModuleFacts]):
         if facts is not None:
             self._decoded.move_to_end(name)
             return facts
-        item = self._packed[name]
+        item = _header(self._packed[name])
         facts = item.unpack(self._codec) if isinstance(item, PackedFacts) else item
         self._decoded[name] = facts
         if len(self._decoded) > _DECODED_MODULES:
@@ -112,6 +113,11 @@ class _LazyModules(Mapping[str, ModuleFacts]):
 
     def __len__(self) -> int:
         return len(self._packed)
+
+
+def _header(item: ModuleFacts | PackedFacts | StoredFacts) -> ModuleFacts | PackedFacts:
+    """Facts whose header can be read (``StoredFacts`` decoded now)."""
+    return item.packed() if isinstance(item, StoredFacts) else item
 
 
 def _source_root_names(modules: Mapping[str, object]) -> dict[str, str]:
@@ -137,10 +143,12 @@ class ProjectIndex:
     """
 
     def __init__(
-        self, facts: Iterable[ModuleFacts | PackedFacts], settings: Settings | None = None
+        self,
+        facts: Iterable[ModuleFacts | PackedFacts | StoredFacts],
+        settings: Settings | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings()
-        by_module: dict[str, ModuleFacts | PackedFacts] = {}
+        by_module: dict[str, ModuleFacts | PackedFacts | StoredFacts] = {}
         for item in sorted(facts, key=lambda f: f.path):
             by_module.setdefault(item.module, item)
         self._packed = by_module
@@ -174,14 +182,19 @@ class ProjectIndex:
 
     def external_mutation_sites(self) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
         """(module, path, [(qualified container, function)]) of every module, without decoding."""
-        for item in self._packed.values():
+        for stored in self._packed.values():
+            if isinstance(stored, StoredFacts) and stored.external_mutations is not None:
+                yield stored.module, stored.path, stored.external_mutations
+                continue
+            item = _header(stored)
             yield item.module, item.path, item.external_mutations
 
     def shared_instance_sites(
         self,
     ) -> Iterator[tuple[str, str, bool, tuple[SharedInstanceFacts, ...]]]:
         """(module, path, is_test, shared instances) of every module, without decoding facts."""
-        for item in self._packed.values():
+        for stored in self._packed.values():
+            item = _header(stored)
             yield item.module, item.path, item.is_test, item.shared_instances
 
     # -- resolution ---------------------------------------------------------------------------

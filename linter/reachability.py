@@ -66,6 +66,28 @@ class Reachability:
                 pending.append(root.node)
         self._search(pending, self._startup)
 
+    @classmethod
+    def restored(
+        cls,
+        graph: CallGraph,
+        parent: dict[str, str | None],
+        root_of: dict[str, Root],
+        startup: dict[str, str | None],
+    ) -> Reachability:
+        """The result of the searches as ``searches`` gave it (``isolint.reachstore``), over a
+        graph that keeps what ``classify`` and ``decide`` read (no edges)."""
+        found = cls.__new__(cls)
+        found.graph = graph
+        found._parent, found._root_of, found._startup = parent, root_of, startup
+        return found
+
+    def searches(
+        self,
+    ) -> tuple[dict[str, str | None], dict[str, Root], dict[str, str | None]]:
+        """(request predecessor of each reached function, root of each entry point's
+        search, what startup reaches)."""
+        return self._parent, self._root_of, self._startup
+
     def _search(self, pending: deque[str], parent: dict[str, str | None]) -> None:
         edges = self.graph.edges
         while pending:

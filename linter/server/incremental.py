@@ -18,6 +18,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from isolint.callgraph import build_graph
 from isolint.check import CheckRequest, finish, load_memo, project_diagnostic
@@ -72,12 +73,13 @@ class TrackedIndex(ProjectIndex):
 
     def __init__(self, facts: Sequence[PackedFacts], settings: Settings) -> None:
         super().__init__(facts, settings)
-        self._tracked = _Reads(self._packed)
+        self._tracked = _Reads(self.packed)
         self._modules = self._tracked
 
     @property
     def packed(self) -> Mapping[str, ModuleFacts | PackedFacts]:
-        return self._packed
+        # made of PackedFacts only (no ``StoredFacts``: the server keeps every file's facts)
+        return cast("Mapping[str, ModuleFacts | PackedFacts]", self._packed)
 
     @property
     def shape(self) -> tuple[frozenset[str], Mapping[str, str]]:
