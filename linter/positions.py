@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from inspect import CO_VARKEYWORDS
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -42,6 +43,9 @@ class _TargetedState(CodegenState):
         self.wanted: set[int] = {id(node) for node in targets}
         self.computed: dict[int, CodeRange] = {}
         self.starts: dict[int, CodePosition] = {}
+        # wanted node id -> (first, end) index of its tokens, once its whole code is generated
+        self.token_starts: dict[int, int] = {}
+        self.token_spans: dict[int, tuple[int, int]] = {}
 
     def add_indent_tokens(self) -> None:
         self.tokens.extend(self.indent_tokens)
@@ -63,10 +67,13 @@ class _TargetedState(CodegenState):
     def before_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.wanted:
             self.starts[id(node)] = CodePosition(self.line, self.column)
+            self.token_starts.setdefault(id(node), len(self.tokens))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
         if key in self.wanted:
+            if key in self.token_starts and key not in self.token_spans:
+                self.token_spans[key] = (self.token_starts[key], len(self.tokens))
             if key not in self.computed:
                 start = self.starts.pop(key, CodePosition(self.line, self.column))
                 self.computed[key] = CodeRange(start, CodePosition(self.line, self.column))
@@ -74,6 +81,19 @@ class _TargetedState(CodegenState):
             # is computed (no wanted node encloses the one just finished, or it would be pending)
             if len(self.computed) == len(self.wanted):
                 raise _Complete
+
+    def code(self, node: cst.CSTNode) -> str | None:
+        """``node``'s code as ``Module.code_for_node`` gives it, taken from the tokens generated
+        here, or None (not wholly generated, or a node whose code depends on what its parent
+        passes to its codegen: a default comma, semicolon or ``elif``)."""
+        span = self.token_spans.get(id(node))
+        if span is None:
+            return None
+        impl = type(node)._codegen_impl.__code__
+        if impl.co_argcount != 2 or impl.co_kwonlyargcount or impl.co_flags & CO_VARKEYWORDS:
+            return None
+        # generated in place, the code differs only by the indentation after its line breaks
+        return "".join(self.tokens[span[0] : span[1]])
 
     def generate(self, node: cst.CSTNode) -> None:
         """Generate ``node``'s code up to the end of the last wanted node in it."""
@@ -127,7 +147,21 @@ def positions(
     units: Mapping[int, Unit] | None = None,
     tree: ast.Module | None = None,
 ) -> dict[cst.CSTNode, CodeRange]:
-    """Syntactic ranges (as PositionProvider gives them) of ``nodes`` in ``module``.
+    """Syntactic ranges (as PositionProvider gives them) of ``nodes`` in ``module``
+    (``positions_and_code`` without the code)."""
+    return positions_and_code(module, nodes, text, units, tree)[0]
+
+
+def positions_and_code(
+    module: cst.Module,
+    nodes: Iterable[cst.CSTNode],
+    text: str | None = None,
+    units: Mapping[int, Unit] | None = None,
+    tree: ast.Module | None = None,
+) -> tuple[dict[cst.CSTNode, CodeRange], dict[int, str]]:
+    """Syntactic ranges (as PositionProvider gives them) of ``nodes`` in ``module``, and by
+    node id the code of those the generation gives as ``code_for_node`` would, only
+    indented as in place (``_TargetedState.code``; the others are left out).
 
     With the source ``text`` and ``units`` (node id -> the innermost statement of a module,
     class or function body holding it, ``Unit``, recorded by the walk), only those statements
@@ -137,7 +171,7 @@ def positions(
     """
     wanted = list(nodes)
     if not wanted:
-        return {}
+        return {}, {}
     groups: dict[Unit, list[cst.CSTNode]] = {}
     for node in wanted:
         groups.setdefault(_path(units.get(id(node)) if units is not None else None), []).append(
@@ -147,6 +181,7 @@ def positions(
         _unit_lines(module, text, groups, tree) if text is not None and () not in groups else None
     )
     computed: dict[int, CodeRange] = {}
+    codes: dict[int, str] = {}
     lines = _SourceLines(text) if text is not None else None
     if starts is None:
         state = _TargetedState(module, wanted)
@@ -154,6 +189,7 @@ def positions(
         computed = state.computed
         if lines is not None:
             computed = lines.placed(state, 1)
+        _add_codes(codes, state, wanted)
     else:
         for path, group in groups.items():
             state = _TargetedState(module, group)
@@ -169,7 +205,15 @@ def positions(
             state.generate(statement)
             assert lines is not None
             computed.update(lines.placed(state, starts[path]))
-    return {node: computed[id(node)] for node in wanted if id(node) in computed}
+            _add_codes(codes, state, group)
+    return {node: computed[id(node)] for node in wanted if id(node) in computed}, codes
+
+
+def _add_codes(codes: dict[int, str], state: _TargetedState, nodes: Iterable[cst.CSTNode]) -> None:
+    for node in nodes:
+        code = state.code(node)
+        if code is not None:
+            codes[id(node)] = code
 
 
 class SourceMismatch(ValueError):

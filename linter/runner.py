@@ -36,7 +36,7 @@ from isolint.globs import Globs
 from isolint.imports import ImportTable
 from isolint.modules import is_test_path, module_name
 from isolint.parsing import parse
-from isolint.positions import positions as node_positions
+from isolint.positions import positions_and_code
 from isolint.rule import NodeFix, Rule
 from isolint.serial import Codec
 from isolint.suppressions import find_suppressions
@@ -103,13 +103,15 @@ def _collect_imports(module: cst.Module, table: ImportTable) -> None:
                 pending.append(statement.orelse)
 
 
-def _snippet(context: RuleContext, node: cst.CSTNode) -> str:
-    """Normalized source of a reported node: stable under reformatting and unrelated edits."""
+def _snippet(context: RuleContext, node: cst.CSTNode, code: str | None = None) -> str:
+    """Normalized source of a reported node: stable under reformatting and unrelated edits.
+    ``code`` is the node's code if the caller has it (indented as in place: the same once
+    normalized)."""
     if isinstance(node, cst.ClassDef):
         return f"class {node.name.value}"
     if isinstance(node, cst.FunctionDef):
         return f"def {node.name.value}"
-    return " ".join(context.code_for(node).split())
+    return " ".join((context.code_for(node) if code is None else code).split())
 
 
 def qualified_sites(module: str, scopes: tuple[str, ...]) -> tuple[str, ...]:
@@ -188,7 +190,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
     seen: Counter[tuple[str, str, str]] = Counter()
 
     def identity(code: str, scope: str, node: cst.CSTNode) -> str:
-        snippet = _snippet(context, node)
+        snippet = _snippet(context, node, codes.get(id(node)))
         key = (code, scope, snippet)
         occurrence = seen[key]
         seen[key] += 1
@@ -204,7 +206,9 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
         wanted.extend(note.node for note in report.related)
-    positions = node_positions(parsed.module, wanted, parsed.text, context.top_of, parsed.tree)
+    positions, codes = positions_and_code(
+        parsed.module, wanted, parsed.text, context.top_of, parsed.tree
+    )
     for report in reports:
         rule = report.rule
         try:
