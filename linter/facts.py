@@ -272,7 +272,14 @@ class PackedFacts:
         header = (facts.module, facts.path, facts.is_test, facts.shared_instances, data)
         packed = cls(*header, facts.external_mutations, flow if flow is not None else FlowFacts())
         header_facts = (facts.module, facts.path, facts.is_test, facts.external_mutations)
-        shape = repr((*header_facts, _without_lines(facts), _without_lines(packed.flow)))
+        fields: dict[type, tuple[str, ...] | None] = {}
+        shape = repr(
+            (
+                *header_facts,
+                _without_lines(facts, fields),
+                _without_lines(packed.flow, fields),
+            )
+        )
         packed = dataclasses.replace(
             packed,
             digest=packed.facts_digest(),
@@ -338,20 +345,25 @@ class StoredFacts:
 _LINES = frozenset({"line", "scripts"})  # the facts' positions: no name resolution reads them
 
 
-def _without_lines(value: object) -> object:
-    """Facts as nested tuples (each dataclass: its name and its fields) without ``_LINES``."""
+def _without_lines(value: object, fields: dict[type, tuple[str, ...] | None]) -> object:
+    """Facts as nested tuples (each dataclass: its name and its fields) without ``_LINES``.
+    ``fields``: by type, a dataclass's field names but those (None: not a dataclass), as found
+    so far (one dict per call: ``dataclasses.fields`` once per type, not per value)."""
     if isinstance(value, tuple):
-        return tuple(map(_without_lines, value))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            type(value).__name__,
-            *(
-                _without_lines(getattr(value, f.name))
-                for f in dataclasses.fields(value)
-                if f.name not in _LINES
-            ),
+        return tuple([_without_lines(item, fields) for item in value])
+    kind = type(value)
+    try:
+        names = fields[kind]
+    except KeyError:
+        names = (
+            tuple(f.name for f in dataclasses.fields(value) if f.name not in _LINES)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type)
+            else None
         )
-    return value
+        fields[kind] = names
+    if names is None:
+        return value
+    return (kind.__name__, *[_without_lines(getattr(value, name), fields) for name in names])
 
 
 def annotation_admits_none(annotation: cst.BaseExpression) -> bool:
