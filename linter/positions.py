@@ -12,7 +12,7 @@ import ast
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from inspect import CO_VARKEYWORDS
 
 import libcst as cst
@@ -21,6 +21,9 @@ from libcst.metadata import CodePosition, CodeRange
 
 _NEWLINES = re.compile(r"\r\n?|\n")
 _SKIPPABLE = frozenset(" \t\f\v\r\n")
+# what record_syntactic_position gives for a node not asked for (nearly every expression):
+# stateless and reusable, cheaper than making a generator context manager per node
+_NOT_RECORDED: AbstractContextManager[None] = nullcontext()
 
 
 class _Complete(Exception):
@@ -102,17 +105,21 @@ class _TargetedState(CodegenState):
         except _Complete:
             pass
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]  # any context manager does
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         if id(node) not in self.wanted:
-            yield
-            return
+            return _NOT_RECORDED
+        return self._record(node, start_node, end_node)
+
+    @contextmanager
+    def _record(
+        self, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None
+    ) -> Iterator[None]:
         for hoisted in (start_node, end_node):
             if hoisted is not None:
                 self.wanted.add(id(hoisted))
