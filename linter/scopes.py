@@ -233,8 +233,9 @@ class _Collector:
             self.add(first, BindingKind.IMPORT, node)
 
 
-# Fields that hold only whitespace, punctuation or comments (as the walk's ``SKIPPED_FIELDS``).
-_NOT_CODE = frozenset(
+# Fields that only hold whitespace, punctuation or comments: never code, never a binding (the
+# walk skips them too).
+NOT_CODE_FIELDS = frozenset(
     {
         "leading_lines",
         "lines_after_decorators",
@@ -272,7 +273,7 @@ class ScopeBuilder:
             names = tuple(
                 f.name
                 for f in dataclasses.fields(node_type)
-                if f.name not in _NOT_CODE and not f.name.startswith("whitespace")
+                if f.name not in NOT_CODE_FIELDS and not f.name.startswith("whitespace")
             )
             self._fields[node_type] = names
         for name in names:

@@ -11,6 +11,7 @@ import libcst as cst
 from isolint.context import RuleContext
 from isolint.diagnostics import FileError
 from isolint.faults import rule_failure
+from isolint.scopes import NOT_CODE_FIELDS
 
 Handler = Callable[[cst.CSTNode], object]
 
@@ -23,28 +24,7 @@ class Visitor(Protocol):
 
 
 # Fields that only hold whitespace, punctuation or comments: never interesting to a rule.
-SKIPPED_FIELDS = frozenset(
-    {
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "colon",
-        "equal",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "dot",
-        "trailing_whitespace",
-        "newline",
-        "asynchronous",
-    }
-)
+SKIPPED_FIELDS = NOT_CODE_FIELDS
 # Fields walked last, in this order, so that decorators, bases and parameters come before bodies.
 _BODY_FIELDS = ("body", "handlers", "orelse", "finalbody")
 _SCOPE_TYPES = frozenset({cst.ClassDef, cst.FunctionDef, cst.Lambda})
