@@ -20,19 +20,23 @@ RULES = load_rules()
 TABLE = re.compile(r"(<!-- rules-table:start -->\n)(.*?)(<!-- rules-table:end -->)", re.S)
 
 
-def test_readme_rule_table_matches_registry() -> None:
-    """Regenerate with ``ISOLINT_REGEN=1 python -m pytest tests/test_docs.py``."""
+def _generated_section(pattern: re.Pattern[str], table: str, what: str) -> None:
+    """The README's ``what`` between its markers is ``table`` (rewritten when ISOLINT_REGEN is set)."""
     readme_path = REPO / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
-    table = markdown_rules_table(RULES)
     if os.environ.get("ISOLINT_REGEN"):
-        readme = TABLE.sub(lambda m: m.group(1) + table + m.group(3), readme)
+        readme = pattern.sub(lambda m: m.group(1) + table + m.group(3), readme)
         readme_path.write_text(readme, encoding="utf-8")
-    match = TABLE.search(readme)
-    assert match, "README.md lacks the generated rules table markers"
+    match = pattern.search(readme)
+    assert match, f"README.md lacks the generated {what} markers"
     assert match.group(2) == table, (
-        "README rule table is stale: ISOLINT_REGEN=1 python -m pytest tests/test_docs.py"
+        f"README {what} is stale: ISOLINT_REGEN=1 python -m pytest tests/test_docs.py"
     )
+
+
+def test_readme_rule_table_matches_registry() -> None:
+    """Regenerate with ``ISOLINT_REGEN=1 python -m pytest tests/test_docs.py``."""
+    _generated_section(TABLE, markdown_rules_table(RULES), "rule table")
 
 
 OPTIONS_TABLE = re.compile(
@@ -42,17 +46,8 @@ OPTIONS_TABLE = re.compile(
 
 def test_readme_options_table_matches_the_declarations() -> None:
     """The README's rule options come from the rules' ``options`` (regenerate as above)."""
-    readme_path = REPO / "README.md"
-    readme = readme_path.read_text(encoding="utf-8")
     table = markdown_options_table(RULES)
-    if os.environ.get("ISOLINT_REGEN"):
-        readme = OPTIONS_TABLE.sub(lambda m: m.group(1) + table + m.group(3), readme)
-        readme_path.write_text(readme, encoding="utf-8")
-    match = OPTIONS_TABLE.search(readme)
-    assert match, "README.md lacks the generated options table markers"
-    assert match.group(2) == table, (
-        "README options table is stale: ISOLINT_REGEN=1 python -m pytest tests/test_docs.py"
-    )
+    _generated_section(OPTIONS_TABLE, table, "options table")
     assert "| `factory-patterns` | list of strings |" in table and "ISO402, ISO404" in table
 
 
