@@ -87,6 +87,10 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
+# How a request path's first related location begins (``entry point POST /items: `create```).
+ENTRY_POINT_NOTE = "entry point "
+
+
 @dataclass(frozen=True, order=True)
 class Related:
     """Another location that explains a finding: a request path step, another copy, a use."""

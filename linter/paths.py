@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from isolint.diagnostics import Diagnostic, FileError, RunResult
+from isolint.diagnostics import ENTRY_POINT_NOTE, Diagnostic, FileError, RunResult
 
 
 def display_path(absolute: str, cwd: str) -> str:
@@ -36,7 +36,21 @@ def displayer(root: Path, cwd: str, given: Mapping[str, str]) -> Callable[[str],
 
 def _diagnostic(d: Diagnostic, show: Callable[[str], str]) -> Diagnostic:
     related = tuple(dataclasses.replace(r, path=show(r.path)) for r in d.related)
-    return dataclasses.replace(d, path=show(d.path), related=related)
+    return dataclasses.replace(
+        d, path=show(d.path), message=_message(d, show), related=related
+    )
+
+
+def _message(d: Diagnostic, show: Callable[[str], str]) -> str:
+    """The message with its request path's entry point (``reached from POST /x (app/routes.py:15)
+    via ...``, isolint.reachability) shown like every other path: relative to the cwd."""
+    for note in d.related:
+        if note.note.startswith(ENTRY_POINT_NOTE):
+            placed = f" ({note.path}:{note.line}) via "
+            before, found, after = d.message.rpartition(placed)
+            if found:
+                return f"{before} ({show(note.path)}:{note.line}) via {after}"
+    return d.message
 
 
 def relocate(result: RunResult, show: Callable[[str], str]) -> RunResult:

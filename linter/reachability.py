@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from isolint.callgraph import CallGraph, Root
 from isolint.context import MODULE_SCOPE
-from isolint.diagnostics import Diagnostic, Related
+from isolint.diagnostics import ENTRY_POINT_NOTE, Diagnostic, Related
 from isolint.entrypoints import REQUEST, STARTUP
 
 UNKNOWN = "unknown"
@@ -161,7 +161,7 @@ class Reachability:
             f"via {' -> '.join(steps)}"
         )
         first = steps[0]
-        related = [Related(root.path, root.line, 1, f"entry point {root.label}: `{first}`")]
+        related = [Related(root.path, root.line, 1, f"{ENTRY_POINT_NOTE}{root.label}: `{first}`")]
         for index, node in enumerate(reach.path):
             path, line = places.get(node, (root.path, root.line))
             if index == 0 and (path, line) != (root.path, root.line):

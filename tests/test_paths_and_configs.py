@@ -203,3 +203,21 @@ def test_rules_json_and_explain_by_name() -> None:
     )
     use_instead = by_name.split("## Use instead", 1)[1].split("## Not reported", 1)[0]
     assert "ContextVar" in use_instead and "__all__" not in use_instead
+
+
+def test_request_path_in_the_message_is_relative_to_the_cwd(tmp_path: Path) -> None:
+    """The entry point named inside a message opens from where the command ran, like the
+    finding's own path and its related locations (issue 15's paths, issue 13's request paths)."""
+    import shutil
+
+    shutil.copytree(REPO / "fixtures" / "fastapi_app", tmp_path / "fastapi_app")
+    out = run_isolint("check", "--no-cache", "--format", "json", "fastapi_app", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    found = json.loads(out.stdout)["diagnostics"]
+    reached = [d for d in found if "reached from" in d["message"]]
+    assert reached
+    for diagnostic in reached:
+        entry = diagnostic["related"][0]
+        assert entry["path"].startswith("fastapi_app/")
+        assert f" ({entry['path']}:{entry['line']}) via " in diagnostic["message"]
+        assert (tmp_path / entry["path"]).is_file()
