@@ -6,8 +6,11 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
     ISOLINT_CACHE       isolint's own marker: without it (and the tag) nothing here is touched
     .gitignore          ``*``: git ignores the directory
     <namespace>/        one per isolint version, Python, LibCST, engine code and configuration
-        manifest        relpath -> (key, mtime, size, encoded facts) of the last run
-        manifest-delta  the rows changed since ``manifest`` was written, and the paths gone
+        manifest        relpath -> (key, mtime, size, where its facts are in manifest-facts)
+                        of the last run, and the checksum of the manifest-facts it goes with
+        manifest-facts  each file's encoded facts, compressed one by one and concatenated
+        manifest-delta  the rows changed since ``manifest`` was written (facts included), and
+                        the paths gone
         <k[:2]>/<key>   one entry per file: FileResult
         callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
         reached         what requests reach, and what from (``isolint.reachstore``): JSON
@@ -15,9 +18,14 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
 typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
 cache miss, replaced when the file is linted again. The manifest keeps each file's facts as
-their own encoded text, decoded only when a run needs the facts without the file's entry (a
-file of the project that is not being linted): a run that reads the entries anyway never
-decodes the facts twice, and rewriting the manifest re-encodes only what changed. A run that
+their own encoded text in ``manifest-facts`` (sealed the same way, its body the compressed texts
+one after another), decoded only when a run needs the facts without the file's entry (a file of
+the project that is not being linted): a run that finds every file fresh reads only the small
+``manifest``, ``manifest-facts`` is read (and its checksum checked against the one ``manifest``
+names) the first time a file's facts are asked for, a run that reads the entries anyway never
+decodes the facts twice, and rewriting the manifest re-encodes only what changed. A
+``manifest-facts`` that is missing, corrupt or not the one ``manifest`` names gives no facts:
+each file is read from its entry instead (a miss, never a wrong hit). A run that
 changed a few files writes only ``manifest-delta`` (``Cache.save_manifest``): the rows that differ
 from the manifest's, naming the manifest by the checksum of its body; a delta of another
 manifest is ignored (its files are read again: a miss, never a wrong hit).
@@ -58,6 +66,7 @@ _GITIGNORE_TEXT = "# created by isolint\n*\n"  # also what isolint 0.1.0 wrote (
 _MAGIC = b"ISOLINT-CACHE-2\n"
 _MANIFEST = "manifest"
 _MANIFEST_DELTA = "manifest-delta"  # the rows changed since the manifest (``save_manifest``)
+_MANIFEST_FACTS = "manifest-facts"  # the manifest's facts texts (``FactsPart``)
 _RACY_NS = 2_000_000_000  # files modified this close to the manifest's write are re-read
 _VERSION = r"[0-9A-Za-z.+!_]+"
 _NAMESPACE = re.compile(
@@ -68,7 +77,9 @@ _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
 # namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
 _BLOBS = ("callgraph", "callgraph-delta", "reached")
-_NAMESPACE_FILE = re.compile(rf"{_MANIFEST}|{_MANIFEST_DELTA}|{'|'.join(_BLOBS)}|{_TMP}")
+_NAMESPACE_FILE = re.compile(
+    rf"{_MANIFEST}|{_MANIFEST_DELTA}|{_MANIFEST_FACTS}|{'|'.join(_BLOBS)}|{_TMP}"
+)
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
 
@@ -128,33 +139,87 @@ def _unseal(raw: bytes) -> bytes | None:
     return body
 
 
+class FactsPart:
+    """A stored manifest's ``manifest-facts``, read on first use: each row's facts are the
+    compressed bytes at (start, length) of its body. Gives nothing (None) when the file is
+    missing, corrupt, or not the one the manifest names (``checksum``: its body's sha256)."""
+
+    def __init__(self, path: Path, checksum: str) -> None:
+        self.path = path
+        self.checksum = checksum
+        self._body: bytes | None = None
+        self._read = False
+
+    def _load(self) -> bytes | None:
+        if not self._read:
+            self._read = True
+            try:
+                raw = self.path.read_bytes()
+            except OSError:
+                return None
+            body = _unseal(raw)
+            if body is not None and raw[len(_MAGIC) : len(_MAGIC) + 64] == self.checksum.encode():
+                self._body = body
+        return self._body
+
+    @property
+    def failed(self) -> bool:
+        """It was asked for and gave nothing (its rows' facts are lost: rewrite the manifest)."""
+        return self._read and self._body is None
+
+    def compressed(self, start: int, length: int) -> bytes | None:
+        body = self._load()
+        if body is None or start + length > len(body):
+            return None
+        return body[start : start + length]
+
+    def text(self, start: int, length: int) -> bytes | None:
+        """The encoded facts at (start, length); None when they cannot be read."""
+        data = self.compressed(start, length)
+        if data is None:
+            return None
+        try:
+            return zlib.decompress(data)
+        except zlib.error:
+            return None
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     """What the cache knew of a file when the manifest was written: its facts (of a fresh
-    result), or ``stored``, their encoding as read from the manifest (``Cache.facts_result``
-    decodes it)."""
+    result), or ``stored``, their encoding as read from a manifest delta, or ``where`` they are
+    in the manifest's facts part (``part``); ``Cache.facts_result`` decodes them."""
 
     key: str
     mtime_ns: int
     size: int
     facts: object | None = None
     stored: bytes | None = None
+    where: tuple[int, int] | None = None
+    part: FactsPart | None = field(default=None, compare=False, repr=False)
+
+    def encoded(self) -> bytes | None:
+        """The facts' stored encoding (None for a fresh result's, or when they cannot be read)."""
+        if self.stored is not None or self.part is None or self.where is None:
+            return self.stored
+        return self.part.text(*self.where)
 
 
 @dataclass(frozen=True)
 class Manifest:
     """relpath -> ManifestEntry, plus when it was written (to spot racy timestamps); ``base``:
-    the id of the stored whole manifest it extends and ``base_entries`` that manifest's entries
-    (``save_manifest`` stores only what differs from them)."""
+    the id of the stored whole manifest it extends, ``base_entries`` that manifest's entries
+    (``save_manifest`` stores only what differs from them) and ``part`` its facts part."""
 
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
     written_ns: int = 0
     base: str = ""
     base_entries: dict[str, ManifestEntry] = field(default_factory=dict, compare=False, repr=False)
+    part: FactsPart | None = field(default=None, compare=False, repr=False)
 
     def with_entries(self, entries: dict[str, ManifestEntry]) -> Manifest:
         """These entries, to be stored as a change of the same base."""
-        return Manifest(entries, self.written_ns, self.base, self.base_entries)
+        return Manifest(entries, self.written_ns, self.base, self.base_entries, self.part)
 
     def fresh(self, relpath: str, mtime_ns: int, size: int) -> ManifestEntry | None:
         """The entry, if the file's stat is unchanged and was not racy when recorded."""
@@ -253,11 +318,17 @@ def _replace(target: Path, payload: bytes) -> None:
     less the umask (what ``mkstemp`` and a ``chmod`` gave, for a fraction of the system calls:
     a cold run writes one entry per file); ``mkstemp`` when that name is taken.
     """
-    tmp = str(target.parent / f".tmp-{os.getpid()}_{_NOT_TMP_CHARS.sub('_', target.name)}")
+    _replace_in(os.fspath(target.parent), target.name, payload)
+
+
+def _replace_in(directory: str, name: str, payload: bytes) -> None:
+    """``_replace`` of ``directory``/``name``, on plain strings (no path objects per entry)."""
+    target = os.path.join(directory, name)
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}_{_NOT_TMP_CHARS.sub('_', name)}")
     try:
         fd = os.open(tmp, _NEW_FILE, 0o666)
     except FileExistsError:
-        _replace_via_mkstemp(target, payload)
+        _replace_via_mkstemp(Path(target), payload)
         return
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -289,6 +360,10 @@ class Cache:
     directory: Path
     namespace: str
     codec: Codec = field(default_factory=Codec.create, compare=False, repr=False)
+    # directories this instance made or found inside the marked cache directory: writes into
+    # them skip re-checking the marker and creating the directory (a cold run writes one entry
+    # per file); one that has gone since (``cache clear``) is marked and made again
+    _made: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def open(cls, directory: Path, configuration: str, payload_types: Iterable[type] = ()) -> Cache:
@@ -338,10 +413,13 @@ class Cache:
     def facts_result(self, relpath: str, entry: ManifestEntry) -> FileResult | None:
         """A facts-only result from a manifest entry, for a project file that is not being
         linted this run; None when its stored facts do not decode."""
-        if entry.stored is None:
+        if entry.stored is None and entry.part is None:
             return FileResult(relpath, facts=entry.facts)
+        stored = entry.encoded()
+        if stored is None:
+            return None
         try:
-            return FileResult(relpath, facts=self.codec.loads(entry.stored))
+            return FileResult(relpath, facts=self.codec.loads(stored))
         except SerialError:
             return None
 
@@ -359,10 +437,18 @@ class Cache:
     def _write(self, target: Path, payload: bytes) -> None:
         """Atomically, into a marked directory only. A cache that cannot be written only costs
         speed, so OS errors are ignored."""
+        parent = os.fspath(target.parent)
         try:
+            if parent in self._made:
+                try:
+                    _replace_in(parent, target.name, payload)
+                    return
+                except FileNotFoundError:
+                    self._made.discard(parent)
             if _mark(self.directory):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _replace(target, payload)
+                _replace_in(parent, target.name, payload)
+                self._made.add(parent)
         except OSError:
             return
 
@@ -399,7 +485,8 @@ class Cache:
             written = (directory / _MANIFEST).stat().st_mtime_ns
         except OSError:
             return Manifest()
-        entries = _manifest_rows(stored)
+        part = _facts_part(stored, directory / _MANIFEST_FACTS)
+        entries = _stat_rows(stored, part) if part is not None else None
         if entries is None:
             return Manifest()
         merged = entries
@@ -415,7 +502,7 @@ class Cache:
                 merged.update(rows)
                 # one time for every row: the later write's judges more of them racy (re-read)
                 written = max(written, delta_written)
-        return Manifest(merged, written, base, entries)
+        return Manifest(merged, written, base, entries, part)
 
     def save_manifest(self, manifest: Manifest) -> None:
         """Write the manifest; facts read from the last one are written back as they were
@@ -431,16 +518,43 @@ class Cache:
         }
         gone = tuple(sorted(old.keys() - manifest.entries.keys()))
         directory = self.directory / self.namespace
-        if manifest.base and len(changed) + len(gone) <= max(32, len(old) // 16):
+        broken = manifest.part is not None and manifest.part.failed  # rows whose facts are lost
+        if manifest.base and not broken and len(changed) + len(gone) <= max(32, len(old) // 16):
             self._store(directory / _MANIFEST_DELTA, (manifest.base, self._rows(changed), gone))
             return
-        self._store(directory / _MANIFEST, self._rows(manifest.entries))
+        # The facts part first: until the manifest naming it replaces the old one, the old
+        # manifest names the old part's checksum and finds no facts (a miss, not a wrong hit).
+        slices: list[bytes] = []
+        rows: dict[str, tuple[str, int, int, int, int]] = {}
+        start = 0
+        for relpath, entry in manifest.entries.items():
+            data = self._compressed_facts(entry)
+            if data is None:
+                continue
+            rows[relpath] = (entry.key, entry.mtime_ns, entry.size, start, len(data))
+            slices.append(data)
+            start += len(data)
+        body = b"".join(slices)
+        self._write(directory / _MANIFEST_FACTS, _seal(body))
+        self._store(directory / _MANIFEST, (hashlib.sha256(body).hexdigest(), rows))
         _unlink(directory / _MANIFEST_DELTA)  # of the manifest just replaced: it names that one
+
+    def _compressed_facts(self, entry: ManifestEntry) -> bytes | None:
+        """An entry's facts as the facts part stores them (None: they cannot be stored)."""
+        if entry.stored is None and entry.part is not None and entry.where is not None:
+            return entry.part.compressed(*entry.where)  # as they were: not decoded, not redone
+        stored = entry.stored
+        if stored is None:
+            try:
+                stored = self.codec.dumps(entry.facts)
+            except SerialError:
+                return None
+        return zlib.compress(stored, 1)
 
     def _rows(self, entries: dict[str, ManifestEntry]) -> dict[str, tuple[str, int, int, str]]:
         rows: dict[str, tuple[str, int, int, str]] = {}
         for relpath, entry in entries.items():
-            stored = entry.stored
+            stored = entry.encoded()
             if stored is None:
                 try:
                     stored = self.codec.dumps(entry.facts)
@@ -450,8 +564,38 @@ class Cache:
         return rows
 
 
+def _facts_part(stored: object, path: Path) -> FactsPart | None:
+    """The facts part a stored manifest names (None when the manifest is malformed)."""
+    if not (type(stored) is tuple and len(stored) == 2 and type(stored[0]) is str):
+        return None
+    if not re.fullmatch(r"[0-9a-f]{64}", stored[0]):
+        return None
+    return FactsPart(path, stored[0])
+
+
+def _stat_rows(stored: object, part: FactsPart) -> dict[str, ManifestEntry] | None:
+    """The entries of a stored manifest (``_facts_part`` found its part); None unless every row
+    is well formed."""
+    rows = stored[1] if type(stored) is tuple and len(stored) == 2 else None
+    if type(rows) is not dict:
+        return None
+    entries: dict[str, ManifestEntry] = {}
+    for relpath, row in rows.items():
+        if not (
+            type(row) is tuple
+            and len(row) == 5
+            and type(row[0]) is str
+            and all(type(n) is int for n in row[1:])
+            and row[3] >= 0
+            and row[4] >= 0
+        ):
+            return None
+        entries[relpath] = ManifestEntry(row[0], row[1], row[2], where=(row[3], row[4]), part=part)
+    return entries
+
+
 def _manifest_rows(stored: object) -> dict[str, ManifestEntry] | None:
-    """The entries of a stored manifest's rows; None unless every row is well formed."""
+    """The entries of a stored manifest delta's rows; None unless every row is well formed."""
     if not isinstance(stored, dict):
         return None
     entries: dict[str, ManifestEntry] = {}

@@ -20,7 +20,7 @@ def _entries(count: int, mtime: int = 1) -> dict[str, ManifestEntry]:
 
 
 def _rows(manifest: Manifest) -> dict[str, tuple[str, int, int, bytes | None]]:
-    return {p: (e.key, e.mtime_ns, e.size, e.stored) for p, e in manifest.entries.items()}
+    return {p: (e.key, e.mtime_ns, e.size, e.encoded()) for p, e in manifest.entries.items()}
 
 
 def _files(cache: Cache) -> tuple[Path, Path]:
@@ -54,7 +54,7 @@ def test_a_few_changed_rows_are_stored_as_a_delta_of_the_manifest(tmp_path: Path
     assert _rows(cache.load_manifest()) == _rows(Manifest(later))
 
     # many changes: the whole manifest again, and the delta (of the old one) is gone
-    many = {p: ManifestEntry(e.key, 5, e.size, stored=e.stored) for p, e in later.items()}
+    many = {p: ManifestEntry(e.key, 5, e.size, stored=e.encoded()) for p, e in later.items()}
     latest = cache.load_manifest()
     cache.save_manifest(latest.with_entries(many))
     assert whole.read_bytes() != stored and not delta.exists()
