@@ -67,7 +67,8 @@ class _Ignores:
         self, root: Path, extend_exclude: Sequence[str], skip: Sequence[Path] = ()
     ) -> None:
         self.root = str(root)
-        self.exclude = Globs(extend_exclude)
+        self.under_root = self.root + os.sep
+        self.exclude = Globs(extend_exclude) if extend_exclude else None
         self.skip = frozenset(os.path.abspath(d) for d in skip)  # nested projects' roots
         self.gitignores: dict[str, Globs | None] = {}
         self.chains: dict[str, tuple[tuple[str, Globs], ...]] = {}
@@ -103,8 +104,8 @@ class _Ignores:
         suffix = "/" if is_dir else ""
         if is_dir and path in self.skip:
             return True
-        if path.startswith(self.root + os.sep):
-            rel = path[len(self.root) + 1 :].replace(os.sep, "/")
+        if self.exclude is not None and path.startswith(self.under_root):
+            rel = path[len(self.under_root) :].replace(os.sep, "/")
             if self.exclude.match(rel + suffix):
                 return True
         for base, spec in self._chain(directory):
@@ -167,9 +168,15 @@ def discover(
             continue
         if is_dir:
             patterns = relaxed(rel, extend_exclude) if excluded else extend_exclude
+            under_root = os.path.join(os.path.abspath(root), "")
             for item, problem in _walk(str(absolute), _Ignores(root, patterns, skip)):
                 path = Path(item)
-                item_rel = _relpath(path, root)
+                # a walked path is absolute and normal: under the root, its relpath is its tail
+                item_rel = (
+                    item[len(under_root) :].replace(os.sep, "/")
+                    if item.startswith(under_root)
+                    else _relpath(path, root)
+                )
                 found.setdefault(item_rel, SourceFile(path, item_rel, problem))
         else:
             found.setdefault(rel, SourceFile(absolute, rel))
