@@ -326,12 +326,7 @@ def check(**params: Any) -> None:
     """Lint PATHS (default: the current directory) for isolation violations."""
     from isolint.check import run_check
     from isolint.session import prepare
-    from isolint.worker import collect_less
 
-    # A process that ends with the run: it collects garbage as rarely before and after each
-    # run as during it (``run_check`` then puts back these thresholds, not the default ones,
-    # and no full collection of every cached result follows it).
-    collect_less()
     quiet = bool(params["quiet"])
     stdin_data = None
     if params["stdin_filename"] is not None or any(str(p) == "-" for p in params["paths"]):
