@@ -164,8 +164,8 @@ def _positioned_fix(positions: Mapping[cst.CSTNode, CodeRange], fix: NodeFix | N
 def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker) -> FileResult:
     """Lint one file's bytes; never raises for problems in the file itself."""
     parsed = parse(data, relpath)
-    if isinstance(parsed, FileError):
-        return FileResult(relpath, errors=(parsed,))
+    if isinstance(parsed, FileError):  # as certain as any result of these bytes: cached too
+        return FileResult(relpath, errors=(parsed,), digest=content_digest(data))
     info = file_info(relpath, options)
     imports = ImportTable(info.module_name, info.is_package)
     _collect_imports(parsed.module, imports)

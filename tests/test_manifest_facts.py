@@ -2,15 +2,19 @@
 ``manifest-facts`` it goes with by checksum; the facts are read only when a run asks for them.
 A facts part that is missing, truncated, corrupt or another manifest's gives no facts: the
 files are read from their entries (a miss), never decoded from the wrong bytes, and the next
-manifest written holds their facts again."""
+manifest written holds their facts again. A file that does not parse is cached like any other
+(its result depends only on its bytes)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from isolint.cache import Cache, Manifest, ManifestEntry
+from isolint.diagnostics import FileResult
+from isolint.serial import type_tag
 
 from tests.test_cache_decode import _cache, _facts, _project, _run
 
@@ -103,3 +107,19 @@ def test_a_full_rewrite_keeps_facts_read_from_the_old_part(tmp_path: Path) -> No
     for relpath, entry in reader.load_manifest().entries.items():
         result = reader.facts_result(relpath, entry)
         assert result is not None and result.facts == _facts(cold)[relpath]
+
+
+def test_a_file_that_does_not_parse_is_cached_like_any_other(tmp_path: Path) -> None:
+    root, files = _project(tmp_path)
+    broken = "services/broken.py"
+    (root / broken).write_text("def broken(:\n    pass\n", encoding="utf-8")
+    past = (root / files[0]).stat().st_mtime
+    os.utime(root / broken, (past, past))
+    files = sorted([*files, broken])
+    cold = _run(root, _cache(root), files, [])
+    assert [e.kind for r in cold if r.path == broken for e in r.errors] == ["syntax"]
+
+    warm_cache = _cache(root)
+    assert _run(root, warm_cache, files, []) == cold
+    # every result, the broken file's too, came from its entry: none was linted again
+    assert warm_cache.codec.rebuilt[type_tag(FileResult)] == len(files)
