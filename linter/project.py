@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from contextlib import contextmanager
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -30,6 +30,8 @@ MODULE, PACKAGE, SHORT_NAME = "m", "p", "r"
 # most modules of a project, so a smaller bound decodes the same module again and again (256
 # decoded saleor's 2,508 modules 9,601 times).
 _DECODED_MODULES = 8192
+_MEMO_SIZE = 1 << 17  # resolutions the index remembers (``ProjectIndex._remembered``)
+_MemoKey = tuple[str, str] | str
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ class ProjectIndex:
         )
         self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
         self._consulted: set[tuple[str, str]] | None = None  # see ``recording``
+        # resolutions from scratch, and what each asked (``_remembered``): the call graph and
+        # the project rules resolve the same names from many places
+        self._names: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]] = {}
+        self._absolute: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]] = {}
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -202,6 +208,40 @@ class ProjectIndex:
         self, module: str, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Target | None:
         """What ``name`` means at the top level of ``module``."""
+        if _seen:  # part of a resolution in progress: its answer depends on the path taken
+            return self._resolve_name(module, name, _seen)
+        return self._remembered(self._names, (module, name), self._resolve_name, module, name)
+
+    def _remembered(
+        self,
+        memo: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]],
+        key: _MemoKey,
+        resolve: Callable[..., Target | None],
+        *args: str,
+    ) -> Target | None:
+        """``resolve(*args)`` (a resolution from scratch: a function of the index alone), worked
+        out once per index with the questions it asked the index, which a later answer from
+        ``memo`` asks again for ``recording``. The memo is emptied once it holds ``_MEMO_SIZE``
+        answers: they hold on to facts the decoded-module bound has let go."""
+        hit = memo.get(key)
+        if hit is None:
+            outer = self._consulted
+            consulted: set[tuple[str, str]] = set()
+            self._consulted = consulted
+            try:
+                target = resolve(*args)
+            finally:
+                self._consulted = outer
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            hit = memo[key] = (target, tuple(consulted))
+        if self._consulted is not None:
+            self._consulted.update(hit[1])
+        return hit[0]
+
+    def _resolve_name(
+        self, module: str, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
         key = (module, name)
         facts = self.module(module)
         if facts is None or key in _seen or len(_seen) > _MAX_HOPS:
@@ -242,6 +282,13 @@ class ProjectIndex:
         self, dotted: str, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Target | None:
         """What an absolute dotted name (``pkg.mod.Class.method``) refers to in the project."""
+        if _seen:
+            return self._resolve_absolute(dotted, _seen)
+        return self._remembered(self._absolute, dotted, self._resolve_absolute, dotted)
+
+    def _resolve_absolute(
+        self, dotted: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])

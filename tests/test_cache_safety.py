@@ -25,7 +25,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from isolint.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache
+from isolint.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache, clear
 from isolint.check import CheckRequest, lint_files
 from isolint.config import Settings
 from isolint.diagnostics import FileResult, Severity
@@ -314,6 +314,22 @@ def test_values_outside_the_allowlist_are_not_stored(tmp_path: Path) -> None:
     assert cache.get(key) is None  # nothing written rather than something unreadable
     cache.put(key, FileResult("x.py"))
     assert cache.get(key) == FileResult("x.py")
+
+
+def test_entries_written_after_a_clear_mid_run_are_marked_again(tmp_path: Path) -> None:
+    """Writes skip the marker check in a directory the cache already made; once ``cache clear``
+    has removed it (and the namespace), the next write marks and makes it again."""
+    directory = tmp_path / "cache"
+    cache = Cache.open(directory, "configuration")
+    first = cache.key("x.py", b"x = 1\n")
+    cache.put(first, FileResult("x.py"))
+    clear(directory)
+    assert not directory.exists()
+    keys = (cache.key("x.py", str(n).encode()) for n in range(5000))
+    again = next(key for key in keys if key[:2] == first[:2])  # the same shard directory
+    cache.put(again, FileResult("x.py"))
+    assert cache.get(again) == FileResult("x.py")
+    assert (directory / MARKER).is_file() and (directory / CACHEDIR_TAG).is_file()
 
 
 def test_a_foreign_entry_with_a_valid_checksum_is_a_miss(tmp_path: Path) -> None:
