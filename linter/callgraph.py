@@ -35,6 +35,7 @@ from isolint.entrypoints import (
     scheduled,
     spawned,
     startup_module,
+    string_value,
 )
 from isolint.facts import ClassFlow, EntryPoint, FlowFacts, FunctionFlow, PackedFacts
 from isolint.graphmemo import (
@@ -60,7 +61,8 @@ from isolint.project import (
 )
 
 _BUILTINS = frozenset(dir(builtins))
-_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_DEF = re.compile(r"def[ \t]+(\w+)")  # found by its literal (a ``^`` pattern tries every position)
+_BEFORE_DEF = re.compile(r"[ \t]*(?:async[ \t]+)?\Z")  # what may start its line before ``def``
 _DEPENDS = frozenset({"Depends", "Security"})
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 _ARQ_KEYS = {"functions": REQUEST, "on_startup": STARTUP, "on_shutdown": STARTUP}
@@ -86,6 +88,7 @@ def _script_blocks(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+_REFERENCES = frozenset({cst.Name, cst.Attribute})  # ``type() in``: isinstance() is slow
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
@@ -93,10 +96,17 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 def _named_by_strings(call: cst.Call) -> str | None:
     """``module:name`` of a function a call names by strings: a dotted module and a name as its
     first two arguments, or one dotted ``module.name`` alone (a dynamic import)."""
+    args = call.args
+    first = args[0].value if args else None
+    if type(first) is not cst.SimpleString:
+        return None
+    written = first.value  # a dotted name has a dot (written as one unless escaped), no space
+    if " " in written or ("." not in written and "\\" not in written):
+        return None  # the common cases, decided without evaluating the string
     strings = []
-    for arg in call.args[:2]:
+    for arg in args[:2]:
         value = arg.value
-        text = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+        text = string_value(value) if type(value) is cst.SimpleString else None
         if arg.keyword is not None or not isinstance(text, str):
             break
         strings.append(text)
@@ -113,8 +123,11 @@ def _def_lines(text: str) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     line, last = 1, 0
     for match in _DEF.finditer(text):
-        line += text.count("\n", last, match.start())
-        last = match.start()
+        start = text.rfind("\n", 0, match.start()) + 1  # of its line
+        if not _BEFORE_DEF.match(text, start, match.start()):
+            continue
+        line += text.count("\n", last, start)
+        last = start
         out.setdefault(match.group(1), []).append(line)
     return out
 
@@ -122,7 +135,7 @@ def _def_lines(text: str) -> dict[str, list[int]]:
 def _annotation_type(annotation: cst.BaseExpression) -> str | None:
     """``Repo``, ``Optional[Repo]``, ``Repo | None``, ``"Repo"`` -> ``Repo``."""
     if isinstance(annotation, cst.SimpleString):
-        text = annotation.evaluated_value
+        text = string_value(annotation)
         if isinstance(text, str) and re.fullmatch(r"[\w.]+", text):
             return text
         return None
@@ -201,14 +214,25 @@ class FlowCollector:
         self.classes: list[ClassFlow] = []
         self._methods: dict[str, set[str]] = {}  # class -> its own methods (``facts``)
         self.entries: list[EntryPoint] = []
+        self._last_scope: cst.CSTNode | None = None  # ``_frame``'s last question and answer
+        self._last_frame = self._module
 
     # -- where we are ------------------------------------------------------------------------
     def _frame(self) -> _Frame:
         """The innermost function whose body is being walked (``<module>`` outside functions)."""
-        for _, node in reversed(self.context.scopes):
-            if isinstance(node, cst.FunctionDef):
-                return self._frames.get(id(node), self._module)
-        return self._module
+        scopes = self.context.scopes
+        if not scopes:
+            return self._module
+        innermost = scopes[-1][1]  # it alone says where the walk is: remember the last answer
+        if innermost is self._last_scope:
+            return self._last_frame
+        found = self._module
+        for _, node in reversed(scopes):
+            if type(node) is cst.FunctionDef:  # not isinstance(): slow on LibCST's classes
+                found = self._frames.get(id(node), self._module)
+                break
+        self._last_scope, self._last_frame = innermost, found
+        return found
 
     def _line(self, name: str) -> int:
         lines = self._lines.get(name, [])
@@ -354,18 +378,20 @@ class FlowCollector:
         if named is not None:  # ``fetch_impl("pkg.mod", "fn")``, ``import_string("pkg.mod.fn")``
             frame.calls[f"${named}"] = None
         for arg in node.args:  # callbacks: ``submit(fn)``, ``Thread(target=self.run)``
-            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+            if type(arg.value) in _REFERENCES:
                 reference = self._callee(arg.value, frame)
                 if reference is not None:
                     frame.calls[f"&{reference}"] = None
-        for written in spawned(node, self.context.imports):
+        imports = self.context.imports
+        name = imports.qualified_name(node.func) or dotted_name(node.func) or ""
+        for written in spawned(node, imports, name):
             handler = self._handler(written, frame)
             found = Found(REQUEST, BACKGROUND)
             if handler.startswith("="):
                 self._entry(handler[1:], found, 0)
             else:
                 self._entry(handler, found, 0, local=False)
-        found_here = registrations(node, self.context.imports)
+        found_here = registrations(node, imports, name)
         if found_here and any(
             isinstance(a, (cst.Param, cst.Decorator)) for a in self.context.ancestors
         ):
@@ -392,7 +418,7 @@ class FlowCollector:
         if frame is self._module:
             return
         for element in elements:
-            if isinstance(element.value, (cst.Name, cst.Attribute)):
+            if type(element.value) in _REFERENCES:
                 reference = self._callee(element.value, frame)
                 if reference is not None and not reference.startswith("&"):
                     frame.calls[f"&{reference}"] = None
@@ -449,40 +475,36 @@ class FlowCollector:
         scopes = context.scopes
         self._patch(target, value)
         kind = _annotation_type(annotation) if annotation is not None else None
-        if kind is None and isinstance(value, cst.Call):
+        if kind is None and type(value) is cst.Call:
             kind = dotted_name(value.func)
         if not scopes:
-            if isinstance(target, cst.Name) and target.value in (
+            if type(target) is cst.Name and target.value in (
                 "MIDDLEWARE",
                 "MIDDLEWARE_CLASSES",
             ):
                 self._middleware(value)
             return
         owner = scopes[-1][1]
-        if isinstance(owner, cst.ClassDef):
-            if isinstance(target, cst.Name):
+        if type(owner) is cst.ClassDef:
+            if type(target) is cst.Name:
                 if kind is not None:
                     self._attributes.setdefault(context.scope_name(), {})[target.value] = kind
                 if target.value in _ARQ_KEYS and value is not None and len(scopes) == 1:
                     self._arq(target.value, value)
             return
         frame = self._frame()
-        if kind is None and isinstance(value, cst.Name):  # ``self.repo = repo`` (``repo: Repo``)
+        if kind is None and type(value) is cst.Name:  # ``self.repo = repo`` (``repo: Repo``)
             kind = frame.types.get(value.value)
-        if isinstance(target, cst.Name) and isinstance(value, cst.Attribute):
+        if type(target) is cst.Name and type(value) is cst.Attribute:
             method = self._callee(value, frame)
             if method is not None:
                 frame.aliases.setdefault(target.value, {})[method] = None
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             if kind is not None:
                 frame.types[target.value] = kind
             else:
                 frame.types.pop(target.value, None)
-        elif (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and kind is not None
-        ):
+        elif type(target) is cst.Attribute and type(target.value) is cst.Name and kind is not None:
             receiver = self._receiver(frame, target.value.value)
             if receiver is not None:
                 self._attributes.setdefault(receiver[1:], {})[target.attr.value] = kind
@@ -490,10 +512,8 @@ class FlowCollector:
     def _patch(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         """``SiteManager.get_current = new_get_current``: the function now runs wherever that
         method is called (``~get_current=new_get_current``; the global phase adds the edges)."""
-        if not isinstance(target, cst.Attribute) or not isinstance(
-            value, (cst.Name, cst.Attribute)
-        ):
-            return
+        if type(target) is not cst.Attribute or value is None or type(value) not in _REFERENCES:
+            return  # (``type()``: isinstance() is slow on LibCST's classes)
         holder = dotted_name(target.value)
         frame = self._frame()
         if holder is None or self._receiver(frame, holder.partition(".")[0]) is not None:
@@ -507,7 +527,7 @@ class FlowCollector:
             return
         for element in value.elements:
             if isinstance(element.value, cst.SimpleString):
-                text = element.value.evaluated_value
+                text = string_value(element.value)
                 if isinstance(text, str) and "." in text:
                     self._entry(text, Found(REQUEST, "Django middleware"), 0, local=False)
 

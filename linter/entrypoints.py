@@ -199,10 +199,20 @@ class Registered:
     label: str
 
 
+def string_value(node: cst.SimpleString) -> str | bytes:
+    """``node.evaluated_value``, read off the source when the literal has no escapes (LibCST
+    evaluates with ``ast.literal_eval``: a compile per string, costly on a hot path)."""
+    value = node.value
+    if "\\" in value or "\r" in value or value[0] not in "'\"":
+        return node.evaluated_value  # escapes, or a prefix (``b``, ``r``, ``u``, ``f``)
+    quote = 3 if len(value) >= 6 and value[:3] in ('"""', "'''") else 1
+    return value[quote:-quote]
+
+
 def _string_arg(call: cst.Call, position: int = 0, keyword: str | None = None) -> str | None:
     value = _arg(call, position, keyword)
     if isinstance(value, cst.SimpleString):
-        text = value.evaluated_value
+        text = string_value(value)
         return text if isinstance(text, str) else None
     return None
 
@@ -350,13 +360,48 @@ def _handlers(expr: cst.BaseExpression | None) -> list[str]:
     return [found] if found is not None else []
 
 
-def registrations(call: cst.Call, imports: ImportTable) -> list[Registered]:
-    """Handlers registered by a call: routes, URL patterns, lifespans, hooks, queued jobs."""
-    name = _name_of(call.func, imports)
+# The last names of the calls ``registrations`` looks at (besides aiohttp's): every other call is
+# decided by one set lookup.
+_REGISTERING = frozenset(
+    {
+        "add_api_route",
+        "add_api_websocket_route",
+        "add_websocket_route",
+        "add_route",
+        "add_url_rule",
+        "Depends",
+        "Security",
+        "FastAPI",
+        "Starlette",
+        "Quart",
+        "Application",
+        "add_event_handler",
+        "add_exception_handler",
+        "register",
+        "connect",
+        "on",
+        "cron",
+    }
+    | _AIOHTTP_ADDERS
+    | _ROUTE_CLASSES
+    | _DJANGO_URLS
+    | _RQ_ENQUEUE
+)
+
+
+def registrations(
+    call: cst.Call, imports: ImportTable, name: str | None = None
+) -> list[Registered]:
+    """Handlers registered by a call: routes, URL patterns, lifespans, hooks, queued jobs.
+    ``name``: the callee's qualified (else dotted) name, if the caller has it."""
+    if name is None:
+        name = _name_of(call.func, imports)
     if not name:
         return []
     head, _, last = name.rpartition(".")
     package = name.split(".", 1)[0]
+    if last not in _REGISTERING and package != "aiohttp":
+        return []
     out: list[Registered] = []
 
     def add(expr: cst.BaseExpression | None, kind: str, label: str) -> None:
@@ -409,12 +454,14 @@ def registrations(call: cst.Call, imports: ImportTable) -> list[Registered]:
     return out
 
 
-def spawned(call: cst.Call, imports: ImportTable) -> list[str]:
+def spawned(call: cst.Call, imports: ImportTable, name: str | None = None) -> list[str]:
     """Callables a call starts in the background, as written: ``Thread(target=poll)``,
     ``executor.submit(fn)``, ``scheduler.add_job(fn)``, ``asyncio.create_task(poll())`` (the
     coroutine's function), ``create_permanent_task(watchdog)``. They run after startup, while
-    requests are served, so what they reach is not startup-only."""
-    name = _name_of(call.func, imports)
+    requests are served, so what they reach is not startup-only. ``name``: the callee's
+    qualified (else dotted) name, if the caller has it."""
+    if name is None:
+        name = _name_of(call.func, imports)
     last = name.rpartition(".")[2]
     if last in _SPAWN_CLASSES:
         values = [a.value for a in call.args if a.keyword and a.keyword.value in ("target",)]
@@ -453,7 +500,7 @@ def scheduled(mapping: cst.Dict) -> str | None:
     keys: dict[str, cst.BaseExpression] = {}
     for element in mapping.elements:
         if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-            key = element.key.evaluated_value
+            key = string_value(element.key)
             if isinstance(key, str):
                 keys[key] = element.value
     if not keys.keys() & _JOB_SCHEDULE_KEYS:

@@ -19,9 +19,9 @@ class ImportBinding:
 
 def dotted_name(expr: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:  # not isinstance(): slow on LibCST's classes (a hot path)
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = dotted_name(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
     return None
@@ -121,10 +121,10 @@ class ImportTable:
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """The absolute dotted name an expression refers to through imports, or None."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:  # not isinstance(): slow on LibCST's classes (a hot path)
             binding = self.bindings.get(expr.value)
             return binding.target if binding is not None else None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             base = self.qualified_name(expr.value)
             return None if base is None else f"{base}.{expr.attr.value}"
         return None

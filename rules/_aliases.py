@@ -10,6 +10,7 @@ object (``plugin = plugins.get(slug)``, ``plugins[slug]``, ``app.state``, ``Cls.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -132,40 +133,48 @@ class AliasScan:
 
     # -- where an object comes from ----------------------------------------------------------
     def _root(
-        self, expr: cst.BaseExpression, kind: str, value: cst.BaseExpression, args: int
+        self,
+        expr: cst.BaseExpression,
+        kind: str,
+        value: cst.BaseExpression,
+        args: int,
+        keys: Sequence[cst.BaseExpression] = (),
     ) -> Origin | None:
+        """The origin of ``value`` taken from ``expr``; None as well when one of the ``keys``
+        it is taken with is request data (``sessions[user_id]``: this user's own entry;
+        storing it is ISO602's). The keys are looked at last: that costs the scope model."""
         dotted = dotted_name(expr)
         if dotted is None:
             return None
         head = dotted.split(".", 1)[0]
         is_local, aliased = self._lookup(head)
-        if is_local:
-            if aliased is None:
-                return None
+        if is_local and aliased is None:
+            return None
+        if keys and self._scope.find(keys, frozenset()) is not None:
+            return None
+        if aliased is not None:
             return Origin(aliased.root, aliased.kind, aliased.text, aliased.args)
         return Origin(dotted, kind, code(value), args)  # its source: only when it is shared
 
     def origin(self, value: cst.BaseExpression) -> Origin | None:
         """The process-wide root ``value`` is taken from, as far as this file shows it."""
-        if isinstance(value, cst.Await):
+        # (``type() is``, not isinstance(): slow on LibCST's classes, and this runs per binding)
+        if type(value) is cst.Await:
             value = value.expression
-        if isinstance(value, cst.Subscript):
+        if type(value) is cst.Subscript:
             keys = [e.slice.value for e in value.slice if isinstance(e.slice, cst.Index)]
-            if self._scope.find(keys, frozenset()) is not None:
-                return None  # ``sessions[user_id]``: this user's own entry (storing it is ISO602's)
-            return self._root(value.value, "item", value, 1)
-        if isinstance(value, cst.Attribute):
+            return self._root(value.value, "item", value, 1, keys)
+        if type(value) is cst.Attribute:
             return self._root(value, "attr", value, 0)
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             is_local, aliased = self._lookup(value.value)
             return aliased if is_local else None
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return None
         func, count = value.func, len(value.args)
         if isinstance(func, cst.Attribute) and func.attr.value in _ITEM_METHODS:
-            if self._scope.find([arg.value for arg in value.args[:1]], frozenset()) is not None:
-                return None  # keyed by request data: this user's own entry
-            return self._root(func.value, "item", value, count)
+            keys = [arg.value for arg in value.args[:1]]  # by request data: the user's own entry
+            return self._root(func.value, "item", value, count, keys)
         if count:
             return None
         if isinstance(func, cst.Name):

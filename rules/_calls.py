@@ -40,7 +40,7 @@ OTHER = "other"
 
 
 def is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"  # isinstance(): slow (a hot path)
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,8 @@ class NoneVariableArgument:
 
 
 def arg_kind(expr: cst.BaseExpression) -> str:
-    if is_none(expr):
-        return NONE
-    if isinstance(expr, cst.Name):
-        return f"name:{expr.value}"
+    if type(expr) is cst.Name:
+        return NONE if expr.value == "None" else f"name:{expr.value}"
     return OTHER
 
 
@@ -91,6 +89,11 @@ def call_shape(
     ref = callee_ref(call, context, local) if local is not None else None
     if local is not None and ref is None:
         return None
+    return shape_of(call, context, ref)
+
+
+def shape_of(call: cst.Call, context: RuleContext, ref: CalleeRef | None) -> CallShape | None:
+    """The call's shape with ``ref``, its callee as already resolved (``callee_ref``)."""
     dotted = dotted_name(call.func)
     if ref is None and dotted is None:
         return None
@@ -143,13 +146,17 @@ def argument_key(call: cst.Call, arg: cst.Arg) -> str | int | None:
 _ASSERT_RAISES = frozenset(
     {"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertRaisesMessage"}
 )
+_RAISES_LAST = _ASSERT_RAISES | {"raises"}
 
 
 def _asserts_error(call: cst.BaseExpression, context: RuleContext) -> bool:
     """``pytest.raises(...)``, ``self.assertRaises(...)``, ``assertRaisesRegex(...)``."""
-    if not isinstance(call, cst.Call):
+    if type(call) is not cst.Call:
         return False
-    name = context.imports.qualified_name(call.func) or dotted_name(call.func) or ""
+    func = call.func  # (``type() is``, not isinstance: slow on LibCST's classes)
+    if type(func) is cst.Attribute and func.attr.value not in _RAISES_LAST:
+        return False  # the qualified or dotted name of an attribute ends with its ``attr``
+    name = context.imports.qualified_name(func) or dotted_name(func) or ""
     return name in ("pytest.raises", "raises") or name.rsplit(".", 1)[-1] in _ASSERT_RAISES
 
 
@@ -157,11 +164,11 @@ def in_pytest_raises(context: RuleContext) -> bool:
     """True where a test asserts the call fails: inside ``with pytest.raises(...)`` /
     ``with self.assertRaises(...)`` (and ``assertRaisesRegex``), or in the arguments of their
     callable forms (``self.assertRaises(TypeError, lambda: f(None))``)."""
-    for ancestor in context.ancestors:
-        if isinstance(ancestor, cst.With):
+    for ancestor in context.ancestors:  # ``type() is``: isinstance() is slow on LibCST's classes
+        if type(ancestor) is cst.With:
             if any(_asserts_error(item.item, context) for item in ancestor.items):
                 return True
-        elif isinstance(ancestor, cst.Call) and _asserts_error(ancestor, context):
+        elif type(ancestor) is cst.Call and _asserts_error(ancestor, context):
             return True
     return False
 

@@ -170,12 +170,11 @@ class NoneVariableForDependency(CallTrackingRule):
         return None
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        frame = self._frame()
-        function = self.context.enclosing_function()
-        if frame is None or not isinstance(function, cst.FunctionDef):
+        if not self.frames:
             return
+        function, frame = self.frames[-1]  # the innermost function (every def pushes one)
         if self.context.parent is not function.body:
-            return
+            return  # not a statement of its body (so not in a nested scope either)
         frame.statement += 1
         for small in node.body:
             value = None
@@ -189,12 +188,14 @@ class NoneVariableForDependency(CallTrackingRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self._frame()
-        if frame is None or in_pytest_raises(self.context):
+        if frame is None or not frame.none_assigned:
             return
         names = [a for a in node.args if isinstance(a.value, cst.Name) and not a.star]
         if not any(
             isinstance(a.value, cst.Name) and a.value.value in frame.none_assigned for a in names
         ):
+            return
+        if in_pytest_raises(self.context):
             return
         shape = call_shape(node, self.context, self.local_types)
         if shape is None:

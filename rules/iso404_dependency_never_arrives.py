@@ -7,13 +7,12 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex
+from isolint.api import Candidate, Example, Option, ProjectFinding, ProjectIndex, callee_ref
 from isolint.rules._calls import (
     DEPENDENCY_NAMES,
     FACTORY_PATTERNS,
     CallShape,
     CallTrackingRule,
-    call_shape,
     call_type_error,
     definition,
     describe,
@@ -21,6 +20,7 @@ from isolint.rules._calls import (
     is_dependency,
     matches_factory,
     matches_name,
+    shape_of,
 )
 from isolint.rules.iso401_none_for_required_dependency import _NOTIFIER
 
@@ -162,12 +162,10 @@ class DependencyNeverArrives(CallTrackingRule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if in_pytest_raises(self.context):
+        # cheapest first: the callee's name, then the ancestors, then the shape (its source)
+        ref = callee_ref(node, self.context, self.local_types)
+        if ref is None:
             return
-        shape = call_shape(node, self.context, self.local_types)
-        if shape is None or shape.ref is None:
-            return
-        ref = shape.ref
         parts = (ref.name or ref.owner).split(".")
         last = parts[-1]
         constructor_like = (
@@ -175,7 +173,14 @@ class DependencyNeverArrives(CallTrackingRule):
             or last[:1].isupper()
             or (ref.kind == "name" and len(parts) > 1 and parts[-2][:1].isupper())
         )
-        if constructor_like or matches_factory(last, self.context.option(FACTORY_PATTERNS)):
+        if not constructor_like and not matches_factory(
+            last, self.context.option(FACTORY_PATTERNS)
+        ):
+            return
+        if in_pytest_raises(self.context):
+            return
+        shape = shape_of(node, self.context, ref)
+        if shape is not None:
             self.add_candidate(node.func, shape)
 
     payload = CallShape

@@ -339,8 +339,9 @@ class SharedObjectDependency(Rule):
         self.add_candidate(node, GetterUse(module, callee, site))
 
     def _is_depends(self, func: cst.BaseExpression) -> bool:
-        last = func.attr if isinstance(func, cst.Attribute) else func
-        if not isinstance(last, cst.Name) or last.value not in ("Depends", "Security"):
+        # ``type() is``, not isinstance(): slow on LibCST's classes, and this runs per call
+        last = func.attr if type(func) is cst.Attribute else func
+        if type(last) is not cst.Name or last.value not in ("Depends", "Security"):
             return False
         qualified = self.context.imports.qualified_name(func)
         if qualified is not None:
