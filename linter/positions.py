@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from inspect import CO_VARKEYWORDS
+from itertools import accumulate
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -31,59 +33,58 @@ class _Complete(Exception):
 
 
 class _TargetedState(CodegenState):
-    """A codegen state that knows where it is and records ranges of selected nodes.
+    """A codegen state that records where selected nodes' ranges begin and end among its tokens.
 
-    Generation stops (``_Complete``) as soon as every wanted range is known: a class's name
-    does not cost the code of its body. The tokens are then a prefix of the unit's code.
+    Positions are counted only for those nodes, once generation is over (``ranges``): making a
+    token costs no more than in LibCST's own code generation. Generation stops (``_Complete``)
+    as soon as every wanted range is known: a class's name does not cost the code of its body.
+    The tokens are then a prefix of the unit's code.
     """
 
     def __init__(self, module: cst.Module, targets: Iterable[cst.CSTNode]) -> None:
         super().__init__(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
-        self.line = 1
-        self.column = 0
+        self.line = 1  # where the first token is
         self.wanted: set[int] = {id(node) for node in targets}
-        self.computed: dict[int, CodeRange] = {}
-        self.starts: dict[int, CodePosition] = {}
+        # wanted node id -> (first, end) index among the tokens of its syntactic range
+        self.computed: dict[int, tuple[int, int]] = {}
+        self.starts: dict[int, int] = {}
         # wanted node id -> (first, end) index of its tokens, once its whole code is generated
         self.token_starts: dict[int, int] = {}
         self.token_spans: dict[int, tuple[int, int]] = {}
 
-    def add_indent_tokens(self) -> None:
-        self.tokens.extend(self.indent_tokens)
-        for token in self.indent_tokens:
-            self._advance(token)
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        self._advance(value)
-
-    def _advance(self, value: str) -> None:
-        if "\n" not in value and "\r" not in value:
-            self.column += len(value)
-            return
-        segments = _NEWLINES.split(value)
-        self.line += len(segments) - 1
-        self.column = len(segments[-1])
-
     def before_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.wanted:
-            self.starts[id(node)] = CodePosition(self.line, self.column)
-            self.token_starts.setdefault(id(node), len(self.tokens))
+            here = len(self.tokens)
+            self.starts[id(node)] = here
+            self.token_starts.setdefault(id(node), here)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
         if key in self.wanted:
+            here = len(self.tokens)
             if key in self.token_starts and key not in self.token_spans:
-                self.token_spans[key] = (self.token_starts[key], len(self.tokens))
+                self.token_spans[key] = (self.token_starts[key], here)
             if key not in self.computed:
-                start = self.starts.pop(key, CodePosition(self.line, self.column))
-                self.computed[key] = CodeRange(start, CodePosition(self.line, self.column))
+                self.computed[key] = (self.starts.pop(key, here), here)
             # computed only ever holds wanted nodes, and a wanted node's range is final once it
             # is computed (no wanted node encloses the one just finished, or it would be pending)
             if len(self.computed) == len(self.wanted):
                 raise _Complete
+
+    def ranges(self, generated: str) -> dict[int, CodeRange]:
+        """The computed ranges as lines and columns (``generated``: the tokens joined)."""
+        offsets = [0, *accumulate(map(len, self.tokens))]
+        line_starts = [0, *(m.end() for m in _NEWLINES.finditer(generated))]
+        first = self.line
+
+        def at(index: int) -> CodePosition:
+            offset = offsets[index]
+            line = bisect_right(line_starts, offset) - 1
+            return CodePosition(first + line, offset - line_starts[line])
+
+        return {key: CodeRange(at(a), at(b)) for key, (a, b) in self.computed.items()}
 
     def code(self, node: cst.CSTNode) -> str | None:
         """``node``'s code as ``Module.code_for_node`` gives it, taken from the tokens generated
@@ -123,21 +124,24 @@ class _TargetedState(CodegenState):
         for hoisted in (start_node, end_node):
             if hoisted is not None:
                 self.wanted.add(id(hoisted))
-        start = CodePosition(self.line, self.column)
+        start = len(self.tokens)
         try:
             yield
         finally:
-            end = CodePosition(self.line, self.column)
+            end = len(self.tokens)
             if start_node is not None and id(start_node) in self.computed:
-                start = self.computed[id(start_node)].start
+                start = self.computed[id(start_node)][0]
             if end_node is not None and id(end_node) in self.computed:
-                end = self.computed[id(end_node)].end
-            self.computed[id(node)] = CodeRange(start, end)
+                end = self.computed[id(end_node)][1]
+            self.computed[id(node)] = (start, end)
 
 
 # The statement a node is in, as indices from the module's body down through the bodies of
-# classes and functions: (3,) the fourth top-level statement, (3, 0, 2) the third statement of the
-# first method of that class. A -1 ends the path (``(3, -1)`` is ``(3,)``); () is unknown.
+# statements: (3,) the fourth top-level statement, (3, 0, 2) the third statement of the first
+# method of that class. After a class or function one index follows (a statement of its body);
+# after another compound statement (``suites``) two: the suite, then a statement of it, so
+# (3, 1, 0) is the first statement of the second suite (an ``elif``, an ``else``, a handler) of
+# the fourth top-level statement. A -1 ends the path (``(3, -1)`` is ``(3,)``); () is unknown.
 Unit = tuple[int, ...]
 
 
@@ -170,9 +174,10 @@ def positions_and_code(
     node id the code of those the generation gives as ``code_for_node`` would, only
     indented as in place (``_TargetedState.code``; the others are left out).
 
-    With the source ``text`` and ``units`` (node id -> the innermost statement of a module,
-    class or function body holding it, ``Unit``, recorded by the walk), only those statements
-    are generated, each starting at the line CPython's ``ast`` gives for it; otherwise (or if
+    With the source ``text`` and ``units`` (node id -> the innermost statement of a block
+    holding it, ``Unit``, recorded by the walk), only those statements are generated, each
+    starting at the line CPython's ``ast`` gives for it, and a name found once in its simple
+    statement's source is not generated at all (``_SourceLines.find_names``); otherwise (or if
     anything does not line up) the whole module is generated. ``tree`` is CPython's tree of
     ``text`` if the caller has it (else the text is parsed here).
     """
@@ -184,34 +189,28 @@ def positions_and_code(
         groups.setdefault(_path(units.get(id(node)) if units is not None else None), []).append(
             node
         )
-    starts = (
-        _unit_lines(module, text, groups, tree) if text is not None and () not in groups else None
-    )
+    found = _units(module, text, groups, tree) if text is not None and () not in groups else None
     computed: dict[int, CodeRange] = {}
     codes: dict[int, str] = {}
     lines = _SourceLines(text) if text is not None else None
-    if starts is None:
+    if found is None:
         state = _TargetedState(module, wanted)
         state.generate(module)
-        computed = state.computed
-        if lines is not None:
-            computed = lines.placed(state, 1)
+        computed = state.ranges("".join(state.tokens)) if lines is None else lines.placed(state, 1)
         _add_codes(codes, state, wanted)
     else:
+        assert lines is not None
         for path, group in groups.items():
+            line, statement, indents, last = found[path]
+            if isinstance(statement, cst.SimpleStatementLine):
+                group = lines.find_names(group, line, last, computed, codes)
+                if not group:
+                    continue
             state = _TargetedState(module, group)
-            statement: cst.CSTNode = module.body[path[0]]
-            for index in path[1:]:  # into a class's or function's body: its indentation too
-                assert isinstance(statement, (cst.ClassDef, cst.FunctionDef))
-                assert isinstance(statement.body, cst.IndentedBlock)
-                block = statement.body
-                indent = block.indent if block.indent is not None else module.default_indent
-                state.indent_tokens.append(indent)
-                statement = block.body[index]
-            state.line = starts[path]
+            state.indent_tokens.extend(indents)  # the blocks it is in: their indentation
+            state.line = line
             state.generate(statement)
-            assert lines is not None
-            computed.update(lines.placed(state, starts[path]))
+            computed.update(lines.placed(state, line))
             _add_codes(codes, state, group)
     return {node: computed[id(node)] for node in wanted if id(node) in computed}, codes
 
@@ -241,24 +240,59 @@ class _SourceLines:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0, *(m.end() for m in _NEWLINES.finditer(text))]
+        if "\r" in text:
+            self.starts = [0, *(m.end() for m in _NEWLINES.finditer(text))]
+        else:  # the same, faster: each line's length and its line feed
+            self.starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
+
+    def find_names(
+        self,
+        nodes: list[cst.CSTNode],
+        first_line: int,
+        last_line: int,
+        computed: dict[int, CodeRange],
+        codes: dict[int, str],
+    ) -> list[cst.CSTNode]:
+        """Place the names and dotted names (``_plain_text``) among ``nodes`` whose text occurs
+        once in lines ``first_line`` to ``last_line`` (a statement holding them) straight from
+        the source, with their code; return the other nodes.
+
+        The node's text is in the statement's source where it stands, so a text found once is
+        that node's. Anything else that reads the same (in a string, a comment, another node)
+        makes it ambiguous: it is left to code generation."""
+        if last_line > len(self.starts) or first_line < 1:
+            return nodes
+        text = self.text
+        start = self.starts[first_line - 1]
+        end = self.starts[last_line] if last_line < len(self.starts) else len(text)
+        rest: list[cst.CSTNode] = []
+        for node in nodes:
+            plain = _plain_text(node)
+            offset = -1 if plain is None else _sole(text, plain, start, end)
+            if offset < 0 or plain is None:
+                rest.append(node)
+                continue
+            computed[id(node)] = CodeRange(self._at(offset), self._at(offset + len(plain)))
+            codes[id(node)] = plain
+        return rest
+
+    def _at(self, offset: int) -> CodePosition:
+        line = bisect_right(self.starts, offset)
+        return CodePosition(line, offset - self.starts[line - 1])
 
     def placed(self, state: _TargetedState, first_line: int) -> dict[int, CodeRange]:
-        """``state.computed`` with positions moved onto the source (unit starts at ``first_line``)."""
+        """``state``'s ranges placed on the source (its unit starting at ``first_line``)."""
         if first_line - 1 >= len(self.starts):
             raise SourceMismatch(f"statement at line {first_line} is past the end of the source")
         generated = "".join(state.tokens)
         base = self.starts[first_line - 1]
         if self.text.startswith(generated, base):
-            return state.computed
+            return state.ranges(generated)
         mapping, added = _align(generated, self.text, base)
-        gen_starts = [0, *(m.end() for m in _NEWLINES.finditer(generated))]
+        offsets = [0, *accumulate(map(len, state.tokens))]
 
-        def place(position: CodePosition, end: bool) -> CodePosition:
-            index = position.line - first_line
-            if index >= len(gen_starts):
-                raise SourceMismatch(f"position {position} outside its statement")
-            offset = gen_starts[index] + position.column
+        def place(index: int, end: bool) -> CodePosition:
+            offset = offsets[index]
             if end and offset > 0 and offset - 1 not in added:
                 source = mapping[offset - 1] + 1
             else:
@@ -267,9 +301,57 @@ class _SourceLines:
             return CodePosition(line, source - self.starts[line - 1])
 
         return {
-            key: CodeRange(place(r.start, end=False), place(r.end, end=True))
-            for key, r in state.computed.items()
+            key: CodeRange(place(start, end=False), place(end, end=True))
+            for key, (start, end) in state.computed.items()
         }
+
+
+def _plain_text(node: cst.CSTNode) -> str | None:
+    """A name's or dotted name's code if it is just that (no parentheses, spaces or comments
+    in it, so the source holds it as it is), else None."""
+    parts: list[str] = []
+    while type(node) is cst.Attribute:
+        dot = node.dot
+        if (
+            node.lpar
+            or node.rpar
+            or not _no_space(dot.whitespace_before)
+            or not _no_space(dot.whitespace_after)
+        ):
+            return None
+        parts.append(node.attr.value)
+        node = node.value
+    if type(node) is not cst.Name or node.lpar or node.rpar:
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def _no_space(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return type(whitespace) is cst.SimpleWhitespace and not whitespace.value
+
+
+def _in_name(char: str) -> bool:
+    """Whether ``char`` may continue an identifier."""
+    return ("a" + char).isidentifier()
+
+
+def _sole(text: str, plain: str, start: int, end: int) -> int:
+    """The offset of the only occurrence of identifier(s) ``plain`` as a whole in
+    ``text[start:end]`` (not inside a longer name), or -1 if there is none or more than one."""
+    found = -1
+    at = text.find(plain, start, end)
+    while at >= 0:
+        after = at + len(plain)
+        whole = (after >= len(text) or not _in_name(text[after])) and (
+            at == 0 or not _in_name(text[at - 1])
+        )
+        if whole:
+            if found >= 0:
+                return -1
+            found = at
+        at = text.find(plain, at + 1, end)
+    return found
 
 
 def _align(generated: str, text: str, base: int) -> tuple[list[int], set[int]]:
@@ -296,10 +378,90 @@ def _align(generated: str, text: str, base: int) -> tuple[list[int], set[int]]:
     return out, added
 
 
-def _unit_lines(
-    module: cst.Module, text: str, units: Iterable[Unit], tree: ast.Module | None = None
-) -> dict[Unit, int] | None:
-    """The line where each unit's code (with its leading lines) begins, from CPython's ``ast``."""
+_CLASS_OR_FUNCTION = (cst.ClassDef, cst.FunctionDef)
+# compound statements a ``Unit`` goes down through by suite (not ``match``: its cases are
+# indented twice, and rare)
+COMPOUND_TYPES = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar})
+# ``try``/``except*`` in CPython's tree (none before 3.11, which cannot parse it)
+if sys.version_info >= (3, 11):
+    _AST_TRY_STAR: tuple[type[ast.stmt], ...] = (ast.TryStar,)
+else:
+    _AST_TRY_STAR = ()
+
+
+def suites(statement: cst.CSTNode) -> list[cst.BaseSuite]:
+    """The suites of an ``if``, ``for``, ``while``, ``with`` or ``try`` statement in lexical
+    order (the ``if``'s, each ``elif``'s and the ``else``'s; the ``try``'s, each handler's, the
+    ``else``'s and the ``finally``'s), as ``Unit`` counts them; [] for another statement."""
+    if isinstance(statement, cst.If):
+        out = [statement.body]
+        branch: cst.If | cst.Else | None = statement.orelse
+        while isinstance(branch, cst.If):
+            out.append(branch.body)
+            branch = branch.orelse
+        if branch is not None:
+            out.append(branch.body)
+        return out
+    if isinstance(statement, (cst.For, cst.While)):
+        orelse = statement.orelse
+        return [statement.body] if orelse is None else [statement.body, orelse.body]
+    if isinstance(statement, cst.With):
+        return [statement.body]
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        out = [statement.body, *(handler.body for handler in statement.handlers)]
+        if statement.orelse is not None:
+            out.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            out.append(statement.finalbody.body)
+        return out
+    return []
+
+
+def _found_suites(statement: cst.CSTNode, found: ast.stmt) -> list[list[ast.stmt]] | None:
+    """The statement lists of CPython's ``found`` that match ``suites(statement)``, or None."""
+    if isinstance(statement, cst.If):
+        if not isinstance(found, ast.If):
+            return None
+        out = [found.body]
+        branch: cst.If | cst.Else | None = statement.orelse
+        while isinstance(branch, cst.If):  # an elif is an else holding one if, in CPython's tree
+            if len(found.orelse) != 1 or not isinstance(found.orelse[0], ast.If):
+                return None
+            found = found.orelse[0]
+            out.append(found.body)
+            branch = branch.orelse
+        if branch is not None:
+            out.append(found.orelse)
+        return out
+    if isinstance(statement, cst.For) and isinstance(found, (ast.For, ast.AsyncFor)):
+        return [found.body] if statement.orelse is None else [found.body, found.orelse]
+    if isinstance(statement, cst.While) and isinstance(found, ast.While):
+        return [found.body] if statement.orelse is None else [found.body, found.orelse]
+    if isinstance(statement, cst.With) and isinstance(found, (ast.With, ast.AsyncWith)):
+        return [found.body]
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        if not isinstance(found, (ast.Try,) if isinstance(statement, cst.Try) else _AST_TRY_STAR):
+            return None
+        tried = found  # an ast.Try or ast.TryStar: the same fields
+        out = [tried.body, *(handler.body for handler in tried.handlers)]
+        if statement.orelse is not None:
+            out.append(tried.orelse)
+        if statement.finalbody is not None:
+            out.append(tried.finalbody)
+        return out
+    return None
+
+
+# a unit's first line, its statement, the indentation of the blocks it is in, its last line
+_Found = tuple[int, cst.CSTNode, tuple[str, ...], int]
+
+
+def _units(
+    module: cst.Module, text: str, paths: Iterable[Unit], tree: ast.Module | None = None
+) -> dict[Unit, _Found] | None:
+    """Each unit's statement, the line where its code (with its leading lines) begins and the
+    line where it ends, from CPython's ``ast``, and the indentation of the blocks it is in;
+    None if they do not line up."""
     if tree is None:
         try:
             tree = ast.parse(text)
@@ -308,43 +470,62 @@ def _unit_lines(
     top_lines = _block_lines(module.body, tree.body)
     if top_lines is None:
         return None
-    out: dict[Unit, int] = {}
-    # the body of the statement at a path (a class or function): each statement's line and node
-    blocks: dict[Unit, list[tuple[int, ast.stmt]] | None] = {(): top_lines}
-    for path in units:
+    out: dict[Unit, _Found] = {}
+    # the statements of the block at a path prefix: each statement's line and first ast node
+    blocks: dict[Unit, list[tuple[int, ast.stmt, int]] | None] = {(): top_lines}
+    for path in paths:
         statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement] = module.body
-        lines: list[tuple[int, ast.stmt]] | None = top_lines
-        for depth, index in enumerate(path):
+        lines: list[tuple[int, ast.stmt, int]] | None = top_lines
+        indents: list[str] = []
+        depth = 0
+        while True:
+            index = path[depth]
             if lines is None or index >= len(lines):
                 return None
-            if depth == len(path) - 1:
-                out[path] = lines[index][0]
-                break
+            depth += 1
             statement, found = statements[index], lines[index][1]
-            if not isinstance(statement, (cst.ClassDef, cst.FunctionDef)) or not isinstance(
-                statement.body, cst.IndentedBlock
-            ):
+            if depth == len(path):
+                out[path] = (lines[index][0], statement, tuple(indents), lines[index][2])
+                break
+            suite: cst.BaseSuite
+            if isinstance(statement, _CLASS_OR_FUNCTION):
+                expected = (
+                    (ast.ClassDef,)
+                    if isinstance(statement, cst.ClassDef)
+                    else (ast.FunctionDef, ast.AsyncFunctionDef)
+                )
+                if not isinstance(found, expected):
+                    return None
+                suite, found_body = statement.body, found.body
+            else:
+                found_suites = _found_suites(statement, found)
+                all_suites = suites(statement)
+                if (
+                    found_suites is None
+                    or len(found_suites) != len(all_suites)
+                    or path[depth] >= len(all_suites)
+                    or depth + 1 == len(path)
+                ):
+                    return None
+                suite, found_body = all_suites[path[depth]], found_suites[path[depth]]
+                depth += 1
+            if not isinstance(suite, cst.IndentedBlock):
                 return None
-            expected = (
-                (ast.ClassDef,)
-                if isinstance(statement, cst.ClassDef)
-                else (ast.FunctionDef, ast.AsyncFunctionDef)
-            )
-            if not isinstance(found, expected):
-                return None
-            prefix = path[: depth + 1]
+            indents.append(suite.indent if suite.indent is not None else module.default_indent)
+            prefix = path[:depth]
             if prefix not in blocks:
-                blocks[prefix] = _block_lines(statement.body.body, found.body)
+                blocks[prefix] = _block_lines(suite.body, found_body)
             lines = blocks[prefix]
-            statements = statement.body.body
+            statements = suite.body
     return out
 
 
 def _block_lines(
     statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement], found: Sequence[ast.stmt]
-) -> list[tuple[int, ast.stmt]] | None:
-    """Start line (leading lines included) and first ast node of each statement of a block."""
-    lines: list[tuple[int, ast.stmt]] = []
+) -> list[tuple[int, ast.stmt, int]] | None:
+    """Start line (leading lines included), first ast node and last line (its last ast node's)
+    of each statement of a block."""
+    lines: list[tuple[int, ast.stmt, int]] = []
     cursor = 0
     for statement in statements:
         if cursor >= len(found):
@@ -358,6 +539,7 @@ def _block_lines(
                 return None
             line = decorators[0].lineno
             leading += len(statement.decorators[0].leading_lines)
-        lines.append((line - leading, first))
         cursor += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        last = found[min(cursor, len(found)) - 1]
+        lines.append((line - leading, first, last.end_lineno or last.lineno))
     return lines if cursor == len(found) else None

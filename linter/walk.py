@@ -11,6 +11,7 @@ import libcst as cst
 from isolint.context import RuleContext
 from isolint.diagnostics import FileError
 from isolint.faults import rule_failure
+from isolint.positions import COMPOUND_TYPES, suites
 from isolint.scopes import NOT_CODE_FIELDS
 
 Handler = Callable[[cst.CSTNode], object]
@@ -139,16 +140,21 @@ class Walker:
             else:
                 if ancestors:
                     parent = id(ancestors[-1])
-                    unit = top_of[parent]
                     body = bodies.get(parent)
                     index = body[1].get(id(node)) if body is not None else None
-                    if index is not None:  # a statement of a module, class or function body
-                        unit = (*unit, index)
-                        if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(
-                            node.body, cst.IndentedBlock
-                        ):
-                            statements = {id(s): i for i, s in enumerate(node.body.body)}
-                            bodies[id(node.body)] = (unit, statements)
+                    if body is None or index is None:
+                        unit = top_of[parent]
+                    else:  # a statement of the module or of an indented block
+                        unit = (*body[0], index)
+                        if isinstance(node, (cst.ClassDef, cst.FunctionDef)):
+                            if isinstance(node.body, cst.IndentedBlock):
+                                statements = {id(s): i for i, s in enumerate(node.body.body)}
+                                bodies[id(node.body)] = (unit, statements)
+                        elif type(node) in COMPOUND_TYPES:
+                            for number, suite in enumerate(suites(node)):
+                                if isinstance(suite, cst.IndentedBlock):
+                                    statements = {id(s): i for i, s in enumerate(suite.body)}
+                                    bodies[id(suite)] = ((*unit, number), statements)
                 top_of[id(node)] = unit
                 handlers = visits.get(type_name)
             if handlers:
