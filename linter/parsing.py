@@ -33,6 +33,7 @@ MAX_LITERAL_ELEMENTS = 100_000
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 _PARSER_PREFIX = re.compile(r"^(parser error: )?(error at \d+:\d+: )?")
+_LINE_ENDS = re.compile(r"\r\n?|\n")
 _DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
@@ -92,30 +93,53 @@ def _too_deep_error(path: str, line: int | None) -> FileError:
     return FileError(path, f"too deeply nested to analyse: {reason}", line=line, kind="limit")
 
 
-def _small(node: ast.expr, depth: int) -> bool:
-    """Whether ``node``, at ``depth``, provably holds neither a level past the depth limit nor a
-    literal past the size limit, from its source span alone (so its subtree need not be walked).
+def _line_starts(text: str) -> list[int]:
+    """The offset in ``text`` where each line begins, as CPython numbers lines (a line feed, a
+    carriage return and line feed, or a lone carriage return ends a line)."""
+    if "\r" in text:
+        return [0, *(m.end() for m in _LINE_ENDS.finditer(text))]
+    return [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
 
-    Along any path down an expression, each node but a ``Load``/operator leaf, an
-    ``arguments`` or a parenthesis-less generator has characters of its own (a name, an
-    operator, a bracket, a keyword), outside its children's spans, and those exceptions are each
-    followed by a node that has: a subtree spanning ``n`` characters is at most ``2n + 1``
-    levels deep, and a literal of more than ``n`` elements spans more than ``n`` characters.
-    Only one-line spans are measured (in UTF-8 bytes: at least the characters).
+
+def _small(node: ast.expr | ast.stmt, depth: int, lines: list[int] | None = None) -> bool:
+    """Whether ``node`` (an expression or a statement), at ``depth``, provably holds neither a
+    level past the depth limit nor a literal past the size limit, from its source span alone
+    (so its subtree need not be walked).
+
+    Along any path down the tree, each node but a ``Load``/operator leaf, an ``arguments``, a
+    ``withitem`` without ``as``, an expression statement, a ``MatchValue`` or a parenthesis-less
+    generator has characters of its own (a name, an operator, a bracket, a keyword), outside its
+    children's spans, and those exceptions are each followed by a node that has: a subtree
+    spanning ``n`` characters is at most ``2n + 1`` levels deep, and a literal of more than
+    ``n`` elements spans more than ``n`` characters. A decorated definition's span starts at its
+    first decorator (CPython's starts at ``def`` or ``class``). One-line spans are measured in
+    UTF-8 bytes (at least the characters); a longer one from the start of its first line to its
+    end, given ``lines`` (``_line_starts``).
     """
     end_line = node.end_lineno
     end_column = node.end_col_offset
-    if end_line != node.lineno or end_column is None:
+    if end_line is None or end_column is None:
         return False
-    span = end_column - node.col_offset
+    line = node.lineno
+    decorators: list[ast.expr] | None = getattr(node, "decorator_list", None)
+    if decorators:
+        line = decorators[0].lineno
+    elif end_line == line:
+        span = end_column - node.col_offset
+        return span <= MAX_LITERAL_ELEMENTS and depth + 2 * span + 1 <= MAX_TREE_DEPTH
+    if lines is None or end_line > len(lines):
+        return False
+    span = lines[end_line - 1] + end_column - lines[line - 1]
     return span <= MAX_LITERAL_ELEMENTS and depth + 2 * span + 1 <= MAX_TREE_DEPTH
 
 
-def _too_big(tree: ast.AST, path: str) -> FileError | None:
+def _too_big(tree: ast.AST, path: str, text: str | None = None) -> FileError | None:
     """The tree's depth and its widest literal, level by level (stops past the depth limit).
 
-    Expressions too short to reach either limit (``_small``) are not walked: the nodes that are
-    walked are the same at every level that matters, in the same order."""
+    Expressions and statements too short to reach either limit (``_small``; given the source
+    ``text``, spans of several lines too) are not walked: the nodes that are walked are the
+    same at every level that matters, in the same order."""
+    lines = _line_starts(text) if text is not None else None
     depth = 0
     level: list[ast.AST] = [tree]
     while level:
@@ -125,7 +149,7 @@ def _too_big(tree: ast.AST, path: str) -> FileError | None:
             return _too_deep_error(path, line)
         below: list[ast.AST] = []
         for node in level:
-            if isinstance(node, ast.expr) and _small(node, depth):
+            if isinstance(node, (ast.expr, ast.stmt)) and _small(node, depth, lines):
                 continue
             if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
                 size = len(node.keys if isinstance(node, ast.Dict) else node.elts)
@@ -163,7 +187,7 @@ def _precheck(text: str, path: str) -> ast.Module | FileError | None:
         return _too_deep_error(path, None)
     except ValueError:
         return None  # LibCST reports it
-    return _too_big(tree, path) or tree
+    return _too_big(tree, path, text) or tree
 
 
 def _syntax_error(text: str, path: str, exc: cst.ParserSyntaxError) -> FileError:
