@@ -66,33 +66,38 @@ MUTATING_METHODS = frozenset(
     }
 )
 
-_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+# Node types are told by exact type, not isinstance() (LibCST's node classes are ABCs, which
+# makes isinstance() slow, and these run on every call and assignment); the parser makes no
+# subclasses of them.
+_LITERALS: frozenset[type] = frozenset(
+    {cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp}
+)
 
 
 def _is_constructor(func: cst.BaseExpression, imports: ImportTable) -> bool:
-    if isinstance(func, cst.Name) and func.value in BUILTIN_CONTAINERS:
+    if type(func) is cst.Name and func.value in BUILTIN_CONTAINERS:
         return func.value not in imports.bindings
     return imports.qualified_name(func) in CONTAINER_CONSTRUCTORS
 
 
 def is_mutable_container(expr: cst.BaseExpression, imports: ImportTable) -> bool:
     """A literal, comprehension or constructor call (``dict.fromkeys`` too) that makes a container."""
-    if isinstance(expr, _LITERALS):
+    if type(expr) in _LITERALS:
         return True
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     func = expr.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "fromkeys":
+    if type(func) is cst.Attribute and func.attr.value == "fromkeys":
         return _is_constructor(func.value, imports)
     return _is_constructor(func, imports)
 
 
 def target_elements(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """The single targets of an assignment target, with tuple/list unpacking flattened."""
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) is cst.Tuple or type(target) is cst.List:
         for element in target.elements:
             yield from target_elements(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from target_elements(target.value)
     else:
         yield target
@@ -100,7 +105,7 @@ def target_elements(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
 
 def subscript_root(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``X`` for ``X[a][b]``: the object whose contents a subscript chain reaches into."""
-    while isinstance(expr, cst.Subscript):
+    while type(expr) is cst.Subscript:
         expr = expr.value
     return expr
 
@@ -112,19 +117,19 @@ def mutated_containers(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
     mutate ``X``; ``X[k] += 1`` mutates ``X``; ``X += [v]`` mutates ``X`` itself (``__iadd__``).
     Callers decide what the root of each expression (see ``subscript_root``) refers to.
     """
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+        if type(func) is cst.Attribute and func.attr.value in MUTATING_METHODS:
             yield func.value
-    elif isinstance(node, cst.Assign):
+    elif type(node) is cst.Assign:
         for assign_target in node.targets:
             for element in target_elements(assign_target.target):
-                if isinstance(element, cst.Subscript):
+                if type(element) is cst.Subscript:
                     yield element.value
-    elif isinstance(node, cst.Del):
+    elif type(node) is cst.Del:
         for element in target_elements(node.target):
-            if isinstance(element, cst.Subscript):
+            if type(element) is cst.Subscript:
                 yield element.value
-    elif isinstance(node, cst.AugAssign):
+    elif type(node) is cst.AugAssign:
         target = node.target
-        yield target.value if isinstance(target, cst.Subscript) else target
+        yield target.value if type(target) is cst.Subscript else target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -93,32 +94,75 @@ def _child_suites(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuit
         yield orelse.body
 
 
+# LibCST's statement classes, to tell them by exact type (isinstance() against its ABC-based
+# classes is slow: this runs on every statement of every method of every class).
+_SMALL_STATEMENTS: frozenset[type] = frozenset(
+    c for c in vars(cst).values() if isinstance(c, type) and issubclass(c, cst.BaseSmallStatement)
+)
+_COMPOUND_STATEMENTS: frozenset[type] = frozenset(
+    c
+    for c in vars(cst).values()
+    if isinstance(c, type)
+    and issubclass(c, cst.BaseCompoundStatement)
+    and not issubclass(c, (cst.FunctionDef, cst.ClassDef))
+)
+
+
 def iter_small_statements(suite: cst.BaseSuite) -> Iterator[cst.BaseSmallStatement]:
     """Every simple statement of ``suite`` in source order, skipping nested defs and classes."""
     stack: list[Statement] = list(reversed(_suite_items(suite)))
     while stack:
         item = stack.pop()
-        if isinstance(item, cst.SimpleStatementLine):
+        item_type = type(item)
+        if item_type is cst.SimpleStatementLine:
+            yield from cast(cst.SimpleStatementLine, item).body
+        elif item_type in _SMALL_STATEMENTS:
+            yield cast(cst.BaseSmallStatement, item)
+        elif item_type in _COMPOUND_STATEMENTS:
+            _push_suites(cast(cst.BaseCompoundStatement, item), stack)
+        elif isinstance(item, cst.SimpleStatementLine):  # not a class of LibCST's own
             yield from item.body
         elif isinstance(item, cst.BaseSmallStatement):
             yield item
         elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
             continue
         elif isinstance(item, cst.BaseCompoundStatement):
-            nested: list[Statement] = []
-            for child in _child_suites(item):
-                nested.extend(_suite_items(child))
-            stack.extend(reversed(nested))
+            _push_suites(item, stack)
+
+
+def _push_suites(item: cst.BaseCompoundStatement, stack: list[Statement]) -> None:
+    """Push the statements of ``item``'s suites onto ``stack``, the first on top."""
+    nested: list[Statement] = []
+    for child in _child_suites(item):
+        nested.extend(_suite_items(child))
+    stack.extend(reversed(nested))
+
+
+def module_function_names(module: cst.Module) -> frozenset[str]:
+    """The names of the functions a module defines outside any class or function (at its top
+    level or in its ``if``/``try``/``with``/loop/``match`` blocks)."""
+    names: set[str] = set()
+    pending: list[Statement] = list(module.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, cst.FunctionDef):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(
+            statement, cst.ClassDef
+        ):
+            for suite in _child_suites(statement):
+                pending.extend(_suite_items(suite))
+    return frozenset(names)
 
 
 def assignments(
     small: cst.BaseSmallStatement,
 ) -> Iterator[tuple[cst.BaseAssignTargetExpression | cst.BaseExpression, cst.BaseExpression]]:
     """``(target, value)`` for each target an ``=`` or annotated assignment binds."""
-    if isinstance(small, cst.Assign):
+    if type(small) is cst.Assign:  # exact types: isinstance() is slow on LibCST's classes
         for target in small.targets:
             yield target.target, small.value
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+    elif type(small) is cst.AnnAssign and small.value is not None:
         yield small.target, small.value
 
 

@@ -323,7 +323,8 @@ def _cached_attribute(method: Method) -> str | None:
                 instances.add(target.value)
             elif (attribute := method.class_attribute(target)) is not None:
                 return attribute
-        call = small.value if isinstance(small, (cst.Return, cst.Expr)) else None
+        # exact types: isinstance() is slow on LibCST's classes (every statement of every method)
+        call = small.value if type(small) is cst.Return or type(small) is cst.Expr else None
         if call is not None and (attribute := _stored_by_call(call, method, instances)):
             return attribute
     return None
@@ -331,11 +332,11 @@ def _cached_attribute(method: Method) -> str | None:
 
 def _is_instance(value: cst.BaseExpression, method: Method, instances: set[str]) -> bool:
     """``cls(...)``, ``super().__new__(cls)``, ``self`` in an instance method, or a local of those."""
-    if isinstance(value, cst.Await):
+    if type(value) is cst.Await:
         value = value.expression
-    if isinstance(value, cst.Name):
+    if type(value) is cst.Name:
         return value.value in instances or value.value == method.self_name
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return False
     func = value.func
     if isinstance(func, cst.Attribute) and func.attr.value == "__new__":

@@ -19,7 +19,7 @@ from isolint.api import (
     RuleContext,
 )
 from isolint.rules._singleton_patterns import Method, assignments, class_methods, iter_small_statements
-from isolint.rules._sites import state_changing_methods
+from isolint.rules._sites import changes_here, qualified, state_methods
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,16 @@ class SubclassWithBases:
 
     module: str
     cls: str
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A class whose finding or candidate waits for its sites until the walk leaves it."""
+
+    owner: str  # the class's qualified name in the module
+    scope: str
+    methods: tuple[tuple[cst.FunctionDef, str], ...]  # ``state_methods``
+    how: str | None  # the message's ``how`` for a Borg; None for a candidate
 
 
 class SharedStateBorg(Rule):
@@ -182,6 +192,12 @@ class SharedStateBorg(Rule):
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._module_names: set[str] = set()  # names bound at module level so far
+        # The sites of a class are the methods that change its state (``state_changing_methods``),
+        # found during the engine's walk (rather than a walk of every method per class) for the
+        # classes that report or are candidates, and used when the walk leaves the class.
+        self._receivers: dict[int, str] = {}  # id(method) -> receiver, for methods being walked
+        self._changing: set[int] = set()  # id(method) of those seen changing their receiver
+        self._pending: dict[int, _Pending] = {}  # id(class) -> what to do when it is left
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if not self.context.at_module_level():
@@ -194,18 +210,70 @@ class SharedStateBorg(Rule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         class_name = node.name.value
         scope = self.context.scope_name()
-        sites = state_changing_methods(node, scope)
+        how = self._borg_how(node, class_name)
+        if how is None and not (node.bases and scope == MODULE_SCOPE):
+            return
+        methods = tuple(state_methods(node))
+        for method, receiver in methods:
+            self._receivers[id(method)] = receiver
+        self._pending[id(node)] = _Pending(qualified(scope, class_name), scope, methods, how)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        pending = self._pending.pop(id(original_node), None)
+        if pending is None:
+            return
+        sites: list[str] = []
+        for method, _ in pending.methods:
+            key = id(method)
+            del self._receivers[key]
+            if key in self._changing:
+                self._changing.discard(key)
+                sites.append(f"{pending.owner}.{method.name.value}")
+        node = original_node
+        if pending.how is not None:
+            self.report(
+                node.name, scope=pending.scope, sites=sites, cls=node.name.value, how=pending.how
+            )
+        else:  # a Borg base: the index decides
+            payload = SubclassWithBases(self.context.info.module_name, node.name.value)
+            self.add_candidate(node.name, payload, scope=pending.scope, sites=sites)
+
+    # Code that may change a pending class's state, inside one of its methods.
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._write(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._write(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._write(node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._write(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._write(node)
+
+    def _write(self, node: cst.CSTNode) -> None:
+        receivers = self._receivers
+        if not receivers:
+            return
+        for _, owner in self.context.scopes:  # the bodies being walked
+            key = id(owner)
+            receiver = receivers.get(key)
+            if receiver is not None and key not in self._changing and changes_here(node, receiver):
+                self._changing.add(key)
+
+    def _borg_how(self, node: cst.ClassDef, class_name: str) -> str | None:
+        """How the class installs a shared ``__dict__`` (the message's ``how``), if it does."""
         for func in class_methods(node):
             method = Method.of(func, class_name)
             for small in iter_small_statements(func.body):
                 shared = self._shared_dict(small, method)
                 if shared is not None:
-                    how = f"`{shared}`, set in `{func.name.value}`"
-                    self.report(node.name, sites=sites, cls=class_name, how=how)
-                    return
-        if node.bases and scope == MODULE_SCOPE:  # a Borg base: the index decides
-            payload = SubclassWithBases(self.context.info.module_name, class_name)
-            self.add_candidate(node.name, payload, scope=scope, sites=sites)
+                    return f"`{shared}`, set in `{func.name.value}`"
+        return None
 
     payload = SubclassWithBases
     independent_candidates = True
@@ -230,11 +298,12 @@ class SharedStateBorg(Rule):
 
     def _shared_dict(self, small: cst.BaseSmallStatement, method: Method) -> str | None:
         """Source of the shared mapping ``small`` installs as an instance ``__dict__``, if any."""
+        # exact types: isinstance() is slow on LibCST's classes (every statement of every method)
         for target, value in assignments(small):
-            is_dict = isinstance(target, cst.Attribute) and target.attr.value == "__dict__"
+            is_dict = type(target) is cst.Attribute and target.attr.value == "__dict__"
             if is_dict and self._is_shared(value, method):
                 return _code(value)
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        if type(small) is cst.Expr and type(small.value) is cst.Call:
             args = [arg.value for arg in small.value.args]
             func = small.value.func
             is_setattr = (isinstance(func, cst.Name) and func.value == "setattr") or (

@@ -32,12 +32,15 @@ from isolint.rules._containers import (
     subscript_root,
     target_elements,
 )
+from isolint.rules._singleton_patterns import module_function_names
 from isolint.rules._sites import _code_children
 from isolint.rules._state import inert_class
 
 _Function = cst.FunctionDef | cst.Lambda
 # Parents whose Name children never refer to (use) a value: imports, `as` targets, `global`.
-_NON_REFERENCE_PARENTS = (cst.NameItem, cst.ImportAlias, cst.AsName)
+_NON_REFERENCE_TYPES: frozenset[type] = frozenset({cst.NameItem, cst.ImportAlias, cst.AsName})
+# Parents whose ``name`` is the Name they define.
+_NAMED_TYPES: frozenset[type] = frozenset({cst.FunctionDef, cst.ClassDef, cst.Param})
 
 
 @dataclass(frozen=True)
@@ -468,6 +471,8 @@ class MutableModuleGlobal(Rule):
         super().__init__(context)
         self._bindings: dict[str, cst.CSTNode] = {}
         self._sites: list[_Site] = []
+        # Uses of the module's own functions (the only names ``_import_time_only`` asks about).
+        self._functions = module_function_names(context.module)
         self._import_time_uses: Counter[str] = Counter()
         self._runtime_uses: Counter[str] = Counter()
         self._declarations: dict[tuple[int, str], str | None] = {}
@@ -508,42 +513,55 @@ class MutableModuleGlobal(Rule):
 
     def _add_sites(self, node: cst.CSTNode) -> None:
         scopes = self.context.scopes
-        functions = tuple(s for _, s in scopes if isinstance(s, (cst.FunctionDef, cst.Lambda)))
+        if not scopes:
+            return  # module level: runs at import time
+        names: list[str] = []  # the cheap test first: most calls and assignments mutate nothing
+        for expr in mutated_containers(node):
+            root = subscript_root(expr)
+            if type(root) is cst.Name:
+                names.append(root.value)
+        if not names:
+            return
+        functions: tuple[_Function, ...] = tuple(
+            s for _, s in scopes if type(s) is cst.FunctionDef or type(s) is cst.Lambda
+        )
         if not functions:
             return  # module or class body: runs at import time
         if any(name == "__init_subclass__" for name, _ in scopes):
             return  # runs when a subclass is defined, i.e. at import time (plugin registries)
-        for expr in mutated_containers(node):
-            root = subscript_root(expr)
-            if isinstance(root, cst.Name):
-                top = scopes[0]
-                self._sites.append(
-                    _Site(
-                        root.value,
-                        functions,
-                        self.context.scope_name(),
-                        top[0] if isinstance(top[1], cst.FunctionDef) else None,
-                        node,
-                    )
-                )
+        scope = self.context.scope_name()
+        top = scopes[0]
+        top_function = top[0] if type(top[1]) is cst.FunctionDef else None
+        for name in names:
+            self._sites.append(_Site(name, functions, scope, top_function, node))
 
     # How module-level functions are used (to recognise import-time registries).
 
     def visit_Name(self, node: cst.Name) -> None:
-        parent = self.context.parent
-        if isinstance(parent, _NON_REFERENCE_PARENTS):
+        if node.value not in self._functions:
+            return  # not a use of a module-level function: never asked about
+        # Exact types, not isinstance() (LibCST's node classes are ABCs: slow, and this runs on
+        # every name); the parser makes no subclasses of these.
+        parent = self.context.ancestors[-1]
+        parent_type = type(parent)
+        if parent_type in _NON_REFERENCE_TYPES:
             return
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
+        if parent_type is cst.Attribute:
+            if parent.attr is node:  # type: ignore[attr-defined]
+                return
+        elif parent_type in _NAMED_TYPES:
+            if parent.name is node:  # type: ignore[attr-defined]
+                return
+        elif parent_type is cst.Arg:
+            if parent.keyword is node:  # type: ignore[attr-defined]
+                return
+        elif (
+            (parent_type is cst.Decorator and parent.decorator is node)  # type: ignore[attr-defined]
+            or (parent_type is cst.Call and parent.func is node)  # type: ignore[attr-defined]
+        ) and self.context.enclosing_function() is None:
+            self._import_time_uses[node.value] += 1
             return
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param)) and parent.name is node:
-            return
-        if isinstance(parent, cst.Arg) and parent.keyword is node:
-            return
-        import_time = self.context.enclosing_function() is None and (
-            (isinstance(parent, cst.Decorator) and parent.decorator is node)
-            or (isinstance(parent, cst.Call) and parent.func is node)
-        )
-        (self._import_time_uses if import_time else self._runtime_uses)[node.value] += 1
+        self._runtime_uses[node.value] += 1
 
     def _import_time_only(self, function: str | None) -> bool:
         """True if every use of module-level ``function`` in this module runs at import time."""

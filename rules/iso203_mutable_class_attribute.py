@@ -514,19 +514,25 @@ class MutableClassAttribute(Rule):
 
     def _instance_rebinding(self, target: cst.BaseExpression) -> None:
         """Record ``self.attr = ...`` in a constructor: the instance gets its own object."""
+        if not self._classes:
+            return  # outside any class
+        # the cheap test first: most targets are plain names
+        attributes = [
+            (element.value.value, element.attr.value)
+            for element in target_elements(target)
+            if type(element) is cst.Attribute and type(element.value) is cst.Name
+        ]
+        if not attributes:
+            return
         found = self._method_class()
         if found is None:
             return
         state, method, _ = found
         if method.name not in _CONSTRUCTORS or method.receiver is None:
             return
-        for element in target_elements(target):
-            if (
-                isinstance(element, cst.Attribute)
-                and isinstance(element.value, cst.Name)
-                and element.value.value == method.receiver
-            ):
-                state.rebound_per_instance.add(element.attr.value)
+        for receiver, attribute in attributes:
+            if receiver == method.receiver:
+                state.rebound_per_instance.add(attribute)
 
     def visit_Call(self, node: cst.Call) -> None:
         self._mutation(node)
@@ -538,6 +544,8 @@ class MutableClassAttribute(Rule):
         self._mutation(node)
 
     def _mutation(self, node: cst.CSTNode) -> None:
+        if not self._classes:
+            return  # outside any class
         found = None
         for expr in mutated_containers(node):
             root = subscript_root(expr)

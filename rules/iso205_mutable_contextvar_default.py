@@ -147,6 +147,8 @@ class MutableContextVarDefault(Rule):
             if len(node.targets) == 1:
                 self._define(node, node.targets[0].target, node.value)
             return
+        if not self._vars:
+            return  # no variable to use yet (and so no local holding one)
         for target in node.targets:
             self._store(node, target.target)
         if len(node.targets) == 1:
@@ -158,11 +160,13 @@ class MutableContextVarDefault(Rule):
         if self.context.at_module_level():
             self._define(node, node.target, node.value)
             return
+        if not self._vars:
+            return  # no variable to use yet (and so no local holding one)
         self._store(node, node.target)
         self._bind_local(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if not self.context.at_module_level():
+        if self._vars and not self.context.at_module_level():
             self._store(node, node.target)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
