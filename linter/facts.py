@@ -350,7 +350,9 @@ def _without_lines(value: object, fields: dict[type, tuple[str, ...] | None]) ->
     ``fields``: by type, a dataclass's field names but those (None: not a dataclass), as found
     so far (one dict per call: ``dataclasses.fields`` once per type, not per value)."""
     if isinstance(value, tuple):
-        return tuple([_without_lines(item, fields) for item in value])
+        return tuple(
+            [item if type(item) in _SCALARS else _without_lines(item, fields) for item in value]
+        )
     kind = type(value)
     try:
         names = fields[kind]
@@ -363,7 +365,15 @@ def _without_lines(value: object, fields: dict[type, tuple[str, ...] | None]) ->
         fields[kind] = names
     if names is None:
         return value
-    return (kind.__name__, *[_without_lines(getattr(value, name), fields) for name in names])
+    items = [getattr(value, name) for name in names]
+    return (
+        kind.__name__,
+        *[item if type(item) in _SCALARS else _without_lines(item, fields) for item in items],
+    )
+
+
+# Values that are their own shape (no dataclass, no tuple): returned as they are, without a call.
+_SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
 def annotation_admits_none(annotation: cst.BaseExpression) -> bool:
@@ -463,15 +473,25 @@ def definition_lines(text: str, tree: ast.Module | None = None) -> dict[str, lis
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return {}
     out: dict[str, list[int]] = {}
-    pending: list[ast.AST] = [tree]
+    # Definitions are statements: only the statement lists are walked (expressions hold none;
+    # lambdas are not counted), in the order ``ast.iter_child_nodes`` lists those fields.
+    pending: list[ast.AST] = list(reversed(tree.body))
     while pending:
         node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.setdefault(node.name, []).append(node.lineno)
-        if isinstance(node, (ast.expr, ast.arguments, ast.keyword, ast.alias)):
-            continue  # no definitions in expressions (lambdas are not counted)
-        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+        node_type = type(node)
+        if node_type in _DEFINITIONS:
+            out.setdefault(node.name, []).append(node.lineno)  # type: ignore[attr-defined]
+        nested: list[ast.AST] = []
+        for field in _STATEMENT_LISTS:
+            nested.extend(getattr(node, field, ()))
+        pending.extend(reversed(nested))
     return out
+
+
+_DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+# The fields holding statements (or except handlers and match cases, which hold them), in the
+# order of every node type's ``_fields`` that has them (none has both ``cases`` and another).
+_STATEMENT_LISTS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
@@ -659,8 +679,9 @@ def _is_parameter(function: cst.FunctionDef | cst.Lambda, name: str) -> bool:
 
 def _self_attribute(expr: cst.BaseExpression) -> bool:
     """``self.x`` / ``self.x[...]`` / ``self.x.y``: state reached through ``self``."""
-    while isinstance(expr, (cst.Attribute, cst.Subscript)):
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+    # exact types: isinstance() against LibCST's ABC-based classes is slow (on every assignment)
+    while type(expr) is cst.Attribute or type(expr) is cst.Subscript:
+        if type(expr) is cst.Attribute and type(expr.value) is cst.Name:
             return expr.value.value == "self"
         expr = expr.value
     return False
@@ -1039,17 +1060,17 @@ class FactCollector:
     def _external_mutation(self, target: cst.BaseExpression, *, subscript_only: bool) -> None:
         """A function mutating a container another module owns: ``CACHE[k] = v`` after
         ``from cfg import CACHE``, ``cfg.CACHE.append(x)`` (recorded for ISO201)."""
-        function = self.context.enclosing_function()
-        if function is None:
-            return
         if subscript_only:
-            if not isinstance(target, cst.Subscript):
+            if type(target) is not cst.Subscript:  # exact types: isinstance() is slow on nodes
                 return
             target = target.value
         root = target
-        while isinstance(root, cst.Attribute):
+        while type(root) is cst.Attribute:
             root = root.value
-        if not isinstance(root, cst.Name) or _is_parameter(function, root.value):
+        if type(root) is not cst.Name:
+            return
+        function = self.context.enclosing_function()
+        if function is None or _is_parameter(function, root.value):
             return
         qualified = self.context.imports.qualified_name(target)
         if qualified is not None and "." in qualified:
@@ -1166,8 +1187,10 @@ class FactCollector:
                 is_self or _self_attribute(first)
             )
         else:
-            qualified = self.context.imports.qualified_name(func)
-            changes = qualified in _MUTATING_FUNCTIONS and _self_attribute(first)
+            changes = (
+                _self_attribute(first)
+                and self.context.imports.qualified_name(func) in _MUTATING_FUNCTIONS
+            )
         return changes and self._in_stateful_method()
 
     # -- process-wide instances: module-level, lazy globals, cached and aliased getters ------------
