@@ -427,6 +427,30 @@ class Cache:
         """Write one entry atomically (not at all if the result holds a type the cache cannot store)."""
         self._store(self._entry(key), result)
 
+    def seal(self, result: FileResult) -> bytes | None:
+        """The bytes of ``result``'s entry (``put_sealed`` writes them), None if it holds a type
+        the cache cannot store. A worker seals its results: the parent then opens each one
+        (``unseal``) instead of unpickling it, and writes it without encoding it again."""
+        try:
+            return _seal(zlib.compress(self.codec.dumps(result), 1))
+        except SerialError:
+            return None
+
+    def unseal(self, payload: bytes) -> FileResult | None:
+        """The result ``seal`` gave ``payload`` for; None if it is not one."""
+        body = _unseal(payload)
+        if body is None:
+            return None
+        try:
+            value = self.codec.loads(zlib.decompress(body))
+        except (zlib.error, SerialError):
+            return None
+        return value if isinstance(value, FileResult) else None
+
+    def put_sealed(self, key: str, payload: bytes) -> None:
+        """Write an entry ``seal`` gave (atomically, as ``put``)."""
+        self._write(self._entry(key), payload)
+
     def _store(self, target: Path, value: object) -> None:
         try:
             body = zlib.compress(self.codec.dumps(value), 1)

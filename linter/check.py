@@ -32,7 +32,7 @@ from isolint.facts import PackedFacts, StoredFacts
 from isolint.faults import PROJECT_PATH, rule_failure
 from isolint.globs import Globs
 from isolint.graphmemo import GraphMemo
-from isolint.pool import WorkerPool
+from isolint.pool import OnResult, WorkerPool
 from isolint.progress import progress_bar
 from isolint.project import ProjectIndex
 from isolint.reachability import NO_ENTRY_POINTS, Reachability
@@ -157,14 +157,18 @@ def _lint_files(request: CheckRequest, defer: bool) -> _Linted:
         # Files on disk are re-read by the worker: the parent keeps no file's bytes.
         misses.append((relpath, data if relpath in stdin else str(source.path)))
 
-    def store(result: FileResult) -> None:
-        """Cache each result as it arrives: an interrupted run keeps what it finished."""
+    def store(result: FileResult, sealed: bytes | None) -> None:
+        """Cache each result as it arrives (``sealed``: its entry's bytes, as the worker encoded
+        them): an interrupted run keeps what it finished."""
         if cache is not None and result.path in keys:
             key, mtime, size, digest = keys[result.path]
             # Unchanged between our read and the worker's; a rule failure is not kept (it may
             # be transient, and a --debug run must see it happen again, traceback and all).
             if result.digest == digest and not any(e.kind == "internal" for e in result.errors):
-                cache.put(key, result)
+                if sealed is not None:
+                    cache.put_sealed(key, sealed)
+                else:
+                    cache.put(key, result)
                 updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
 
     results.extend(_lint_sources(misses, request, options, store))
@@ -257,16 +261,17 @@ def _lint_sources(
     items: Sequence[Source],
     request: CheckRequest,
     options: LintOptions,
-    on_result: Callable[[FileResult], None] | None = None,
+    on_result: OnResult | None = None,
 ) -> list[FileResult]:
     """Worker processes, also for ``--jobs 1``: each file's analysis is bounded in time and
     memory, and a parser crash costs one file (``isolint.runner.lint_many`` lints in-process, for
-    profiling). ``on_result`` sees each result as soon as its file is done."""
+    profiling). ``on_result`` sees each result as soon as its file is done; with a cache, the
+    workers seal each result as its cache entry (``Cache.seal``), which ``on_result`` gets too."""
     if not items:
         return []
     # At most one worker per CPU and per _MIN_FILES_PER_JOB files (-j 2+ always uses workers).
     jobs = min(request.jobs, default_jobs(), max(1, len(items) // _MIN_FILES_PER_JOB))
-    pool = WorkerPool(options, jobs, request.settings.timeout, on_result)
+    pool = WorkerPool(options, jobs, request.settings.timeout, on_result, request.cache)
     with progress_bar(len(items), enabled=request.progress) as advance:
         return pool.run(items, advance)
 

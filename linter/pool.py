@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import IO
+from typing import IO, Protocol
 
 from isolint.diagnostics import FileError, FileResult
 from isolint.runner import LintOptions, Source, in_big_stack, lint_item
@@ -39,6 +39,19 @@ from isolint.worker import (
 
 Item = Source
 Progress = Callable[[int], None]
+# sees each result as it arrives, with its cache entry's bytes when a worker sealed it
+OnResult = Callable[[FileResult, bytes | None], None]
+
+
+class Entries(Protocol):
+    """How results travel as cache entries (``isolint.cache.Cache``): a worker seals each result
+    (the parent then neither encodes it for the cache nor unpickles it), the parent opens it."""
+
+    def seal(self, result: FileResult) -> bytes | None: ...
+
+    def unseal(self, payload: bytes) -> FileResult | None: ...
+
+
 _CHUNK = 16
 _LAST_WORDS = 4096  # bytes of a dead worker's stderr read to tell why it died
 _NATIVE_OUT_OF_MEMORY = b"memory allocation of"  # Rust's message before it aborts
@@ -50,8 +63,10 @@ def _worker(
     inherited: list[Connection],
     parent_pid: int,
     stderr_fd: int,
+    entries: Entries | None = None,
 ) -> None:
-    """Worker main loop: receive chunks, report 'start' and the result for each file."""
+    """Worker main loop: receive chunks, report 'start' and the result for each file (sealed
+    as its cache entry when ``entries`` is given and the result can be stored)."""
     leave_signals_to_the_parent()
     close_inherited(inherited)
     die_with_parent(parent_pid)
@@ -71,12 +86,23 @@ def _worker(
             for item in chunk:
                 connection.send(("start", item[0]))
                 result = lint_item(item, options, walker)
-                connection.send(("done", result))
+                payload = _sealed(entries, result) if entries is not None else None
+                if payload is None:
+                    connection.send(("done", result))
+                else:
+                    connection.send(("sealed", payload))
                 if any(error.kind == "memory" for error in result.errors):
                     return  # a fresh worker takes the rest: this one's heap is fragmented
             connection.send(("idle", None))
 
     in_big_stack(serve)
+
+
+def _sealed(entries: Entries, result: FileResult) -> bytes | None:
+    try:
+        return entries.seal(result)
+    except MemoryError:  # the result as it is, then
+        return None
 
 
 @dataclass
@@ -109,19 +135,21 @@ class WorkerPool:
         options: LintOptions,
         jobs: int,
         timeout: float,
-        on_result: Callable[[FileResult], None] | None = None,
+        on_result: OnResult | None = None,
+        entries: Entries | None = None,
     ) -> None:
         self.options = options
         self.jobs = jobs
         self.timeout = timeout
         self.on_result = on_result  # sees each worker's result as it arrives (cache writes)
+        self.entries = entries
         self.context = multiprocessing.get_context("fork")
 
     def _spawn(self, others: Sequence[_Slot]) -> _Slot:
         parent, child = self.context.Pipe()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         inherited = [parent, *(slot.connection for slot in others)]
-        args = (child, self.options, inherited, os.getpid(), stderr.fileno())
+        args = (child, self.options, inherited, os.getpid(), stderr.fileno(), self.entries)
         process = self.context.Process(target=_worker, args=args, daemon=True)
         process.start()
         child.close()
@@ -188,17 +216,34 @@ class WorkerPool:
             if kind == "start":
                 slot.current = str(value)
                 slot.started = time.monotonic()
-            elif kind == "done":
-                assert isinstance(value, FileResult)
-                results.append(value)
+            elif kind in ("done", "sealed"):
+                payload = value if kind == "sealed" else None
+                result = self._opened(slot, payload) if payload is not None else value
+                assert isinstance(result, FileResult)
+                results.append(result)
                 if self.on_result is not None:
-                    self.on_result(value)
+                    self.on_result(result, payload)
                 if slot.pending:
                     slot.pending.popleft()
                 slot.current = None
                 if progress is not None:
                     progress(1)
         return slot.process.is_alive() or not slot.pending
+
+    def _opened(self, slot: _Slot, payload: bytes) -> FileResult:
+        """The result a worker sealed (a file error, should it not open: never seen)."""
+        result = self.entries.unseal(payload) if self.entries is not None else None
+        if result is not None:
+            return result
+        relpath = slot.pending[0][0] if slot.pending else "<unknown>"
+        return FileResult(
+            relpath,
+            errors=(
+                FileError(
+                    relpath, "internal error: a worker's result did not decode", kind="internal"
+                ),
+            ),
+        )
 
     def _replace(
         self,

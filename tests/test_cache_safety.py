@@ -277,6 +277,26 @@ def test_serial_round_trip_is_exact_on_real_results() -> None:
     assert codec.loads(codec.dumps(odd)) == odd
 
 
+def test_a_sealed_result_opens_as_itself_and_is_the_entry_put_writes(tmp_path: Path) -> None:
+    """Workers send each result sealed as its cache entry (``Cache.seal``): the parent opens it
+    (``unseal``) and writes it as is; a damaged or foreign payload opens as nothing."""
+    cache = Cache.open(tmp_path / "cache", "configuration", payload_classes(load_rules()))
+    for result in _real_results():
+        sealed = cache.seal(result)
+        assert sealed is not None and cache.unseal(sealed) == result
+        key = cache.key(result.path, result.digest.encode())
+        cache.put(key, result)
+        assert _entry_bytes(tmp_path / "cache", key) == sealed
+        assert cache.unseal(sealed[:-1] + bytes([sealed[-1] ^ 1])) is None
+    body = zlib.compress(json.dumps([[], [0, 1]]).encode())  # valid, but not a FileResult
+    assert cache.unseal(_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body) is None
+    assert cache.seal(FileResult("x.py", facts=object())) is None
+
+
+def _entry_bytes(directory: Path, key: str) -> bytes:
+    return next(p for p in _entries(directory) if p.name == key).read_bytes()
+
+
 @pytest.mark.parametrize(
     "document",
     [
