@@ -67,6 +67,8 @@ class _Local:
 
 _UNKNOWN = _Local("unknown")
 _CLASSMETHOD_NAMES = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+# Node types are told by ``type() is`` below, not isinstance() (slow on LibCST's classes; this
+# runs for every call and binding of the walk): the parser makes no subclasses of them.
 
 
 def class_name_of(annotation: cst.BaseExpression, context: RuleContext) -> tuple[str, bool] | None:
@@ -104,7 +106,7 @@ class LocalTypes:
         self.comprehensions: list[tuple[cst.BaseComp, frozenset[str], int]] = []
 
     def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
-        if self.frames and isinstance(node, cst.FunctionDef):
+        if self.frames and type(node) is cst.FunctionDef:
             self.frames[-1][node.name.value] = _UNKNOWN  # a nested def is a local name
         frame: dict[str, _Local] = {}
         params = node.params
@@ -112,10 +114,10 @@ class LocalTypes:
         for param in (*ordered, *params.kwonly_params):
             frame[param.name.value] = self._annotated(param.annotation)
         for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
+            if type(extra) is cst.Param:
                 frame[extra.name.value] = _UNKNOWN
         owner = self._method_owner(node)
-        if owner is not None and ordered and isinstance(node, cst.FunctionDef):
+        if owner is not None and ordered and type(node) is cst.FunctionDef:
             first = ordered[0].name.value
             decorators = {
                 (dotted_name(d.decorator) or "").rsplit(".", 1)[-1] for d in node.decorators
@@ -141,9 +143,9 @@ class LocalTypes:
 
     def _method_owner(self, node: cst.FunctionDef | cst.Lambda) -> str | None:
         scopes = self.context.scopes
-        if isinstance(node, cst.FunctionDef) and len(scopes) == 1:
+        if type(node) is cst.FunctionDef and len(scopes) == 1:
             name, owner = scopes[0]
-            if isinstance(owner, cst.ClassDef):
+            if type(owner) is cst.ClassDef:
                 return name
         return None
 
@@ -162,19 +164,19 @@ class LocalTypes:
         """Record ``target = value`` (``value`` None: bound to something unknown)."""
         if not self.frames:
             return
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             local = _UNKNOWN
             if annotation is not None:
                 local = self._annotated(annotation)
-            elif isinstance(value, cst.Call):
+            elif type(value) is cst.Call:
                 built = self._constructed(value)
                 if built is not None:
                     local = built
             self.frames[-1][target.value] = local
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) is cst.Tuple or type(target) is cst.List:
             for element in target.elements:
                 self.bind(element.value)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.bind(target.value)
 
     def _constructed(self, call: cst.Call) -> _Local | None:
@@ -216,10 +218,10 @@ class LocalTypes:
 
 def _receiver(expr: cst.BaseExpression, context: RuleContext, local: LocalTypes) -> _Local | None:
     """What the object a method is called on is, when provable."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return local.lookup(expr.value)
-    if isinstance(expr, cst.Call):
-        if isinstance(expr.func, cst.Name) and expr.func.value == "super" and not expr.args:
+    if type(expr) is cst.Call:
+        if type(expr.func) is cst.Name and expr.func.value == "super" and not expr.args:
             owner = _enclosing_owner(local)
             return _Local("super", owner) if owner else None
         return local._constructed(expr)
@@ -237,7 +239,7 @@ def _enclosing_owner(local: LocalTypes) -> str:
 def callee_ref(call: cst.Call, context: RuleContext, local: LocalTypes) -> CalleeRef | None:
     """How the callee of ``call`` can be resolved, or None when no static name reaches it."""
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         found = local.lookup(func.value)
         if found is not None:
             return CalleeRef(CLS_CALL, "", found.owner) if found.kind == "cls" else None
@@ -245,10 +247,10 @@ def callee_ref(call: cst.Call, context: RuleContext, local: LocalTypes) -> Calle
         if qualified is not None:
             return CalleeRef(NAME, qualified, absolute=True)
         return CalleeRef(NAME, func.value)
-    if isinstance(func, cst.Call):
+    if type(func) is cst.Call:
         # type(self)(...)
         if (
-            isinstance(func.func, cst.Name)
+            type(func.func) is cst.Name
             and func.func.value == "type"
             and len(func.args) == 1
             and isinstance(func.args[0].value, cst.Name)
@@ -257,12 +259,12 @@ def callee_ref(call: cst.Call, context: RuleContext, local: LocalTypes) -> Calle
             if found is not None and found.kind == "self":
                 return CalleeRef(CLS_CALL, "", found.owner)
         return None
-    if not isinstance(func, cst.Attribute):
+    if type(func) is not cst.Attribute:
         return None
     method = func.attr.value
     receiver = func.value
     # self.attr.m(...)
-    if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name):
+    if type(receiver) is cst.Attribute and type(receiver.value) is cst.Name:
         found = local.lookup(receiver.value.value)
         if found is not None:
             if found.kind == "self":
@@ -270,7 +272,7 @@ def callee_ref(call: cst.Call, context: RuleContext, local: LocalTypes) -> Calle
                     return None
                 return CalleeRef(ATTR_METHOD, method, found.owner, receiver.attr.value)
             return None
-    if isinstance(receiver, cst.Name):
+    if type(receiver) is cst.Name:
         found = local.lookup(receiver.value)
         if found is None:
             pass  # a module-level name: resolved as a dotted name below
@@ -284,9 +286,9 @@ def callee_ref(call: cst.Call, context: RuleContext, local: LocalTypes) -> Calle
             return CalleeRef(INSTANCE_METHOD, method, found.owner, absolute=found.absolute)
         else:
             return None
-    if isinstance(receiver, cst.Attribute) and receiver.attr.value == "__class__":
+    if type(receiver) is cst.Attribute and receiver.attr.value == "__class__":
         return None
-    if isinstance(receiver, cst.Call):
+    if type(receiver) is cst.Call:
         built = _receiver(receiver, context, local)
         if built is None:
             return None
