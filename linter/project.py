@@ -32,6 +32,8 @@ MODULE, PACKAGE, SHORT_NAME = "m", "p", "r"
 _DECODED_MODULES = 8192
 _MEMO_SIZE = 1 << 17  # resolutions the index remembers (``ProjectIndex._remembered``)
 _MemoKey = tuple[str, str] | str
+# a resolution's target, and the questions it asked (None: asked while nothing was recording)
+_Remembered = tuple["Target | None", tuple[tuple[str, str], ...] | None]
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,8 @@ class ProjectIndex:
         self._consulted: set[tuple[str, str]] | None = None  # see ``recording``
         # resolutions from scratch, and what each asked (``_remembered``): the call graph and
         # the project rules resolve the same names from many places
-        self._names: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]] = {}
-        self._absolute: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]] = {}
+        self._names: dict[_MemoKey, _Remembered] = {}
+        self._absolute: dict[_MemoKey, _Remembered] = {}
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -214,18 +216,24 @@ class ProjectIndex:
 
     def _remembered(
         self,
-        memo: dict[_MemoKey, tuple[Target | None, tuple[tuple[str, str], ...]]],
+        memo: dict[_MemoKey, _Remembered],
         key: _MemoKey,
         resolve: Callable[..., Target | None],
         *args: str,
     ) -> Target | None:
         """``resolve(*args)`` (a resolution from scratch: a function of the index alone), worked
-        out once per index with the questions it asked the index, which a later answer from
-        ``memo`` asks again for ``recording``. The memo is emptied once it holds ``_MEMO_SIZE``
+        out once per index with the questions it asked the index (while ``recording``), which a
+        later answer from ``memo`` asks again for ``recording``. The memo is emptied once it holds ``_MEMO_SIZE``
         answers: they hold on to facts the decoded-module bound has let go."""
         hit = memo.get(key)
-        if hit is None:
-            outer = self._consulted
+        outer = self._consulted
+        if outer is None and hit is None:  # not recording: the questions are not kept
+            target = resolve(*args)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = (target, None)
+            return target
+        if hit is None or (outer is not None and hit[1] is None):
             consulted: set[tuple[str, str]] = set()
             self._consulted = consulted
             try:
@@ -235,8 +243,8 @@ class ProjectIndex:
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
             hit = memo[key] = (target, tuple(consulted))
-        if self._consulted is not None:
-            self._consulted.update(hit[1])
+        if outer is not None and hit[1] is not None:
+            outer.update(hit[1])
         return hit[0]
 
     def _resolve_name(
