@@ -145,7 +145,15 @@ def module_function_names(module: cst.Module) -> frozenset[str]:
     pending: list[Statement] = list(module.body)
     while pending:
         statement = pending.pop()
-        if isinstance(statement, cst.FunctionDef):
+        statement_type = type(statement)  # exact types first: isinstance() is slow on LibCST's
+        if statement_type is cst.SimpleStatementLine or statement_type is cst.ClassDef:
+            continue
+        if statement_type is cst.FunctionDef:
+            names.add(cast(cst.FunctionDef, statement).name.value)
+        elif statement_type in _COMPOUND_STATEMENTS:
+            for suite in _child_suites(cast(cst.BaseCompoundStatement, statement)):
+                pending.extend(_suite_items(suite))
+        elif isinstance(statement, cst.FunctionDef):  # not a class of LibCST's own
             names.add(statement.name.value)
         elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(
             statement, cst.ClassDef
@@ -172,7 +180,11 @@ def assignments(
 def class_methods(node: cst.ClassDef) -> Iterator[cst.FunctionDef]:
     """The functions defined directly in a class body."""
     for statement in _suite_items(node.body):
-        if isinstance(statement, cst.FunctionDef):
+        if type(statement) is cst.FunctionDef:  # exact type: isinstance() is slow on LibCST's
+            yield statement
+        elif type(statement) is not cst.SimpleStatementLine and isinstance(
+            statement, cst.FunctionDef
+        ):
             yield statement
 
 

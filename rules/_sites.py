@@ -18,11 +18,12 @@ def qualified(scope: str, name: str) -> str:
 
 
 def _rooted(expr: cst.BaseExpression, receiver: str) -> bool:
-    if not isinstance(expr, (cst.Attribute, cst.Subscript)):
+    # exact types: isinstance() against LibCST's ABC-based classes is slow (on every write)
+    if type(expr) is not cst.Attribute and type(expr) is not cst.Subscript:
         return False
-    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+    while type(expr) is cst.Attribute or type(expr) is cst.Subscript:
         expr = expr.value
-    return isinstance(expr, cst.Name) and expr.value == receiver
+    return type(expr) is cst.Name and expr.value == receiver
 
 
 # Fields that hold only whitespace, punctuation or comments: no assignment or call inside.
@@ -92,14 +93,14 @@ def changes(root: cst.CSTNode, name: str, *, held: bool = False) -> bool:
 def changes_here(node: cst.CSTNode, name: str, *, held: bool = False) -> bool:
     """Does ``node`` itself (not its children) change ``name``, as ``changes`` counts it; only
     nodes of the ``WRITES`` types can (a walk that visits every node checks just those)."""
-    if isinstance(node, cst.Assign):
+    if type(node) is cst.Assign:  # exact types, as in ``_rooted``
         return any(_rooted(t.target, name) for t in node.targets)
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+    if type(node) is cst.AugAssign or type(node) is cst.AnnAssign or type(node) is cst.Del:
         return _rooted(node.target, name)
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         func = node.func
         if (
-            isinstance(func, cst.Attribute)
+            type(func) is cst.Attribute
             and func.attr.value in _MUTATORS
             and (_rooted(func.value, name) or (held and dotted_name(func.value) == name))
         ):
