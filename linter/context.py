@@ -66,32 +66,31 @@ def plain_code(node: cst.CSTNode) -> str | None:
     if type(node) is cst.Name or type(node) is cst.SimpleString:
         return None if node.lpar else node.value
     if type(node) is cst.Attribute:
-        dot = node.dot
-        if node.lpar or type(dot) is not cst.Dot:
+        if node.lpar or type(node.dot) is not cst.Dot:
             return None
-        parts = [
-            plain_code(node.value),
-            _plain_space(dot.whitespace_before),
-            ".",
-            _plain_space(dot.whitespace_after),
-            plain_code(node.attr),
-        ]
-    elif type(node) is cst.Subscript:
+        return _infix(node.value, node.dot, ".", node.attr)
+    if type(node) is cst.Subscript:
         return _plain_subscript(node)
-    elif type(node) is cst.BinaryOperation:
-        operator = node.operator
-        if node.lpar or type(operator) is not cst.BitOr:
+    if type(node) is cst.BinaryOperation:
+        if node.lpar or type(node.operator) is not cst.BitOr:
             return None
-        parts = [
-            plain_code(node.left),
-            _plain_space(operator.whitespace_before),
-            "|",
-            _plain_space(operator.whitespace_after),
-            plain_code(node.right),
+        return _infix(node.left, node.operator, "|", node.right)
+    return None
+
+
+def _infix(
+    left: cst.CSTNode, token: cst.Dot | cst.BitOr, text: str, right: cst.CSTNode
+) -> str | None:
+    """``left`` ``text`` ``right`` with the token's own plain spaces around it."""
+    return _joined(
+        [
+            plain_code(left),
+            _plain_space(token.whitespace_before),
+            text,
+            _plain_space(token.whitespace_after),
+            plain_code(right),
         ]
-    else:
-        return None
-    return _joined(parts)
+    )
 
 
 def _joined(parts: list[str | None]) -> str | None:
@@ -127,7 +126,11 @@ def _plain_subscript(node: cst.Subscript) -> str | None:
             if index != last:
                 parts.append(", ")
         elif type(comma) is cst.Comma:
-            parts += [_plain_space(comma.whitespace_before), ",", _plain_space(comma.whitespace_after)]
+            parts += [
+                _plain_space(comma.whitespace_before),
+                ",",
+                _plain_space(comma.whitespace_after),
+            ]
         else:
             return None
     parts += [_plain_space(node.rbracket.whitespace_before), "]"]
