@@ -121,7 +121,9 @@ if sys.version_info >= (3, 11):
 def _units_and_nodes(parsed: Parsed) -> tuple[dict[int, tuple[int, ...]], list[cst.CSTNode]]:
     options = LintOptions.create(Settings(), ())
     info = file_info("pkg/mod.py", options)
-    context = RuleContext(info, parsed.module, options.settings, ImportTable(info.module_name, False))
+    context = RuleContext(
+        info, parsed.module, options.settings, ImportTable(info.module_name, False)
+    )
     walker = Walker()
     walker.walk(context, [])
     nodes: list[cst.CSTNode] = []
@@ -171,15 +173,20 @@ def test_positions_by_unit_are_those_of_position_provider(source: str) -> None:
     }
 
 
-def test_units_reach_into_compound_statements() -> None:
-    parsed = parse(SOURCES["elif-chain"].encode("utf-8"), "pkg/mod.py")
+def _units_by_code(source: str, kind: type[cst.CSTNode]) -> dict[str, tuple[int, ...]]:
+    """The unit path the walk records for each ``kind`` node of ``SOURCES[source]``, by code."""
+    parsed = parse(SOURCES[source].encode("utf-8"), "pkg/mod.py")
     assert isinstance(parsed, Parsed)
     units, nodes = _units_and_nodes(parsed)
-    found = {
+    return {
         parsed.module.code_for_node(node): units[id(node)]
         for node in nodes
-        if isinstance(node, cst.Assign)
+        if isinstance(node, kind)
     }
+
+
+def test_units_reach_into_compound_statements() -> None:
+    found = _units_by_code("elif-chain", cst.Assign)
     # the suites of an if: its own (0), each elif's (1, 2), the else's (3)
     assert found == {
         "x = 1": (0, 0, 0),
@@ -193,14 +200,7 @@ def test_units_reach_into_compound_statements() -> None:
 
 
 def test_units_reach_into_method_bodies() -> None:
-    parsed = parse(SOURCES["methods"].encode("utf-8"), "pkg/mod.py")
-    assert isinstance(parsed, Parsed)
-    units, nodes = _units_and_nodes(parsed)
-    found = {
-        parsed.module.code_for_node(node): units[id(node)]
-        for node in nodes
-        if isinstance(node, cst.Call)
-    }
+    found = _units_by_code("methods", cst.Call)
     # A is the second top-level statement; f its third member, g its fourth; the call in g is
     # in the first statement of the first suite of g's first statement (its `async with`)
     assert found == {"os.path.join('a', 'b')": (1, 2, 0), "w.send(self.f)": (1, 3, 0, 0, 0)}
