@@ -76,7 +76,7 @@ _SHARD = re.compile(r"[0-9a-f]{2}")
 _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
 # namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
-_BLOBS = ("callgraph", "callgraph-delta", "reached")
+_BLOBS = ("callgraph", "callgraph-delta", "reached", "decided")
 _NAMESPACE_FILE = re.compile(
     rf"{_MANIFEST}|{_MANIFEST_DELTA}|{_MANIFEST_FACTS}|{'|'.join(_BLOBS)}|{_TMP}"
 )

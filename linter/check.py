@@ -26,7 +26,7 @@ from isolint.diagnostics import (
 )
 
 UNUSED_SUPPRESSION = "ISO000"
-from isolint import reachstore
+from isolint import decided, reachstore
 from isolint.discovery import SourceFile
 from isolint.facts import PackedFacts, StoredFacts
 from isolint.faults import PROJECT_PATH, rule_failure
@@ -502,7 +502,35 @@ def run_check(request: CheckRequest) -> RunResult:
             files = {r.path: file_key(keys.get(r.path, ""), r.facts) for r in results}
             configured = (request.settings.entry_points, request.settings.startup_roots)
             cache.write_blob(REACHED, reachstore.dumps(reachability, files, configured))
+            inputs = {r.path: keys.get(r.path, "") for r in results}
+            _store_decisions(
+                cache, _decisions_digest(request, inputs), diagnostics, warnings, failures
+            )
         return finish(results, request, diagnostics, warnings, reachability, failures)
+
+
+def _decisions_digest(request: CheckRequest, keys: dict[str, str]) -> str | None:
+    return decided.inputs_digest(
+        keys,
+        (f.relpath for f in request.files),
+        request.settings,
+        [rule.code for rule in request.rules],
+    )
+
+
+def _store_decisions(
+    cache: Cache,
+    digest: str | None,
+    diagnostics: Sequence[Diagnostic],
+    warnings: Sequence[str],
+    failures: Sequence[FileError],
+) -> None:
+    if digest is None:
+        return
+    decisions = decided.Decisions(tuple(diagnostics), tuple(warnings), tuple(failures))
+    data = decided.dumps(digest, decisions, cache.codec)
+    if data is not None:
+        cache.write_blob(decided.DECIDED, data)
 
 
 def _with_deferred(
@@ -544,6 +572,21 @@ def _reusing(linted: _Linted, request: CheckRequest, cache: Cache) -> RunResult 
     reachability = reachstore.restore(stored, changed)
     if reachability is None:
         return None
+    results = sorted(
+        [*linted.results, *(FileResult(path) for path in linted.deferred)], key=lambda r: r.path
+    )
+    digest = _decisions_digest(request, keys)
+    data = cache.read_blob(decided.DECIDED) if digest is not None and not changed else None
+    known = decided.loads(data, digest, cache.codec) if data and digest is not None else None
+    if known is not None:  # nothing changed: the project rules would decide the same
+        return finish(
+            results,
+            request,
+            list(known.diagnostics),
+            list(known.warnings),
+            reachability,
+            list(known.failures),
+        )
     items: list[PackedFacts | StoredFacts] = [
         found for found in facts.values() if isinstance(found, PackedFacts)
     ]
@@ -561,9 +604,7 @@ def _reusing(linted: _Linted, request: CheckRequest, cache: Cache) -> RunResult 
     diagnostics, warnings, failures = _project_rules(linted.results, request, index)
     if any(item.failed for item in lazy):
         return None  # a stored text did not decode: the run is done again without it
-    results = sorted(
-        [*linted.results, *(FileResult(path) for path in linted.deferred)], key=lambda r: r.path
-    )
+    _store_decisions(cache, digest, diagnostics, warnings, failures)
     return finish(results, request, diagnostics, warnings, reachability, failures)
 
 
