@@ -15,10 +15,11 @@ from pathlib import Path
 from isolint import decided
 from isolint.cache import Cache
 from isolint.config import Settings
-from isolint.diagnostics import Diagnostic, FileError, Severity, Span
+from isolint.diagnostics import FileError
 from isolint.serial import Codec
 
 from tests.conftest import FIXTURES, Completed
+from tests.test_reporters import diagnostic
 
 Run = Callable[..., Completed]
 PROJECT_CODES = {"ISO401", "ISO403", "ISO404"}  # decided by check_project in multi_package
@@ -96,22 +97,10 @@ def test_damaged_decisions_are_ignored(isolint: Run, tmp_path: Path) -> None:
     assert _codes(isolint, root, *cached) == clean
 
 
-def _diagnostic() -> Diagnostic:
-    return Diagnostic(
-        path="a.py",
-        span=Span(1, 1, 1, 2),
-        code="ISO404",
-        name="x",
-        severity=Severity.ERROR,
-        message="m",
-        fingerprint="f",
-    )
-
-
 def test_blob_round_trip_and_mismatches() -> None:
     codec = Codec.create()
     decisions = decided.Decisions(
-        (_diagnostic(),), ("a warning",), (FileError("<project>", "internal error"),)
+        (diagnostic(code="ISO404"),), ("a warning",), (FileError("<project>", "internal error"),)
     )
     data = decided.dumps("d1", decisions, codec)
     assert data is not None
