@@ -1,8 +1,10 @@
 """Worker processes for the per-file pass, with a per-file time budget and crash isolation.
 
-The parent hands each worker a chunk of (relpath, source) pairs; the worker reports when it
-starts each file and sends back each FileResult as soon as it is done, so results stream and
-no worker holds more than one tree at a time. A worker that exceeds the time budget on a file
+The parent hands each worker a chunk of (relpath, source) pairs; the worker sends back each
+FileResult as soon as it is done, in the chunk's order, so results stream and no worker holds
+more than one tree at a time. The file a worker is on is the first of its chunk it has not
+answered yet (it starts the next file as soon as it sends a result), timed from that result:
+no message per file start. A worker that exceeds the time budget on a file
 is killed and replaced (the file becomes a ``timed out`` file error); a worker that dies (a
 native crash in the parser) is replaced too, and the rest of its chunk is redistributed.
 
@@ -84,7 +86,6 @@ def _worker(
             if chunk is None:
                 return
             for item in chunk:
-                connection.send(("start", item[0]))
                 result = lint_item(item, options, walker)
                 payload = _sealed(entries, result) if entries is not None else None
                 if payload is None:
@@ -157,6 +158,9 @@ class WorkerPool:
 
     def _assign(self, slot: _Slot, queue: deque[Item]) -> None:
         chunk = [queue.popleft() for _ in range(min(_CHUNK, len(queue)))]
+        if not slot.pending and chunk:  # an idle worker starts on the chunk's first file now
+            slot.current = chunk[0][0]
+            slot.started = time.monotonic()
         slot.pending.extend(chunk)
         slot.connection.send(chunk)
 
@@ -213,10 +217,7 @@ class WorkerPool:
                 kind, value = slot.connection.recv()
             except (EOFError, OSError):
                 return False
-            if kind == "start":
-                slot.current = str(value)
-                slot.started = time.monotonic()
-            elif kind in ("done", "sealed"):
+            if kind in ("done", "sealed"):
                 payload = value if kind == "sealed" else None
                 result = self._opened(slot, payload) if payload is not None else value
                 assert isinstance(result, FileResult)
@@ -225,7 +226,10 @@ class WorkerPool:
                     self.on_result(result, payload)
                 if slot.pending:
                     slot.pending.popleft()
-                slot.current = None
+                # the worker is on its next file now, unless it leaves after a memory error
+                leaving = any(error.kind == "memory" for error in result.errors)
+                slot.current = slot.pending[0][0] if slot.pending and not leaving else None
+                slot.started = time.monotonic()
                 if progress is not None:
                     progress(1)
         return slot.process.is_alive() or not slot.pending
