@@ -11,24 +11,40 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
         manifest-facts  each file's encoded facts, compressed one by one and concatenated
         manifest-delta  the rows changed since ``manifest`` was written (facts included), and
                         the paths gone
-        <k[:2]>/<key>   one entry per file: FileResult
+        packs/          the entries (one per file: its FileResult), many to a pack:
+            <16 hex>.pack   the entries, their index, a footer locating the index
         callgraph       the call graph's memo (``isolint.graphmemo``): data-only JSON
         reached         what requests reach, and what from (``isolint.reachstore``): JSON
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
 typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
-cache miss, replaced when the file is linted again. The manifest keeps each file's facts as
-their own encoded text in ``manifest-facts`` (sealed the same way, its body the compressed texts
-one after another), decoded only when a run needs the facts without the file's entry (a file of
-the project that is not being linted): a run that finds every file fresh reads only the small
-``manifest``, ``manifest-facts`` is read (and its checksum checked against the one ``manifest``
-names) the first time a file's facts are asked for, a run that reads the entries anyway never
-decodes the facts twice, and rewriting the manifest re-encodes only what changed. A
-``manifest-facts`` that is missing, corrupt or not the one ``manifest`` names gives no facts:
-each file is read from its entry instead (a miss, never a wrong hit). A run that
-changed a few files writes only ``manifest-delta`` (``Cache.save_manifest``): the rows that differ
-from the manifest's, naming the manifest by the checksum of its body; a delta of another
-manifest is ignored (its files are read again: a miss, never a wrong hit).
+cache miss, replaced when the file is linted again.
+
+A pack is its entries one after another (each sealed on its own, so each is checked when read),
+then its index (for each entry: its key, a hash of its file's path, where it starts and its
+length; sealed the same way), then a fixed-size footer saying where the index is. ``put`` keeps
+entries in memory and ``flush`` writes them as one new pack (temp file + rename, as every file
+here): every 1,000 entries or 8 MB, and at the end of the per-file pass even when it is
+interrupted by Ctrl-C or an error, so a cold run creates a few files instead of one per file.
+``get`` reads each pack's footer and index once per run and then each entry with one ``pread``.
+A pack that is missing, truncated or damaged (footer, index or an entry) gives misses, never an
+exception or a wrong hit; when a key is in several packs, the newest good copy is read. Packs
+are merged when the manifest is saved and there are more than 8 of them: all but the 3 largest,
+and any whose bytes are mostly dead, go into one new pack that leaves out the dead entries (the
+manifest maps their file to another key), and are then deleted. A run that loses a pack it was
+about to read to another run's merge has a miss, nothing worse.
+
+The manifest keeps each file's facts as their own encoded text in ``manifest-facts`` (sealed the
+same way, its body the compressed texts one after another), decoded only when a run needs the facts
+without the file's entry (a file of the project that is not being linted): a run that finds every
+file fresh reads only the small ``manifest``, ``manifest-facts`` is read (and its checksum checked
+against the one ``manifest`` names) the first time a file's facts are asked for, a run that reads
+the entries anyway never decodes the facts twice, and rewriting the manifest re-encodes only what
+changed. A ``manifest-facts`` that is missing, corrupt or not the one ``manifest`` names gives no
+facts: each file is read from its entry instead (a miss, never a wrong hit). A run that changed a
+few files writes only ``manifest-delta`` (``Cache.save_manifest``): the rows that differ from the
+manifest's, naming the manifest by the checksum of its body; a delta of another manifest is ignored
+(its files are read again: a miss, never a wrong hit).
 """
 
 from __future__ import annotations
@@ -39,10 +55,11 @@ import importlib.util
 import os
 import re
 import stat
+import struct
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +89,20 @@ _VERSION = r"[0-9A-Za-z.+!_]+"
 _NAMESPACE = re.compile(
     rf"[0-9]{_VERSION}-py[0-9]+\.[0-9]+(-libcst{_VERSION})?-[0-9a-f]{{12}}-[0-9a-f]{{16}}"
 )
-_SHARD = re.compile(r"[0-9a-f]{2}")
+_SHARD = re.compile(r"[0-9a-f]{2}")  # entries one file each, as isolint 0.2 wrote them
 _TMP = r"\.tmp-[0-9A-Za-z_]+"
 _ENTRY = re.compile(rf"[0-9a-f]{{64}}|{_TMP}")
+_KEY = re.compile(r"[0-9a-f]{64}")
+_PACKS = "packs"  # the namespace's directory of packs
+_PACK = re.compile(r"[0-9a-f]{16}\.pack")
+_PACK_MEMBER = re.compile(rf"{_PACK.pattern}|{_TMP}")
+_PACK_MAGIC = b"ISOLINT-PACK-01\n"
+_FOOTER = struct.Struct(">16sQQ")  # magic, where the index starts, its length
+_RECORD = struct.Struct(">32s8sQI")  # key, hash of the file's path, where the entry starts, length
+_FLUSH_ENTRIES = 1000  # staged entries (or bytes) that make ``put`` write a pack
+_FLUSH_BYTES = 8 << 20
+_MAX_PACKS = 8  # more packs than this are merged when the manifest is saved ...
+_KEEP_PACKS = 3  # ... all but the largest few (unless their bytes are mostly dead)
 # namespace-wide files besides the manifest (``Cache.read_blob``): the call graph memo, its delta
 _BLOBS = ("callgraph", "callgraph-delta", "reached", "decided")
 _NAMESPACE_FILE = re.compile(
@@ -82,6 +110,7 @@ _NAMESPACE_FILE = re.compile(
 )
 _TOP_FILE = re.compile(_TMP)
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
+_NOFOLLOW_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 class CacheDirError(IsolintError):
@@ -321,8 +350,9 @@ def _replace(target: Path, payload: bytes) -> None:
     _replace_in(os.fspath(target.parent), target.name, payload)
 
 
-def _replace_in(directory: str, name: str, payload: bytes) -> None:
-    """``_replace`` of ``directory``/``name``, on plain strings (no path objects per entry)."""
+def _replace_in(directory: str, name: str, payload: bytes | Iterable[bytes]) -> None:
+    """``_replace`` of ``directory``/``name``, on plain strings (no path objects per entry);
+    ``payload`` may come in chunks (a pack is written as it is read)."""
     target = os.path.join(directory, name)
     tmp = os.path.join(directory, f".tmp-{os.getpid()}_{_NOT_TMP_CHARS.sub('_', name)}")
     try:
@@ -332,18 +362,18 @@ def _replace_in(directory: str, name: str, payload: bytes) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            handle.writelines((payload,) if isinstance(payload, bytes) else payload)
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def _replace_via_mkstemp(target: Path, payload: bytes) -> None:
+def _replace_via_mkstemp(target: Path, payload: bytes | Iterable[bytes]) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            handle.writelines((payload,) if isinstance(payload, bytes) else payload)
             # mkstemp makes 0600 files; a cache (and its marker) follows the umask like any
             # file the user creates, so a teammate sharing the checkout can read it
             os.fchmod(handle.fileno(), 0o666 & ~_umask())
@@ -351,6 +381,137 @@ def _replace_via_mkstemp(target: Path, payload: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _path_hash(relpath: str) -> bytes:
+    """What a pack's index keeps of an entry's file path (to tell a superseded entry)."""
+    return hashlib.sha256(relpath.encode("utf-8", "surrogateescape")).digest()[:8]
+
+
+def _pack(entries: Iterable[tuple[bytes, bytes, bytes]]) -> Iterator[bytes]:
+    """The chunks of a pack of ``entries`` (key, path hash, sealed entry), as they are read."""
+    records: list[bytes] = []
+    offset = 0
+    for key, where, sealed in entries:
+        records.append(_RECORD.pack(key, where, offset, len(sealed)))
+        offset += len(sealed)
+        yield sealed
+    index = _seal(b"".join(records))
+    yield index
+    yield _FOOTER.pack(_PACK_MAGIC, offset, len(index))
+
+
+def _read_index(fd: int) -> list[tuple[bytes, bytes, int, int]] | None:
+    """The records of the pack open as ``fd``; None unless its footer and index are whole."""
+    try:
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size < _FOOTER.size:
+            return None
+        footer = os.pread(fd, _FOOTER.size, size - _FOOTER.size)
+        if len(footer) != _FOOTER.size:
+            return None
+        magic, start, length = _FOOTER.unpack(footer)
+        if magic != _PACK_MAGIC or start + length + _FOOTER.size != size:
+            return None
+        raw = os.pread(fd, length, start)
+    except OSError:
+        return None
+    body = _unseal(raw)
+    if body is None or len(body) % _RECORD.size:
+        return None
+    records: list[tuple[bytes, bytes, int, int]] = list(_RECORD.iter_unpack(body))
+    if any(offset + length > start for _, _, offset, length in records):
+        return None
+    return records
+
+
+def _open_packs(directory: Path) -> tuple[int, list[tuple[str, int, int]]] | None:
+    """The pack directory opened (without following a symlink), and each pack in it opened the
+    same way: (name, fd, size), newest first. None when there is no such directory."""
+    try:
+        dir_fd = os.open(directory, _NOFOLLOW_DIR)
+    except OSError:
+        return None
+    packs: list[tuple[int, str, int, int]] = []
+    try:
+        for entry in os.scandir(dir_fd):
+            if not _PACK.fullmatch(entry.name):
+                continue
+            try:
+                fd = os.open(entry.name, _NOFOLLOW_FILE, dir_fd=dir_fd)
+            except OSError:
+                continue
+            try:
+                info = os.fstat(fd)
+            except OSError:
+                os.close(fd)
+                continue
+            packs.append((info.st_mtime_ns, entry.name, fd, info.st_size))
+    except OSError:
+        for _, _, fd, _ in packs:
+            os.close(fd)
+        os.close(dir_fd)
+        return None
+    packs.sort(reverse=True)
+    return dir_fd, [(name, fd, size) for _, name, fd, size in packs]
+
+
+def pack_index(path: Path) -> dict[str, tuple[int, int]] | None:
+    """Where each entry of the pack at ``path`` is: key -> (start, length); None when the pack
+    cannot be read or its footer or index is damaged."""
+    try:
+        fd = os.open(path, _NOFOLLOW_FILE)
+    except OSError:
+        return None
+    try:
+        records = _read_index(fd)
+    finally:
+        os.close(fd)
+    if records is None:
+        return None
+    return {key.hex(): (offset, length) for key, _, offset, length in records}
+
+
+class _Store:
+    """A cache's changing part: the entries ``put`` keeps for the next pack (key -> path hash
+    and sealed entry), and the packs ``get`` has read (key -> (fd, start, length) of each copy,
+    newest pack first)."""
+
+    def __init__(self) -> None:
+        self.staged: dict[str, tuple[bytes, bytes]] = {}
+        self.staged_bytes = 0
+        self.index: dict[str, list[tuple[int, int, int]]] | None = None
+        self.fds: list[int] = []
+
+    def load(self, directory: Path) -> dict[str, list[tuple[int, int, int]]]:
+        if self.index is not None:
+            return self.index
+        self.index = {}
+        opened = _open_packs(directory)
+        if opened is None:
+            return self.index
+        dir_fd, packs = opened
+        os.close(dir_fd)
+        for _, fd, _ in packs:
+            records = _read_index(fd)
+            if records is None:
+                os.close(fd)
+                continue
+            self.fds.append(fd)
+            for key, _, offset, length in records:
+                self.index.setdefault(key.hex(), []).append((fd, offset, length))
+        return self.index
+
+    def release(self) -> None:
+        """Close the packs read: the next ``load`` lists them again."""
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds = []
+        self.index = None
 
 
 @dataclass(frozen=True)
@@ -361,9 +522,13 @@ class Cache:
     namespace: str
     codec: Codec = field(default_factory=Codec.create, compare=False, repr=False)
     # directories this instance made or found inside the marked cache directory: writes into
-    # them skip re-checking the marker and creating the directory (a cold run writes one entry
-    # per file); one that has gone since (``cache clear``) is marked and made again
+    # them skip re-checking the marker and creating the directory; one that has gone since
+    # (``cache clear``) is marked and made again
     _made: set[str] = field(default_factory=set, compare=False, repr=False)
+    # ``put`` writes a pack when this many entries, or bytes, wait for one
+    flush_entries: int = field(default=_FLUSH_ENTRIES, compare=False, repr=False)
+    flush_bytes: int = field(default=_FLUSH_BYTES, compare=False, repr=False)
+    _store: _Store = field(default_factory=_Store, init=False, compare=False, repr=False)
 
     @classmethod
     def open(cls, directory: Path, configuration: str, payload_types: Iterable[type] = ()) -> Cache:
@@ -383,8 +548,9 @@ class Cache:
         raw = f"{relpath}\0{digest}".encode("utf-8", "surrogateescape")
         return hashlib.sha256(raw).hexdigest()
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / self.namespace / key[:2] / key
+    @property
+    def _packs(self) -> Path:
+        return self.directory / self.namespace / _PACKS
 
     def _read(self, path: Path) -> object | None:
         """The value stored at ``path``; None when absent, truncated, corrupt or foreign."""
@@ -406,9 +572,20 @@ class Cache:
             return None, ""
 
     def get(self, key: str) -> FileResult | None:
-        """The cached result, or None when absent, truncated, corrupt or foreign."""
-        value = self._read(self._entry(key))
-        return value if isinstance(value, FileResult) else None
+        """The cached result, or None when absent, truncated, corrupt or foreign (an entry
+        ``put`` has not written yet is found too)."""
+        staged = self._store.staged.get(key)
+        if staged is not None:
+            return self.unseal(staged[1])
+        for fd, offset, length in self._store.load(self._packs).get(key, ()):
+            try:
+                raw = os.pread(fd, length, offset)
+            except OSError:
+                continue
+            value = self.unseal(raw)
+            if value is not None:
+                return value
+        return None
 
     def facts_result(self, relpath: str, entry: ManifestEntry) -> FileResult | None:
         """A facts-only result from a manifest entry, for a project file that is not being
@@ -424,8 +601,11 @@ class Cache:
             return None
 
     def put(self, key: str, result: FileResult) -> None:
-        """Write one entry atomically (not at all if the result holds a type the cache cannot store)."""
-        self._store(self._entry(key), result)
+        """Keep one entry for the next pack (not at all if the result holds a type the cache
+        cannot store)."""
+        sealed = self.seal(result)
+        if sealed is not None:
+            self.put_sealed(key, sealed, result.path)
 
     def seal(self, result: FileResult) -> bytes | None:
         """The bytes of ``result``'s entry (``put_sealed`` writes them), None if it holds a type
@@ -447,20 +627,40 @@ class Cache:
             return None
         return value if isinstance(value, FileResult) else None
 
-    def put_sealed(self, key: str, payload: bytes) -> None:
-        """Write an entry ``seal`` gave (atomically, as ``put``)."""
-        self._write(self._entry(key), payload)
+    def put_sealed(self, key: str, payload: bytes, relpath: str) -> None:
+        """Keep an entry ``seal`` gave for file ``relpath``, as ``put`` does; a pack is written
+        when enough wait (``flush``)."""
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"not a cache key: {key!r}")
+        store = self._store
+        previous = store.staged.get(key)
+        store.staged[key] = (_path_hash(relpath), payload)
+        store.staged_bytes += len(payload) - (len(previous[1]) if previous is not None else 0)
+        if len(store.staged) >= self.flush_entries or store.staged_bytes >= self.flush_bytes:
+            self.flush()
 
-    def _store(self, target: Path, value: object) -> None:
+    def flush(self) -> None:
+        """Write the entries ``put`` kept as one new pack, and close the packs read (the next
+        ``get`` reads their indexes again, this pack's too)."""
+        store = self._store
+        staged = store.staged
+        store.staged = {}
+        store.staged_bytes = 0
+        store.release()
+        if staged:
+            entries = ((bytes.fromhex(k), where, sealed) for k, (where, sealed) in staged.items())
+            self._write(self._packs / f"{os.urandom(8).hex()}.pack", list(_pack(entries)))
+
+    def _store_value(self, target: Path, value: object) -> None:
         try:
             body = zlib.compress(self.codec.dumps(value), 1)
         except SerialError:
             return  # an unregistered type: no entry, so the file is simply linted next time
         self._write(target, _seal(body))
 
-    def _write(self, target: Path, payload: bytes) -> None:
-        """Atomically, into a marked directory only. A cache that cannot be written only costs
-        speed, so OS errors are ignored."""
+    def _write(self, target: Path, payload: bytes | Sequence[bytes]) -> None:
+        """Atomically, into a marked directory only (``payload`` whole or in chunks). A cache
+        that cannot be written only costs speed, so OS errors are ignored."""
         parent = os.fspath(target.parent)
         try:
             if parent in self._made:
@@ -533,7 +733,12 @@ class Cache:
         (not decoded and encoded again), and an entry whose facts cannot be stored is left out
         (that file is read next time). When the rows that differ from the stored manifest the
         entries came from (``Manifest.base``) are few, only they are written (``manifest-delta``,
-        which holds every change since that manifest, so only the last one is kept)."""
+        which holds every change since that manifest, so only the last one is kept). Then the
+        packs are merged if there are too many (``_compact``)."""
+        self._write_manifest(manifest)
+        self._compact(manifest.entries)
+
+    def _write_manifest(self, manifest: Manifest) -> None:
         old = manifest.base_entries
         changed = {
             relpath: entry
@@ -544,7 +749,9 @@ class Cache:
         directory = self.directory / self.namespace
         broken = manifest.part is not None and manifest.part.failed  # rows whose facts are lost
         if manifest.base and not broken and len(changed) + len(gone) <= max(32, len(old) // 16):
-            self._store(directory / _MANIFEST_DELTA, (manifest.base, self._rows(changed), gone))
+            self._store_value(
+                directory / _MANIFEST_DELTA, (manifest.base, self._rows(changed), gone)
+            )
             return
         # The facts part first: until the manifest naming it replaces the old one, the old
         # manifest names the old part's checksum and finds no facts (a miss, not a wrong hit).
@@ -560,8 +767,70 @@ class Cache:
             start += len(data)
         body = b"".join(slices)
         self._write(directory / _MANIFEST_FACTS, _seal(body))
-        self._store(directory / _MANIFEST, (hashlib.sha256(body).hexdigest(), rows))
+        self._store_value(directory / _MANIFEST, (hashlib.sha256(body).hexdigest(), rows))
         _unlink(directory / _MANIFEST_DELTA)  # of the manifest just replaced: it names that one
+
+    def _compact(self, entries: dict[str, ManifestEntry]) -> None:
+        """With more than ``_MAX_PACKS`` packs, merge all but the ``_KEEP_PACKS`` largest (and
+        any whose bytes are mostly dead) into one new pack, then delete them. An entry is dead
+        when ``entries`` maps its file to another key (it was superseded); entries of files the
+        manifest does not know stay (a run on some files keeps the others' entries)."""
+        opened = _open_packs(self._packs)
+        if opened is None:
+            return
+        dir_fd, packs = opened
+        try:
+            if len(packs) > _MAX_PACKS and is_marked(self.directory):
+                current = {_path_hash(relpath): entry.key for relpath, entry in entries.items()}
+                self._merge(dir_fd, packs, current)
+        finally:
+            for _, fd, _ in packs:
+                os.close(fd)
+            os.close(dir_fd)
+
+    def _merge(
+        self, dir_fd: int, packs: list[tuple[str, int, int]], current: dict[bytes, str]
+    ) -> None:
+        by_size = sorted(packs, key=lambda pack: -pack[2])
+        merged: list[str] = []
+        kept: set[bytes] = set()
+        copies: dict[bytes, tuple[bytes, int, int, int]] = {}  # key -> path hash, fd, start, length
+        for rank, (name, fd, _) in enumerate(by_size):
+            records = _read_index(fd)
+            if records is None:  # damaged: nothing in it can be read, so it only goes
+                merged.append(name)
+                continue
+            live = [r for r in records if current.get(r[1], r[0].hex()) == r[0].hex()]
+            total = sum(r[3] for r in records)
+            if rank < _KEEP_PACKS and sum(r[3] for r in live) * 2 >= total:
+                kept.update(r[0] for r in records)
+                continue
+            merged.append(name)
+            for key, where, offset, length in live:
+                copies.setdefault(key, (where, fd, offset, length))
+
+        def entries() -> Iterator[tuple[bytes, bytes, bytes]]:
+            for key, (where, fd, offset, length) in copies.items():
+                try:
+                    raw = os.pread(fd, length, offset)
+                except OSError:
+                    continue
+                if _unseal(raw) is not None:  # a damaged entry is not copied
+                    yield key, where, raw
+
+        for key in kept:
+            copies.pop(key, None)
+        if copies:
+            name = f"{os.urandom(8).hex()}.pack"
+            try:
+                _replace_in(os.fspath(self._packs), name, _pack(entries()))
+            except OSError:
+                return  # nothing is deleted unless its live entries are in the new pack
+        for name in merged:
+            try:
+                _unlink_at(dir_fd, name)
+            except OSError:
+                continue
 
     def _compressed_facts(self, entry: ManifestEntry) -> bytes | None:
         """An entry's facts as the facts part stores them (None: they cannot be stored)."""
@@ -706,10 +975,16 @@ def _clear_top(fd: int) -> tuple[int, list[str]]:
 
 def _namespace_member(fd: int, name: str, is_dir: bool) -> tuple[int, bool]:
     """Remove one member of a namespace; (entries removed, whether something was left)."""
-    if is_dir and _SHARD.fullmatch(name):
-        count, rest = _clear_dir(fd, name, _shard_member)
+    if is_dir and (name == _PACKS or _SHARD.fullmatch(name)):
+        count, rest = _clear_dir(fd, name, _pack_member if name == _PACKS else _shard_member)
         return count, bool(rest)
     if not is_dir and _NAMESPACE_FILE.fullmatch(name):
+        return _unlink_at(fd, name), False
+    return 0, True
+
+
+def _pack_member(fd: int, name: str, is_dir: bool) -> tuple[int, bool]:
+    if not is_dir and _PACK_MEMBER.fullmatch(name):
         return _unlink_at(fd, name), False
     return 0, True
 

@@ -159,19 +159,24 @@ def _lint_files(request: CheckRequest, defer: bool) -> _Linted:
 
     def store(result: FileResult, sealed: bytes | None) -> None:
         """Cache each result as it arrives (``sealed``: its entry's bytes, as the worker encoded
-        them): an interrupted run keeps what it finished."""
+        them); the cache writes them in packs, the last one at the end even of an interrupted
+        run, so it keeps what it finished."""
         if cache is not None and result.path in keys:
             key, mtime, size, digest = keys[result.path]
             # Unchanged between our read and the worker's; a rule failure is not kept (it may
             # be transient, and a --debug run must see it happen again, traceback and all).
             if result.digest == digest and not any(e.kind == "internal" for e in result.errors):
                 if sealed is not None:
-                    cache.put_sealed(key, sealed)
+                    cache.put_sealed(key, sealed, result.path)
                 else:
                     cache.put(key, result)
                 updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
 
-    results.extend(_lint_sources(misses, request, options, store))
+    try:
+        results.extend(_lint_sources(misses, request, options, store))
+    finally:
+        if cache is not None:
+            cache.flush()  # before the manifest that names these entries
     if cache is not None and updated != manifest.entries:
         cache.save_manifest(manifest.with_entries(updated))
     enabled = frozenset(rule.code for rule in request.rules)

@@ -75,9 +75,14 @@ def test_cache_of_another_version_is_not_read(isolint: Run, tmp_path: Path) -> N
     bogus = Diagnostic(
         "services/registry.py", Span(1, 1, 1, 2), "ISO101", "x", Severity.ERROR, "bogus", "f"
     )
-    for entry in current.rglob("*"):
-        if entry.is_file():
-            foreign.put(entry.name, FileResult("services/registry.py", diagnostics=(bogus,)))
+    keys = [
+        e.key for e in Cache(root / ".isolint_cache", current.name).load_manifest().entries.values()
+    ]
+    assert len(keys) > 40
+    for key in keys:
+        foreign.put(key, FileResult("services/registry.py", diagnostics=(bogus,)))
+    foreign.flush()
+    assert foreign.get(keys[0]) is not None  # the poison is there, under every file's key
     shutil.rmtree(current)
     again = isolint("check", "--format", "json", ".", cwd=root)
     assert again.stdout == cold.stdout

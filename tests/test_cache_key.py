@@ -56,7 +56,8 @@ def _run(root: Path, **options: object) -> tuple[RunResult, str, dict[Path, int]
 
 
 def _entries(stamps: dict[Path, int]) -> dict[Path, int]:
-    return {p: t for p, t in stamps.items() if len(p.name) == 64}
+    """The packs (of the per-file entries) among the cache's files."""
+    return {p: t for p, t in stamps.items() if p.suffix == ".pack"}
 
 
 def _codes(result: RunResult) -> set[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from isolint.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache, clear
+from isolint.cache import CACHEDIR_TAG, MARKER, TAG_SIGNATURE, Cache, clear, pack_index
 from isolint.check import CheckRequest, lint_files
 from isolint.config import Settings
 from isolint.diagnostics import FileResult, Severity
@@ -64,7 +64,7 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    """The entry files and manifests of every namespace of a cache directory."""
+    """The packs, manifests and other files of every namespace of a cache directory."""
     return sorted(
         p
         for p in cache_dir.rglob("*")
@@ -73,6 +73,29 @@ def _entries(cache_dir: Path) -> list[Path]:
         and p.parent != cache_dir
         and not p.name.startswith(".tmp-")
     )
+
+
+def _packed(cache_dir: Path, besides: set[Path] | None = None) -> dict[str, tuple[Path, int, int]]:
+    """Every entry in the packs of a cache directory (but those in ``besides``): key -> (pack,
+    start, length)."""
+    found: dict[str, tuple[Path, int, int]] = {}
+    for pack in _entries(cache_dir):
+        if pack.suffix == ".pack" and pack not in (besides or set()):
+            index = pack_index(pack)
+            assert index is not None, pack
+            found.update({key: (pack, *where) for key, where in index.items()})
+    return found
+
+
+def _entry_of(where: tuple[Path, int, int]) -> bytes:
+    pack, start, length = where
+    return pack.read_bytes()[start : start + length]
+
+
+def _documents(cache_dir: Path) -> list[bytes]:
+    """Each sealed document of a cache: every file but the packs, and each entry in a pack."""
+    files = [p.read_bytes() for p in _entries(cache_dir) if p.suffix != ".pack"]
+    return files + [_entry_of(where) for where in _packed(cache_dir).values()]
 
 
 def _one_line_error(out: Completed) -> str:
@@ -143,10 +166,16 @@ def test_clear_keeps_what_it_did_not_create_and_follows_no_symlink(
     (outside / "ab").mkdir(parents=True)
     (outside / "precious.py").write_text("KEEP = 1\n")
     (outside / "ab" / ("c" * 64)).write_text("looks like an entry\n")
-    # Links named as isolint names its own things: a namespace, a shard, an entry, a manifest.
+    # Links named as isolint names its own things: a namespace, a shard (entries as isolint
+    # 0.2 wrote them, one file each), a pack, an entry.
     (cache_dir / "0.0.0-py3.0-000000000000-0000000000000000").symlink_to(outside)
     (namespace / "ab").symlink_to(outside / "ab")
-    shard = next(p for p in namespace.iterdir() if p.is_dir())
+    packs = namespace / "packs"
+    assert packs.is_dir() and list(packs.glob("*.pack"))
+    (packs / ("d" * 16 + ".pack")).symlink_to(outside / "precious.py")
+    shard = namespace / "cd"  # an old cache's entry files go too
+    shard.mkdir()
+    (shard / ("c" * 64)).write_bytes(_MAGIC + b"old entry")
     (shard / ("d" * 64)).symlink_to(outside / "precious.py")
     (cache_dir / "user-notes.txt").write_text("not isolint's\n")
     before = _tree(outside)
@@ -157,7 +186,9 @@ def test_clear_keeps_what_it_did_not_create_and_follows_no_symlink(
     assert (cache_dir / "user-notes.txt").read_text() == "not isolint's\n"
     assert (cache_dir / MARKER).is_file()  # the directory stays marked while it holds others' files
     assert not any(p.is_file() and not p.is_symlink() for p in namespace.rglob("*"))
-    assert not (shard / ("d" * 64)).is_symlink()  # a link at an entry's name: the link only goes
+    # a link at a pack's or an entry's name: the link only goes
+    assert not (packs / ("d" * 16 + ".pack")).is_symlink() and not packs.exists()
+    assert not (shard / ("d" * 64)).is_symlink() and not shard.exists()
 
 
 def test_clear_of_a_missing_path_is_an_error(isolint: Run, tmp_path: Path) -> None:
@@ -202,19 +233,30 @@ def test_a_flipped_byte_in_any_entry_is_a_miss_and_is_replaced(
     clean = isolint("check", "--no-cache", "--format", "json", ".", cwd=root)
     cold = isolint("check", "--format", "json", ".", cwd=root)
     assert cold.stdout == clean.stdout and cold.returncode == clean.returncode
-    entries = _entries(root / ".isolint_cache")
-    assert len(entries) > 5
-    originals = {entry: entry.read_bytes() for entry in entries}
-    for number, entry in enumerate(entries):
+    cache_dir = root / ".isolint_cache"
+    files = [p for p in _entries(cache_dir) if p.suffix != ".pack"]  # manifests, memos
+    packs = {p for p in _entries(cache_dir) if p.suffix == ".pack"}
+    packed = _packed(cache_dir)
+    assert len(files) > 3 and len(packed) > 5
+    originals = {entry: entry.read_bytes() for entry in files}
+    entries = {key: _entry_of(where) for key, where in packed.items()}
+    for number, entry in enumerate(files):
         data = bytearray(originals[entry])
         where = [len(_MAGIC) + 3, len(data) // 2, len(data) - 1][number % 3]  # checksum, body
         data[where] ^= 0x20
         entry.write_bytes(bytes(data))
+    for number, (pack, start, length) in enumerate(sorted(packed.values())):  # each entry
+        data = bytearray(pack.read_bytes())
+        data[start + [len(_MAGIC) + 3, length // 2, length - 1][number % 3]] ^= 0x20
+        pack.write_bytes(bytes(data))
     again = isolint("check", "--format", "json", ".", cwd=root)
     assert again.stderr.count("Traceback") == 0
     assert again.stdout == clean.stdout and again.returncode == clean.returncode
-    for entry in entries:  # each bad entry was replaced by a good one
+    for entry in files:  # each bad file was replaced by a good one
         assert entry.read_bytes() == originals[entry], entry
+    # and each bad entry by a good one, in a new pack (the damaged one's copies are misses)
+    written = {key: _entry_of(where) for key, where in _packed(cache_dir, packs).items()}
+    assert written == entries
 
 
 def _walk_bytes(value: object) -> list[bytes]:
@@ -234,10 +276,10 @@ def _walk_bytes(value: object) -> list[bytes]:
 def test_cache_holds_checksummed_json_and_no_pickle(isolint: Run, tmp_path: Path) -> None:
     root = _project(tmp_path)
     assert isolint("check", ".", cwd=root).returncode in (0, 1)
-    entries = _entries(root / ".isolint_cache")
+    documents = _documents(root / ".isolint_cache")
+    assert len(documents) > len(list(root.rglob("*.py")))  # every entry, and the manifests
     packed = 0
-    for entry in entries:
-        raw = entry.read_bytes()
+    for raw in documents:
         assert raw.startswith(_MAGIC)
         checksum, body = raw[len(_MAGIC) :].split(b"\n", 1)
         assert hashlib.sha256(body).hexdigest().encode() == checksum
@@ -286,6 +328,7 @@ def test_a_sealed_result_opens_as_itself_and_is_the_entry_put_writes(tmp_path: P
         assert sealed is not None and cache.unseal(sealed) == result
         key = cache.key(result.path, result.digest.encode())
         cache.put(key, result)
+        cache.flush()
         assert _entry_bytes(tmp_path / "cache", key) == sealed
         assert cache.unseal(sealed[:-1] + bytes([sealed[-1] ^ 1])) is None
     body = zlib.compress(json.dumps([[], [0, 1]]).encode())  # valid, but not a FileResult
@@ -294,7 +337,7 @@ def test_a_sealed_result_opens_as_itself_and_is_the_entry_put_writes(tmp_path: P
 
 
 def _entry_bytes(directory: Path, key: str) -> bytes:
-    return next(p for p in _entries(directory) if p.name == key).read_bytes()
+    return _entry_of(_packed(directory)[key])
 
 
 @pytest.mark.parametrize(
@@ -343,23 +386,28 @@ def test_entries_written_after_a_clear_mid_run_are_marked_again(tmp_path: Path) 
     cache = Cache.open(directory, "configuration")
     first = cache.key("x.py", b"x = 1\n")
     cache.put(first, FileResult("x.py"))
+    cache.flush()
+    assert _packed(directory).keys() == {first}
     clear(directory)
     assert not directory.exists()
-    keys = (cache.key("x.py", str(n).encode()) for n in range(5000))
-    again = next(key for key in keys if key[:2] == first[:2])  # the same shard directory
+    again = cache.key("x.py", b"x = 2\n")
     cache.put(again, FileResult("x.py"))
-    assert cache.get(again) == FileResult("x.py")
+    cache.flush()  # into the same (now gone) pack directory
+    assert _packed(directory).keys() == {again}
+    assert Cache.open(directory, "configuration").get(again) == FileResult("x.py")
     assert (directory / MARKER).is_file() and (directory / CACHEDIR_TAG).is_file()
 
 
 def test_a_foreign_entry_with_a_valid_checksum_is_a_miss(tmp_path: Path) -> None:
     cache = Cache.open(tmp_path / "cache", "configuration")
     key = cache.key("x.py", b"x = 1\n")
-    cache.put(key, FileResult("x.py"))
-    entry = next(p for p in _entries(tmp_path / "cache") if p.name == key)
     body = zlib.compress(json.dumps([["os.system"], [5, "touch pwned"]]).encode())
-    entry.write_bytes(_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    foreign = _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    cache.put_sealed(key, foreign, "x.py")  # as if a worker had sent it
     assert cache.get(key) is None
+    cache.flush()
+    assert _entry_bytes(tmp_path / "cache", key) == foreign  # a pack holds it, checksum and all
+    assert Cache.open(tmp_path / "cache", "configuration").get(key) is None
     assert not (tmp_path / "pwned").exists()
 
 
@@ -372,7 +420,7 @@ def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jo
     root = tmp_path / "project"
     (root / "pkg").mkdir(parents=True)
     (root / "pyproject.toml").write_text("[tool.isolint]\n")
-    total = 300
+    total = 1500  # entries are written 1,000 to a pack, and the rest at the end
     for index in range(total):
         (root / f"pkg/m{index:03d}.py").write_text(
             f"import os\n\n\ndef f{index}(x=[]):\n    return x\n\n\nclass C{index}:\n    pass\n"
@@ -388,7 +436,7 @@ def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jo
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
-            if cache_dir.exists() and len(_entries(cache_dir)) >= 3:
+            if list(cache_dir.glob("*/packs/*.pack")):
                 break
             time.sleep(0.01)
         finished_first = process.poll() is not None
@@ -397,13 +445,17 @@ def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jo
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
     assert not finished_first, "the run ended before any entry was written"
-    kept = {p: p.stat().st_mtime_ns for p in _entries(cache_dir)}
-    assert kept, "no cache entry survived the interrupted run"
+    kept = {p: p.stat().st_mtime_ns for p in cache_dir.glob("*/packs/*.pack")}
+    kept_keys = _packed(cache_dir).keys()
+    assert len(kept_keys) >= 1000, "the entries of the finished files did not survive the run"
     again = isolint("check", "--format", "json", ".", cwd=root)
     assert again.returncode == 1
     assert len(json.loads(again.stdout)["diagnostics"]) == total
-    reused = [p for p, mtime in kept.items() if p.exists() and p.stat().st_mtime_ns == mtime]
-    assert [p for p in reused if p.name != "manifest"], "the next run did not read the entries"
+    assert all(p.exists() and p.stat().st_mtime_ns == mtime for p, mtime in kept.items())
+    # the next run read those entries: it linted (and wrote entries for) only the other files
+    written = set(_packed(cache_dir, set(kept)))
+    assert written and not written & kept_keys, "the next run did not read the entries"
+    assert len(written) + len(kept_keys) == total
 
 
 class _Stall(Rule):
@@ -427,7 +479,8 @@ def _lint_in_own_group(request: CheckRequest) -> None:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_entries_are_written_while_a_file_is_still_running(tmp_path: Path, jobs: int) -> None:
     """Deterministic twin of the kill test: the run is stuck on its last file, the others'
-    entries are on disk already (they used to be written only after the whole pass)."""
+    entries are on disk already (they used to be written only after the whole pass); here a
+    pack is written every 10 entries, so all 40 are."""
     (tmp_path / "pkg").mkdir()
     files = [f"pkg/m{index:02d}.py" for index in range(40)] + ["pkg/zz_last.py"]
     for relpath in files:
@@ -439,16 +492,17 @@ def test_entries_are_written_while_a_file_is_still_running(tmp_path: Path, jobs:
         (_Stall,),
         tuple(SourceFile(tmp_path / relpath, relpath) for relpath in files),
         jobs=jobs,
-        cache=Cache.open(cache_dir, "stalled"),
+        cache=dataclasses.replace(Cache.open(cache_dir, "stalled"), flush_entries=10),
     )
     child = multiprocessing.get_context("fork").Process(target=_lint_in_own_group, args=(request,))
     child.start()
     try:
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and len(_entries(cache_dir)) < len(files) - 1:
+        while time.monotonic() < deadline and len(_packed(cache_dir)) < len(files) - 1:
             time.sleep(0.05)
         assert child.is_alive()  # still stuck on the last file
-        assert len(_entries(cache_dir)) == len(files) - 1
+        assert len(_packed(cache_dir)) == len(files) - 1
+        assert len(list(cache_dir.glob("*/packs/*.pack"))) == 4
     finally:
         assert child.pid is not None
         os.killpg(child.pid, signal.SIGKILL)

@@ -15,7 +15,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from isolint.cache import Cache
+from isolint.cache import Cache, pack_index
 from isolint.config import Settings
 from isolint.diagnostics import Candidate, FileResult, Span
 from isolint.errors import RuleDefinitionError
@@ -188,7 +188,19 @@ def test_a_cache_reads_back_what_the_rules_stored(tmp_path: Path) -> None:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    return [p for p in cache_dir.rglob("*") if p.is_file() and len(p.name) == 64]
+    """The packs, which hold the per-file entries."""
+    return [p for p in cache_dir.rglob("*.pack") if p.is_file()]
+
+
+def _stored(pack: Path) -> bytes:
+    """The decompressed bodies of a pack's entries."""
+    index = pack_index(pack)
+    assert index is not None
+    data = pack.read_bytes()
+    return b"".join(
+        zlib.decompress(data[start : start + length].split(b"\n", 2)[2])
+        for start, length in index.values()
+    )
 
 
 @pytest.mark.parametrize("fixture", ["multi_package", "request_bleed", "ssot_migration"])
@@ -198,7 +210,8 @@ def test_cold_and_warm_runs_give_identical_json(isolint: Run, tmp_path: Path, fi
     cold = isolint("check", "--format", "json", ".", cwd=root)
     assert cold.returncode == 1, cold.stderr
     entries = _entries(root / ".isolint_cache")
-    stored = b"".join(zlib.decompress(p.read_bytes().split(b"\n", 2)[2]) for p in entries)
+    assert entries
+    stored = b"".join(_stored(p) for p in entries)
     assert b'"isolint.rules.' in stored  # the typed payloads went into the cache
     written = {p: p.stat().st_mtime_ns for p in entries}
     warm = isolint("check", "--format", "json", ".", cwd=root)
