@@ -775,6 +775,11 @@ class Cache:
         any whose bytes are mostly dead) into one new pack, then delete them. An entry is dead
         when ``entries`` maps its file to another key (it was superseded); entries of files the
         manifest does not know stay (a run on some files keeps the others' entries)."""
+        try:
+            if sum(1 for e in os.scandir(self._packs) if _PACK.fullmatch(e.name)) <= _MAX_PACKS:
+                return  # the usual case: the packs are only counted, none is opened
+        except OSError:
+            return
         opened = _open_packs(self._packs)
         if opened is None:
             return
