@@ -224,8 +224,8 @@ class _StoppableGroup(click.Group):
     """Ctrl-C (SIGINT) and SIGTERM stop any command at once: one line, exit 130 or 143.
 
     Worker processes ignore SIGINT and die with the parent (isolint.pool), so nothing outlives
-    the run; cache entries of the files already done stay (they are written as files finish).
-    """
+    the run; cache entries of the files already done stay (the cache writes the ones it holds
+    as the run unwinds)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         previous = signal.signal(signal.SIGTERM, _terminate)

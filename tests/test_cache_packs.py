@@ -9,15 +9,24 @@ a run without cache prints. Merging keeps the number of packs bounded over many 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import re
 import shutil
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from isolint.cache import Cache, ManifestEntry, clear, pack_index
-from isolint.diagnostics import FileResult
+from isolint.check import CheckRequest, lint_files
+from isolint.config import Settings
+from isolint.diagnostics import FileResult, Severity
+from isolint.discovery import SourceFile
+from isolint.rule import Rule
 from tests.conftest import FIXTURES, Completed
 
 Run = Callable[..., Completed]
@@ -263,3 +272,74 @@ def test_a_pack_written_after_a_clear_marks_the_directory_again(tmp_path: Path) 
     cache.flush()
     assert len(_packs(directory)) == 1
     assert Cache.open(directory, "configuration").get(cache.key("x.py", b"2")) == FileResult("x.py")
+
+
+class _StallAndSay(Rule):
+    """A fake rule: on ``zz_last.py`` it creates the file the module's ``MARKER`` names, then
+    never finishes (until the run is stopped)."""
+
+    code = "ISO097"
+    name = "stall-and-say"
+    summary = "never reported"
+    severity = Severity.WARNING
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if self.context.path.endswith("zz_last.py"):
+            found = re.search(r'MARKER = "(.*)"', node.code)
+            assert found is not None
+            Path(found.group(1)).touch()
+            time.sleep(600)
+
+
+def _lint_until_interrupted(request: CheckRequest) -> None:
+    os.setsid()  # the test can kill this process and its workers as one group
+    try:
+        lint_files(request)
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def test_ctrl_c_writes_the_entries_of_the_files_done(tmp_path: Path) -> None:
+    """Entries wait in memory for a pack (1,000 of them); Ctrl-C still writes those of the files
+    finished, as the run unwinds."""
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    marker = tmp_path / "stalled"
+    sources = {f"pkg/m{n:02d}.py": f"def f{n}(x=[]):\n    return x\n" for n in range(40)}
+    sources["pkg/zz_last.py"] = f'MARKER = "{marker}"\n'
+    for relpath, text in sources.items():
+        (root / relpath).write_text(text)
+    cache = Cache.open(tmp_path / "cache", "interrupted")
+    request = CheckRequest(
+        root,
+        Settings(timeout=900),
+        (_StallAndSay,),
+        tuple(SourceFile(root / relpath, relpath) for relpath in sources),
+        jobs=1,
+        cache=cache,
+    )
+    child = multiprocessing.get_context("fork").Process(
+        target=_lint_until_interrupted, args=(request,)
+    )
+    child.start()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not marker.exists():
+            time.sleep(0.05)
+        assert marker.exists() and child.is_alive()
+        assert _packs(tmp_path / "cache") == []  # nothing written yet: the entries wait
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGINT)
+        child.join(120)
+        assert child.exitcode == 130
+    finally:
+        if child.is_alive():
+            assert child.pid is not None
+            os.killpg(child.pid, signal.SIGKILL)
+            child.join(30)
+    done = {cache.key(relpath, text.encode()) for relpath, text in sources.items()}
+    done.discard(cache.key("pkg/zz_last.py", sources["pkg/zz_last.py"].encode()))
+    [pack] = _packs(tmp_path / "cache")
+    written = _keys_of(pack)
+    # the results that reached the parent before the signal (in practice all 40)
+    assert written and written <= done
