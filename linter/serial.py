@@ -23,8 +23,9 @@ import enum
 import importlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 # The engine's value modules: every dataclass and enum defined in one of them may be stored.
@@ -79,8 +80,23 @@ def registry(extra: Iterable[type] = ()) -> dict[str, type]:
     return found
 
 
-# How a class is stored: its tag, its init fields' names (None for an enum) and defaults.
-_Store = tuple[str, "tuple[str, ...] | None", tuple[object, ...]]
+# How a class is stored: its tag, what reads its init fields' values (None for an enum) and
+# their defaults.
+_Store = tuple[str, "Callable[[object], tuple[object, ...]] | None", tuple[object, ...]]
+_MISSING: object = dataclasses.MISSING
+
+
+def _reader(names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
+    """Reads the attributes ``names`` of a value as a tuple (``attrgetter`` gives a lone
+    value for one name and refuses none)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        read = attrgetter(names[0])
+        return lambda value: (read(value),)
+    return lambda value: ()
+
+
 # How a stored class is rebuilt: the class, how many values it stores, and the names to pass
 # them by (None: positionally, in declaration order; an enum stores its one value).
 _Rebuild = tuple[type, int, "tuple[str, ...] | None"]
@@ -136,17 +152,21 @@ class Codec:
         return value
 
     def _encode(self, value: object, tags: dict[type, int]) -> Any:
-        """``value`` as JSON data; ``tags`` numbers the classes met so far (in order)."""
+        """``value`` as JSON data; ``tags`` numbers the classes met so far (in order).
+
+        (Lists are built by comprehension, not by unpacking a generator, and a class's fields
+        read by one ``attrgetter``: every cached result and every file's facts come here.)"""
         kind = type(value)
         if kind in _SCALARS:
             return value
         marker = _SEQUENCES.get(kind)
         if marker is not None:
             assert isinstance(value, (tuple, list, frozenset))
-            return [
-                marker,
-                *(item if type(item) in _SCALARS else self._encode(item, tags) for item in value),
+            encoded: list[Any] = [marker]
+            encoded += [
+                item if type(item) in _SCALARS else self._encode(item, tags) for item in value
             ]
+            return encoded
         if kind is bytes:
             assert isinstance(value, bytes)
             return [_BYTES, base64.b64encode(value).decode("ascii")]
@@ -161,32 +181,40 @@ class Codec:
         index = tags.get(kind)
         if index is None:
             index = tags[kind] = _FIRST_CLASS + len(tags)
-        _, names, defaults = plan
-        if names is None:  # an enum (never a scalar: Severity is a str, ExitCode an int)
+        _, read, defaults = plan
+        if read is None:  # an enum (never a scalar: Severity is a str, ExitCode an int)
             assert isinstance(value, enum.Enum)
             return [index, self._encode(value.value, tags)]
-        values = [getattr(value, name) for name in names]
+        values = read(value)
         end = len(values)
-        while end and _is_default(values[end - 1], defaults[end - 1]):
-            end -= 1  # trailing fields left at their defaults are not stored
-        return [
-            index,
-            *(
-                item if type(item) in _SCALARS else self._encode(item, tags)
-                for item in values[:end]
-            ),
+        # trailing fields left at their plain default (of its type: 0 is not False) are not stored
+        while end:
+            default = defaults[end - 1]
+            last = values[end - 1]
+            if default is _MISSING or type(last) is not type(default) or last != default:
+                break
+            end -= 1
+        encoded = [index]
+        encoded += [
+            item if type(item) in _SCALARS else self._encode(item, tags)
+            for item in (values if end == len(values) else values[:end])
         ]
+        return encoded
 
     def _encoder(self, kind: type) -> _Store:
-        """How values of ``kind`` are stored: its tag, its init fields (None for an enum) and
-        their plain defaults (``dataclasses.MISSING`` for none or a factory)."""
+        """How values of ``kind`` are stored: its tag, what reads its init fields as a tuple
+        (None for an enum) and their plain defaults (``dataclasses.MISSING`` for none or a
+        factory)."""
         plan: _Store
         if issubclass(kind, enum.Enum):
             plan = (self._known(kind), None, ())
         elif dataclasses.is_dataclass(kind):
             fields = [f for f in dataclasses.fields(kind) if f.init]
-            names = tuple(f.name for f in fields)
-            plan = (self._known(kind), names, tuple(f.default for f in fields))
+            plan = (
+                self._known(kind),
+                _reader(tuple(f.name for f in fields)),
+                tuple(f.default for f in fields),
+            )
         else:
             raise SerialError(f"cannot store a {type_tag(kind)}")
         self._encoders[kind] = plan
@@ -219,11 +247,6 @@ class Codec:
             raise SerialError(f"{tag} is neither a dataclass nor an enum")
         self._decoders[tag] = plan
         return plan
-
-
-def _is_default(value: object, default: object) -> bool:
-    """``value`` is the field's plain default (of the same type: ``0`` is not ``False``)."""
-    return default is not dataclasses.MISSING and type(value) is type(default) and value == default
 
 
 def _decode(item: object, plans: list[_Rebuild], tally: list[int]) -> object:

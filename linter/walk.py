@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import libcst as cst
 
@@ -55,12 +55,16 @@ class Walker:
         return cached
 
     def _child_fields(self, node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+        """The fields of ``node_type`` that may hold child nodes, bodies last (a field typed
+        ``str``, a name's or a string's value, never holds one: a leaf type has none)."""
         cached = self._fields.get(node_type)
         if cached is None:
             names = [
                 f.name
                 for f in dataclasses.fields(node_type)
-                if f.name not in SKIPPED_FIELDS and not f.name.startswith("whitespace")
+                if f.name not in SKIPPED_FIELDS
+                and not f.name.startswith("whitespace")
+                and f.type is not str
             ]
             head = [n for n in names if n not in _BODY_FIELDS]
             tail = [n for n in _BODY_FIELDS if n in names]
@@ -96,7 +100,12 @@ class Walker:
         return out
 
     def walk(self, context: RuleContext, rules: Sequence[Visitor]) -> list[FileError]:
-        """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way."""
+        """Walk ``context.module`` once, calling each rule's visit_/leave_ methods on the way.
+
+        A node without children and without leave handlers is left right after its visit (it
+        is never pushed to be left, nor put among the ancestors: nothing could see it there).
+        Each node's statement path (``top_of``) is recorded as its parent's children are pushed:
+        a statement of a body gets its own, any other node its parent's."""
         visits: dict[str, list[tuple[Visitor, Handler]]] = {}
         leaves: dict[str, list[tuple[Visitor, Handler]]] = {}
         for rule in rules:
@@ -110,14 +119,26 @@ class Walker:
         scopes = context.scopes
         imports = context.imports
         top_of = context.top_of  # id(node) -> its statement's path (``isolint.positions.Unit``)
+        module = context.module
         # id(body) -> (the path of its class, function or module, id(statement) -> index)
         bodies: dict[int, tuple[tuple[int, ...], dict[int, int]]] = {
-            id(context.module): ((), {id(s): i for i, s in enumerate(context.module.body)})
+            id(module): ((), {id(s): i for i, s in enumerate(module.body)})
         }
-        unit: tuple[int, ...] = ()
-        stack: list[tuple[object, bool]] = [(context.module, False)]
+        top_of[id(module)] = ()
+        children = self.children
+        # a node to visit, a 1-tuple holding a node to leave, or a scope marker
+        stack: list[object] = [module]
+        pop = stack.pop
+        push = stack.append
         while stack:
-            item, leaving = stack.pop()
+            item = pop()
+            if type(item) is tuple:
+                node: cst.CSTNode = item[0]
+                ancestors.pop()
+                handlers = leaves.get(type(node).__name__)
+                if handlers:
+                    self._leave(context, node, handlers, failed)
+                continue
             if item is _ENTER_SCOPE:
                 owner = ancestors[-1]
                 name = (
@@ -132,31 +153,9 @@ class Walker:
                 scopes.pop()
                 imports.exit_scope()
                 continue
-            node: cst.CSTNode = item  # type: ignore[assignment]  # not isinstance(): an ABC, slow
+            node = item  # type: ignore[assignment]  # not isinstance(): an ABC, slow
             type_name = type(node).__name__
-            if leaving:
-                ancestors.pop()
-                handlers = leaves.get(type_name)
-            else:
-                if ancestors:
-                    parent = id(ancestors[-1])
-                    body = bodies.get(parent)
-                    index = body[1].get(id(node)) if body is not None else None
-                    if body is None or index is None:
-                        unit = top_of[parent]
-                    else:  # a statement of the module or of an indented block
-                        unit = (*body[0], index)
-                        if isinstance(node, (cst.ClassDef, cst.FunctionDef)):
-                            if isinstance(node.body, cst.IndentedBlock):
-                                statements = {id(s): i for i, s in enumerate(node.body.body)}
-                                bodies[id(node.body)] = (unit, statements)
-                        elif type(node) in COMPOUND_TYPES:
-                            for number, suite in enumerate(suites(node)):
-                                if isinstance(suite, cst.IndentedBlock):
-                                    statements = {id(s): i for i, s in enumerate(suite.body)}
-                                    bodies[id(suite)] = ((*unit, number), statements)
-                top_of[id(node)] = unit
-                handlers = visits.get(type_name)
+            handlers = visits.get(type_name)
             if handlers:
                 context.current = node
                 for rule, handler in handlers:
@@ -168,8 +167,59 @@ class Walker:
                         raise
                     except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
                         failed[rule.code] = rule_failure(context.path, rule.code, exc)
-            if not leaving:
-                stack.append((node, True))
-                ancestors.append(node)
-                stack.extend([(child, False) for child in reversed(self.children(node))])
+            below = children(node)
+            if not below:
+                handlers = leaves.get(type_name)
+                if handlers:
+                    self._leave(context, node, handlers, failed)
+                continue
+            push((node,))
+            ancestors.append(node)
+            key = id(node)
+            body = bodies.get(key)
+            if body is None:
+                unit = top_of[key]
+                for child in below:
+                    top_of[id(child)] = unit
+                if type(node) in _SCOPE_TYPES:  # not nodes: the scope markers
+                    del top_of[id(_ENTER_SCOPE)], top_of[id(_EXIT_SCOPE)]
+            else:
+                path, statements = body
+                for child in below:
+                    index = statements.get(id(child))
+                    if index is None:
+                        top_of[id(child)] = top_of[key]
+                        continue
+                    child_unit = top_of[id(child)] = (*path, index)
+                    if isinstance(child, (cst.ClassDef, cst.FunctionDef)):
+                        if isinstance(child.body, cst.IndentedBlock):
+                            inner = {id(s): i for i, s in enumerate(child.body.body)}
+                            bodies[id(child.body)] = (child_unit, inner)
+                    elif type(child) in COMPOUND_TYPES:
+                        for number, suite in enumerate(suites(cast(cst.CSTNode, child))):
+                            if isinstance(suite, cst.IndentedBlock):
+                                inner = {id(s): i for i, s in enumerate(suite.body)}
+                                bodies[id(suite)] = ((*child_unit, number), inner)
+            below.reverse()
+            stack.extend(below)
         return list(failed.values())
+
+    @staticmethod
+    def _leave(
+        context: RuleContext,
+        node: cst.CSTNode,
+        handlers: list[tuple[Visitor, Handler]],
+        failed: dict[str, FileError],
+    ) -> None:
+        """Call ``node``'s leave handlers (its visit handlers are called in the loop itself,
+        which saves a call on the many nodes that have some)."""
+        context.current = node
+        for rule, handler in handlers:
+            if rule.code in failed:
+                continue
+            try:
+                handler(node)
+            except MemoryError:  # the file's, not the rule's: past the worker's ceiling
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
+                failed[rule.code] = rule_failure(context.path, rule.code, exc)
