@@ -612,14 +612,13 @@ class CallGraph:
 
 
 class _Resolver:
-    """Callees and handlers to qualified function names, memoised per (module, name).
+    """Callees and handlers to qualified function names.
 
-    ``begin`` starts one file's resolution: it empties the memo and returns the set where the
-    questions asked besides the index's (``SUFFIX``, ``SUBCLASSES``) are recorded."""
+    ``begin`` starts one file's resolution: it returns the set where the questions asked
+    besides the index's (``SUFFIX``, ``SUBCLASSES``) are recorded."""
 
     def __init__(self, index: ProjectIndex, packed: Sequence[PackedFacts]) -> None:
         self.index = index
-        self._memo: dict[tuple[str, str], tuple[str, ...]] = {}
         self._queries: set[tuple[str, str]] = set()
         # class -> its project subclasses (transitively); class -> its own method names
         self.subclasses: dict[str, list[str]] = {}
@@ -639,7 +638,6 @@ class _Resolver:
         }
 
     def begin(self) -> set[tuple[str, str]]:
-        self._memo = {}
         self._queries = set()
         return self._queries
 
@@ -671,49 +669,49 @@ class _Resolver:
         return self._by_suffix.get(module, [module])
 
     def nodes(self, module: str, written: str) -> tuple[str, ...]:
-        key = (module, written)
-        found = self._memo.get(key)
-        if found is None:
-            found = self._resolve(module, written)
-            self._memo[key] = found
-        return found
-
-    def _resolve(self, module: str, written: str) -> tuple[str, ...]:
-        if written.startswith("~"):
+        """The project functions a callee ``written`` in ``module`` (``FunctionFlow.calls``)
+        may run."""
+        first = written[:1]
+        if first == "~":
             return ()
-        if written.startswith("$"):
+        if first == "$":
             return self._named(written[1:])
-        if written.startswith("="):
+        if first == "=":
             return (f"{module}.{written[1:]}",)
-        functions_only = written.startswith("&")
+        functions_only = first == "&"
         if functions_only:
             written = written[1:]
-            if written.startswith("="):
+            if written[:1] == "=":
                 return (f"{module}.{written[1:]}",)
-        target = self._target(module, written)
+        index = self.index
+        head, dot, attr = written.rpartition(".")
+        if not dot:
+            target = index.resolve_name(module, written)
+            if isinstance(target, FunctionRef):
+                return (target.qualname,)
+            if isinstance(target, ClassRef) and not functions_only:
+                return self.constructors(target)
+            return ()
+        # ``written`` is ``head.attr``: what ``head`` is decides the rest
+        holder = index.resolve_dotted(module, head)
+        target = index.member(holder, attr) if holder is not None else None
+        if target is None:
+            target = self._held(holder, attr)
         if isinstance(target, FunctionRef):
             return (target.qualname,)
         if isinstance(target, ClassRef) and not functions_only:
             return self.constructors(target)
-        if target is None and "." in written:
+        if target is None and isinstance(holder, ClassRef):
             # ``connector.poll_source()`` with ``connector: BaseConnector`` narrowed by
             # ``isinstance``: the method only subclasses define
-            head, _, attr = written.rpartition(".")
-            holder = self.index.resolve_dotted(module, head)
-            if isinstance(holder, ClassRef):
-                self._queries.add((SUBCLASSES, f"{holder.qualname}:{attr}"))
-                return self._subclass_methods(holder.qualname, attr)
+            self._queries.add((SUBCLASSES, f"{holder.qualname}:{attr}"))
+            return self._subclass_methods(holder.qualname, attr)
         return ()
 
-    def _target(self, module: str, written: str) -> Target | None:
-        index = self.index
-        target = index.resolve_dotted(module, written)
-        if target is not None or "." not in written:
-            return target
-        # ``manager.connect`` where ``manager = Manager()`` is a module-level instance
-        # ``get_repo.save`` (``get_repo().save()``, or a local bound to it): what it returns
-        head, _, attr = written.rpartition(".")
-        holder = index.resolve_dotted(module, head)
+    def _held(self, holder: Target | None, attr: str) -> Target | None:
+        """``holder.attr`` through what ``holder`` holds: ``manager.connect`` where ``manager =
+        Manager()`` is a module-level instance, ``get_repo.save`` (``get_repo().save()``, or a
+        local bound to it) through what it returns."""
         kind: tuple[str, str] | None = None
         if isinstance(holder, VariableRef):
             value = self._instances.get((holder.module, holder.name))
@@ -721,9 +719,9 @@ class _Resolver:
         elif isinstance(holder, FunctionRef):
             kind = self._returns.get(holder.qualname)
         if kind is not None:
-            cls = index.resolve_dotted(*kind)
+            cls = self.index.resolve_dotted(*kind)
             if isinstance(cls, ClassRef):
-                return index.member(cls, attr)
+                return self.index.member(cls, attr)
         return None
 
     def _named(self, named: str) -> tuple[str, ...]:
@@ -839,8 +837,10 @@ class _Parts:
         return True
 
     def _deps(self, queries: set[Query]) -> Deps:
+        answers = self.answers
         for query in queries:
-            self.answer(*query)
+            if query not in answers:
+                self.answer(*query)
         return tuple(sorted(queries))
 
     def classes(self, item: PackedFacts, digest: str) -> ClassParts:
@@ -927,21 +927,32 @@ class _Parts:
         targets_out = []
         unresolved: list[tuple[int, str]] = []
         patches: list[tuple[str, tuple[str, ...]]] = []
+        memo: dict[str, tuple[str, ...]] = {}  # the file's callees, as written -> nodes
+        nodes = resolver.nodes
         with self.index.recording() as consulted:
             queries = resolver.begin()
             for number, function in enumerate(functions):
                 targets: dict[str, None] = {}
                 for call in function.calls:
-                    callees = resolver.nodes(module, call)
-                    targets.update(dict.fromkeys(callees))
-                    if call.startswith("~"):
+                    callees = memo.get(call)
+                    if callees is None:
+                        callees = memo[call] = nodes(module, call)
+                    if callees:
+                        for callee in callees:
+                            targets[callee] = None
+                    first = call[:1]
+                    if first == "~":
                         attr, _, written = call[1:].partition("=")
-                        patched = resolver.nodes(module, f"&{written}")
+                        key = f"&{written}"
+                        patched = memo.get(key)
+                        if patched is None:
+                            patched = memo[key] = nodes(module, key)
                         if patched:
                             patches.append((attr, patched))
-                    elif not callees and "." in call and call[0] not in "=&@":
+                    elif not callees and first not in "=&@" and "." in call:
                         unresolved.append((number, call.rsplit(".", 1)[1]))
-                targets.pop(f"{module}.{function.name}", None)
+                if targets:
+                    targets.pop(f"{module}.{function.name}", None)
                 targets_out.append(tuple(targets))
         return CallParts(
             self._deps(consulted | queries), tuple(targets_out), tuple(unresolved), tuple(patches)

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from isolint.config import Settings
 from isolint.facts import (
@@ -18,6 +18,7 @@ from isolint.facts import (
     SharedInstanceFacts,
     StoredFacts,
 )
+from isolint.imports import ImportBinding
 from isolint.options import Option
 from isolint.serial import Codec
 
@@ -32,8 +33,9 @@ MODULE, PACKAGE, SHORT_NAME = "m", "p", "r"
 _DECODED_MODULES = 8192
 _MEMO_SIZE = 1 << 17  # resolutions the index remembers (``ProjectIndex._remembered``)
 _MemoKey = tuple[str, str] | str
+_Binding = ClassFacts | FunctionFacts | ImportBinding | None  # what a module's name is bound to
 # a resolution's target, and the questions it asked (None: asked while nothing was recording)
-_Remembered = tuple["Target | None", tuple[tuple[str, str], ...] | None]
+_Remembered = tuple["Target | None", frozenset[tuple[str, str]] | None]
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,12 @@ class _LazyModules(Mapping[str, ModuleFacts]):
             self._decoded.popitem(last=False)
         return facts
 
+    def get(self, name: str, default: object = None) -> Any:  # Mapping.get's overloads
+        """(``Mapping.get`` without its ``KeyError`` round trip.)"""
+        if name in self._packed:
+            return self[name]
+        return default
+
     def __contains__(self, name: object) -> bool:
         return name in self._packed
 
@@ -117,6 +125,20 @@ class _LazyModules(Mapping[str, ModuleFacts]):
 
     def __len__(self) -> int:
         return len(self._packed)
+
+
+def _top_level_names(facts: ModuleFacts) -> dict[str, _Binding]:
+    """A module's top-level names as ``ProjectIndex._resolve_name`` looks them up: each the first
+    class of that name, else the first function, else the first import binding, else ``None``
+    for a variable."""
+    table: dict[str, _Binding] = dict.fromkeys(facts.variables)
+    for binding in reversed(facts.imports):
+        table[binding.local] = binding
+    for function in reversed(facts.functions):
+        table[function.name] = function
+    for cls in reversed(facts.classes):
+        table[cls.name] = cls
+    return table
 
 
 def _header(item: ModuleFacts | PackedFacts | StoredFacts) -> ModuleFacts | PackedFacts:
@@ -162,11 +184,14 @@ class ProjectIndex:
             for cut in range(1, len(parts))
         )
         self._modules: Mapping[str, ModuleFacts] = _LazyModules(by_module)
+        # module -> (its facts, their ``_top_level_names``): built once per module
+        self._tables: dict[str, tuple[ModuleFacts, dict[str, _Binding]]] = {}
         self._consulted: set[tuple[str, str]] | None = None  # see ``recording``
         # resolutions from scratch, and what each asked (``_remembered``): the call graph and
         # the project rules resolve the same names from many places
         self._names: dict[_MemoKey, _Remembered] = {}
         self._absolute: dict[_MemoKey, _Remembered] = {}
+        self._bases: dict[_MemoKey, _Remembered] = {}
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -212,7 +237,16 @@ class ProjectIndex:
         """What ``name`` means at the top level of ``module``."""
         if _seen:  # part of a resolution in progress: its answer depends on the path taken
             return self._resolve_name(module, name, _seen)
-        return self._remembered(self._names, (module, name), self._resolve_name, module, name)
+        key = (module, name)
+        hit = self._names.get(key)
+        if hit is not None:  # ``_remembered``'s answer, without the call
+            outer = self._consulted
+            if outer is None:
+                return hit[0]
+            if hit[1] is not None:
+                outer |= hit[1]
+                return hit[0]
+        return self._remembered(self._names, key, self._resolve_name, module, name)
 
     def _remembered(
         self,
@@ -242,9 +276,9 @@ class ProjectIndex:
                 self._consulted = outer
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
-            hit = memo[key] = (target, tuple(consulted))
+            hit = memo[key] = (target, frozenset(consulted))
         if outer is not None and hit[1] is not None:
-            outer.update(hit[1])
+            outer |= hit[1]
         return hit[0]
 
     def _resolve_name(
@@ -254,23 +288,26 @@ class ProjectIndex:
         facts = self.module(module)
         if facts is None or key in _seen or len(_seen) > _MAX_HOPS:
             return None
-        seen = _seen | {key}
-        for cls in facts.classes:
-            if cls.name == name:
-                return ClassRef(module, cls)
-        for function in facts.functions:
-            if function.name == name:
-                return FunctionRef(module, function)
-        for binding in facts.imports:
-            if binding.local == name:
-                return self.resolve_absolute(binding.target, seen)
-        if name in facts.variables:
+        table = self._tables.get(module)
+        if table is None or table[0] is not facts:
+            if len(self._tables) >= _DECODED_MODULES:  # they hold on to the facts
+                self._tables.clear()
+            table = self._tables[module] = (facts, _top_level_names(facts))
+        names = table[1]
+        if name in names:
+            bound = names[name]
+            if isinstance(bound, ClassFacts):
+                return ClassRef(module, bound)
+            if isinstance(bound, FunctionFacts):
+                return FunctionRef(module, bound)
+            if bound is not None:
+                return self.resolve_absolute(bound.target, _seen | {key})
             return VariableRef(module, name)
         for star in reversed(facts.star_imports):  # the last star import wins, as at run time
             source = self.module(star)
             if source is None or not self._star_exports(source, name):
                 continue
-            found = self.resolve_name(star, name, seen)
+            found = self.resolve_name(star, name, _seen | {key})
             if found is not None:
                 return found
         return None
@@ -284,6 +321,18 @@ class ProjectIndex:
 
     def _resolve_base(self, module: str, base: str) -> Target | None:
         """A base class expression as recorded in facts: local dotted name or absolute import."""
+        key = (module, base)
+        hit = self._bases.get(key)
+        if hit is not None:  # ``_remembered``'s answer, without the call
+            outer = self._consulted
+            if outer is None:
+                return hit[0]
+            if hit[1] is not None:
+                outer |= hit[1]
+                return hit[0]
+        return self._remembered(self._bases, key, self._base, module, base)
+
+    def _base(self, module: str, base: str) -> Target | None:
         return self.resolve_dotted(module, base) or self.resolve_absolute(base)
 
     def resolve_absolute(
@@ -292,6 +341,14 @@ class ProjectIndex:
         """What an absolute dotted name (``pkg.mod.Class.method``) refers to in the project."""
         if _seen:
             return self._resolve_absolute(dotted, _seen)
+        hit = self._absolute.get(dotted)
+        if hit is not None:  # ``_remembered``'s answer, without the call
+            outer = self._consulted
+            if outer is None:
+                return hit[0]
+            if hit[1] is not None:
+                outer |= hit[1]
+                return hit[0]
         return self._remembered(self._absolute, dotted, self._resolve_absolute, dotted)
 
     def _resolve_absolute(

@@ -279,3 +279,26 @@ def test_the_first_call_graph_reuses_what_isolint_check_cached(
     assert reused > 0 and resolved == 0  # every file's resolution from the cached memo
     step(project, {"app/b.py": B.replace("sender", "user")})
     assert project.phase.graph_stats[1] >= 1  # the edited file is resolved again
+
+
+def test_decision_reads_the_modules_a_remembered_resolution_read(
+    make_project: Callable[..., Path],
+) -> None:
+    """The second call's decision resolves ``create_notifier`` from the index's memo (the call
+    graph and the first call worked it out): it still depends on the re-exporting module."""
+    impl = "class N:\n    def __init__(self, emitter):\n        self.emitter = emitter\n\n\n"
+    impl += "def create_notifier(emitter):\n    return N(emitter)\n"
+    api = "from app.impl import create_notifier\n"
+    user = "from app.api import create_notifier\n\n\ndef build(sender):\n"
+    user += "    return create_notifier(sink=sender)\n\n\ndef other(sender):\n"
+    user += "    return create_notifier(sink=sender)\n"
+    root = make_project(
+        {"app/__init__.py": "", "app/impl.py": impl, "app/api.py": api, "app/b.py": user}
+    )
+    project = Project.load(root, root / "pyproject.toml", load_rules())
+    assert codes(step(project, {"app/api.py": api, "app/b.py": user}), "app/b.py") == [
+        "ISO404",
+        "ISO404",
+    ]
+    redefined = "def create_notifier(sink):\n    return None\n"
+    assert codes(step(project, {"app/api.py": redefined, "app/b.py": user}), "app/b.py") == []

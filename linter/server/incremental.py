@@ -26,7 +26,7 @@ from isolint.config import Settings
 from isolint.diagnostics import Candidate, Diagnostic, FileResult, RunResult
 from isolint.facts import ModuleFacts, PackedFacts, SharedInstanceFacts
 from isolint.graphmemo import GraphMemo
-from isolint.project import ProjectIndex
+from isolint.project import MODULE, ProjectIndex
 from isolint.reachability import Reachability
 from isolint.rule import Rule
 
@@ -88,11 +88,16 @@ class TrackedIndex(ProjectIndex):
 
     def record(self) -> None:
         self._tracked.reads = set()
+        # a resolution the index remembers reads no module again: it replays the questions
+        # it asked (``ProjectIndex.recording``), whose modules were read too
+        self._consulted = set()
 
     def stop(self) -> frozenset[str]:
-        reads = self._tracked.reads
+        reads = self._tracked.reads or set()
+        consulted = self._consulted or set()
         self._tracked.reads = None
-        return frozenset(reads or ())
+        self._consulted = None
+        return frozenset(reads | {name for kind, name in consulted if kind == MODULE})
 
     def external_mutation_sites(self) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
         if self._tracked.reads is not None:
