@@ -23,6 +23,8 @@ from libcst.metadata import CodePosition, CodeRange
 
 _NEWLINES = re.compile(r"\r\n?|\n")
 _SKIPPABLE = frozenset(" \t\f\v\r\n")
+# ``class``, ``def`` or ``async def`` and the blanks after it, on one line
+_DEFINITION = re.compile(r"(?:class|def|async[ \t\f]+def)[ \t\f]+")
 # what record_syntactic_position gives for a node not asked for (nearly every expression):
 # stateless and reusable, cheaper than making a generator context manager per node
 _NOT_RECORDED: AbstractContextManager[None] = nullcontext()
@@ -201,9 +203,13 @@ def positions_and_code(
     else:
         assert lines is not None
         for path, group in groups.items():
-            line, statement, indents, last = found[path]
+            line, statement, indents, last, tree_node = found[path]
             if isinstance(statement, cst.SimpleStatementLine):
                 group = lines.find_names(group, line, last, computed, codes)
+                if not group:
+                    continue
+            elif type(statement) is cst.ClassDef or type(statement) is cst.FunctionDef:
+                group = lines.find_defined_name(group, statement, tree_node, computed, codes)
                 if not group:
                     continue
             state = _TargetedState(module, group)
@@ -275,6 +281,40 @@ class _SourceLines:
             computed[id(node)] = CodeRange(self._at(offset), self._at(offset + len(plain)))
             codes[id(node)] = plain
         return rest
+
+    def find_defined_name(
+        self,
+        nodes: list[cst.CSTNode],
+        statement: cst.ClassDef | cst.FunctionDef,
+        found: ast.stmt,
+        computed: dict[int, CodeRange],
+        codes: dict[int, str],
+    ) -> list[cst.CSTNode]:
+        """Place the name of the class or function ``statement`` if it is among ``nodes``,
+        straight from the source: it follows ``class``/``def`` (``async def``) where CPython's
+        node ``found`` of the statement starts, after blanks on the same line. Return the other
+        nodes (all of them when the source does not read that way)."""
+        name = statement.name
+        if name.lpar or name.rpar or not any(node is name for node in nodes):
+            return nodes
+        if not isinstance(found, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return nodes
+        if found.lineno > len(self.starts) or found.name != name.value:
+            return nodes
+        line_start = self.starts[found.lineno - 1]
+        # the offset is in UTF-8 bytes: the same in characters when only blanks come before
+        if self.text[line_start : line_start + found.col_offset].strip(" \t\f"):
+            return nodes
+        keyword = _DEFINITION.match(self.text, line_start + found.col_offset)
+        if keyword is None or not self.text.startswith(name.value, keyword.end()):
+            return nodes
+        offset = keyword.end()
+        after = offset + len(name.value)
+        if after < len(self.text) and (self.text[after].isalnum() or self.text[after] == "_"):
+            return nodes
+        computed[id(name)] = CodeRange(self._at(offset), self._at(after))
+        codes[id(name)] = name.value
+        return [node for node in nodes if node is not name]
 
     def _at(self, offset: int) -> CodePosition:
         line = bisect_right(self.starts, offset)
@@ -452,8 +492,9 @@ def _found_suites(statement: cst.CSTNode, found: ast.stmt) -> list[list[ast.stmt
     return None
 
 
-# a unit's first line, its statement, the indentation of the blocks it is in, its last line
-_Found = tuple[int, cst.CSTNode, tuple[str, ...], int]
+# a unit's first line, its statement, the indentation of the blocks it is in, its last line,
+# and CPython's node of it (of its first small statement)
+_Found = tuple[int, cst.CSTNode, tuple[str, ...], int, ast.stmt]
 
 
 def _units(
@@ -485,7 +526,7 @@ def _units(
             depth += 1
             statement, found = statements[index], lines[index][1]
             if depth == len(path):
-                out[path] = (lines[index][0], statement, tuple(indents), lines[index][2])
+                out[path] = (lines[index][0], statement, tuple(indents), lines[index][2], found)
                 break
             suite: cst.BaseSuite
             if isinstance(statement, _CLASS_OR_FUNCTION):

@@ -38,7 +38,8 @@ class Walker:
 
     def __init__(self) -> None:
         self._fields: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-        self._node_types: dict[type, bool] = {}
+        # str: a star's or an operator's text; MaybeSentinel: a default comma
+        self._node_types: dict[type, bool] = {str: False, cst.MaybeSentinel: False}
         self._handler_names: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def _handlers(self, visitor_type: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -84,16 +85,20 @@ class Walker:
     def children(self, node: cst.CSTNode) -> list[object]:
         """Child nodes in lexical order, with scope markers around class and function bodies."""
         out: list[object] = []
-        is_scope = type(node) in _SCOPE_TYPES
-        is_node = self._is_node
-        for name in self._child_fields(type(node)):
+        node_type = type(node)
+        fields = self._fields.get(node_type)
+        if fields is None:
+            fields = self._child_fields(node_type)
+        is_scope = node_type in _SCOPE_TYPES
+        known = self._node_types
+        for name in fields:
             value = getattr(node, name)
             if is_scope and name == "body":
                 out.append(_ENTER_SCOPE)
             value_type = type(value)
             if value_type is tuple or value_type is list:
-                out.extend([v for v in value if is_node(v)])
-            elif value is not None and is_node(value):
+                out.extend([v for v in value if known.get(type(v)) or self._is_node(v)])
+            elif value is not None and (known.get(value_type) or self._is_node(value)):
                 out.append(value)
             if is_scope and name == "body":
                 out.append(_EXIT_SCOPE)
@@ -126,6 +131,7 @@ class Walker:
         }
         top_of[id(module)] = ()
         children = self.children
+        child_fields = self._fields  # a leaf type's is empty: not worth a call of children()
         # a node to visit, a 1-tuple holding a node to leave, or a scope marker
         stack: list[object] = [module]
         pop = stack.pop
@@ -167,7 +173,8 @@ class Walker:
                         raise
                     except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
                         failed[rule.code] = rule_failure(context.path, rule.code, exc)
-            below = children(node)
+            fields = child_fields.get(type(node))
+            below = children(node) if fields is None or fields else ()
             if not below:
                 handlers = leaves.get(type_name)
                 if handlers:
@@ -200,8 +207,7 @@ class Walker:
                             if isinstance(suite, cst.IndentedBlock):
                                 inner = {id(s): i for i, s in enumerate(suite.body)}
                                 bodies[id(suite)] = ((*child_unit, number), inner)
-            below.reverse()
-            stack.extend(below)
+            stack.extend(reversed(below))
         return list(failed.values())
 
     @staticmethod

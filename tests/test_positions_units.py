@@ -106,6 +106,12 @@ SOURCES = {
         "    \u00e9\u0301 = \u00e9\u0301\u0301 + \u00e9 + \u00e9\u0301; r = \u00e9\u0301.v\n"
         "    return u'v' + b'v'\n"
     ),
+    # a class's or function's name is read from the source after ``class``/``def``
+    "definition-names": (
+        "class\tA: pass\nasync  def  f(): pass\nclass \\\n  B: pass\n"
+        "class Caf\u00e9(A):\n    def  f(self): return 1\n    @d\n    async\tdef\tf_(self): pass\n"
+        "def g(): return [f for f in x]\ndef \u00e9\u0301(): pass\n"
+    ),
     "relative-imports": (
         "from .a.b import c  # a.b\nfrom ..a.b import (\n    b,\n    d as e,\n)\n"
         "from . import a\nimport a.b.c as d, a.b\n"
