@@ -414,17 +414,9 @@ def test_a_foreign_entry_with_a_valid_checksum_is_a_miss(tmp_path: Path) -> None
 # --- item 10: an interrupted run keeps what it finished ---------------------------------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jobs: str) -> None:
-    root = tmp_path / "project"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.isolint]\n")
-    total = 1500  # entries are written 1,000 to a pack, and the rest at the end
-    for index in range(total):
-        (root / f"pkg/m{index:03d}.py").write_text(
-            f"import os\n\n\ndef f{index}(x=[]):\n    return x\n\n\nclass C{index}:\n    pass\n"
-        )
+def _kill_after_first_pack(root: Path, jobs: str) -> bool:
+    """Start a cold run in its own process group and SIGKILL it (workers included) once its
+    first pack is on disk; False if the run ended first."""
     cache_dir = root / ".isolint_cache"
     process = subprocess.Popen(
         [isolint_executable(), "check", "-j", jobs, "."],
@@ -444,10 +436,31 @@ def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jo
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
-    assert not finished_first, "the run ended before any entry was written"
+    return not finished_first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupted_run_keeps_finished_entries(isolint: Run, tmp_path: Path, jobs: str) -> None:
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.isolint]\n")
+    total = 1500  # entries are written 1,000 to a pack, and the rest at the end
+    for index in range(total):
+        (root / f"pkg/m{index:03d}.py").write_text(
+            f"import os\n\n\ndef f{index}(x=[]):\n    return x\n\n\nclass C{index}:\n    pass\n"
+        )
+    cache_dir = root / ".isolint_cache"
+    # On a loaded machine the kill can land after the last pack (the run was all but done):
+    # that proves nothing, so the run is repeated on a fresh cache, up to three times.
+    for _attempt in range(3):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        assert _kill_after_first_pack(root, jobs), "the run ended before any entry was written"
+        kept_keys = _packed(cache_dir).keys()
+        if len(kept_keys) < total:
+            break
     kept = {p: p.stat().st_mtime_ns for p in cache_dir.glob("*/packs/*.pack")}
-    kept_keys = _packed(cache_dir).keys()
-    assert len(kept_keys) >= 1000, "the entries of the finished files did not survive the run"
+    assert 1000 <= len(kept_keys) < total, "the entries of the finished files did not survive"
     again = isolint("check", "--format", "json", ".", cwd=root)
     assert again.returncode == 1
     assert len(json.loads(again.stdout)["diagnostics"]) == total
