@@ -533,16 +533,52 @@ def none_rejecting_parameter(
     return found[0] if found else None
 
 
-def call_type_error(index: ProjectIndex, shape: CallShape) -> tuple[Signature, Binding] | None:
+class CalleeSignatures:
+    """What each callee of calls in a module resolves to and its signatures, worked out once per
+    (module, callee) for one ``check_project`` (many calls have the same callee)."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._callees: dict[
+            tuple[str, CalleeRef], tuple[ResolvedCallee, tuple[Signature, ...]] | None
+        ] = {}
+        self._runtime: dict[tuple[str, CalleeRef], Signature | None] = {}
+
+    def of(self, shape: CallShape) -> tuple[ResolvedCallee, tuple[Signature, ...]] | None:
+        """The call's callee (``resolved``) and its signatures (``call_signatures``), when
+        both are known."""
+        ref = shape.ref if shape.ref is not None else CalleeRef("name", shape.callee)
+        key = (shape.module, ref)
+        if key in self._callees:
+            return self._callees[key]
+        callee = resolve_target(self.index, shape.module, ref)
+        signatures = call_signatures(self.index, callee) if callee is not None else None
+        found = (callee, signatures) if callee is not None and signatures else None
+        self._callees[key] = found
+        return found
+
+    def runtime(self, shape: CallShape, callee: ResolvedCallee) -> Signature | None:
+        """``implementation_signature`` of the call's callee (``of`` gave it)."""
+        ref = shape.ref if shape.ref is not None else CalleeRef("name", shape.callee)
+        key = (shape.module, ref)
+        if key not in self._runtime:
+            self._runtime[key] = implementation_signature(self.index, callee)
+        return self._runtime[key]
+
+
+def call_type_error(
+    index: ProjectIndex, shape: CallShape, signatures: CalleeSignatures | None = None
+) -> tuple[Signature, Binding] | None:
     """The implementation signature and the failing binding when the call raises ``TypeError``
-    at run time and matches no ``@overload`` either; None when it binds or cannot be checked."""
-    callee = resolved(index, shape)
-    if callee is None:
+    at run time and matches no ``@overload`` either; None when it binds or cannot be checked.
+    ``signatures``: a memo of the callees (one for every call a rule checks)."""
+    known = (signatures or CalleeSignatures(index)).of(shape)
+    if known is None:
         return None
-    signatures = call_signatures(index, callee)
-    if not signatures or any(bind(s, shape).clean for s in signatures):
+    callee, found = known
+    if any(bind(s, shape).clean for s in found):
         return None
-    runtime = implementation_signature(index, callee)
+    runtime = (signatures or CalleeSignatures(index)).runtime(shape, callee)
     if runtime is None:
         return None
     binding = bind(runtime, shape)

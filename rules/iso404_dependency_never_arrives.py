@@ -13,6 +13,7 @@ from isolint.rules._calls import (
     FACTORY_PATTERNS,
     CallShape,
     CallTrackingRule,
+    CalleeSignatures,
     call_type_error,
     definition,
     describe,
@@ -191,9 +192,10 @@ class DependencyNeverArrives(CallTrackingRule):
         cls, candidates: Iterable[Candidate], index: ProjectIndex
     ) -> Iterable[ProjectFinding]:
         names = index.option(DEPENDENCY_NAMES)
+        callees = CalleeSignatures(index)
         for candidate in candidates:
             shape = candidate.payload_as(CallShape)
-            failed = call_type_error(index, shape)
+            failed = call_type_error(index, shape, callees)
             if failed is None:
                 continue
             signature, binding = failed
