@@ -187,32 +187,36 @@ class GraphMemo:
 
         queries = {q: i for i, q in enumerate(sorted(answers))}
         table = [[n(k), n(key), n(answers[(k, key)])] for k, key in queries]
-        files = [
-            [
-                n(path),
-                n(parts.digest),
+        numbered = queries.__getitem__
+        files = []
+        for path in paths:
+            parts = self._parts[path]
+            classes, calls = parts.classes, parts.calls
+            files.append(
                 [
-                    [queries[q] for q in parts.classes.deps],
-                    [ns(bases) for bases in parts.classes.bases],
-                    [[[n(a), ns(ms)] for a, ms in c] for c in parts.classes.ancestors],
+                    n(path),
+                    n(parts.digest),
                     [
-                        [[n(node), n(kind), n(label), line] for node, kind, label, line in h]
-                        for h in parts.classes.handlers
+                        list(map(numbered, classes.deps)),
+                        [ns(bases) for bases in classes.bases],
+                        [[[n(a), ns(ms)] for a, ms in c] for c in classes.ancestors],
+                        [
+                            [[n(node), n(kind), n(label), line] for node, kind, label, line in h]
+                            for h in classes.handlers
+                        ],
                     ],
-                ],
-                [
-                    [queries[q] for q in parts.calls.deps],
-                    [ns(targets) for targets in parts.calls.targets],
-                    # (numbers, method names): two flat lists decode faster than pairs
                     [
-                        [number for number, _ in parts.calls.unresolved],
-                        [n(m) for _, m in parts.calls.unresolved],
+                        list(map(numbered, calls.deps)),
+                        [ns(targets) if targets else [] for targets in calls.targets],
+                        # (numbers, method names): two flat lists decode faster than pairs
+                        [
+                            [number for number, _ in calls.unresolved],
+                            [n(m) for _, m in calls.unresolved],
+                        ],
+                        [[n(m), ns(fs)] for m, fs in calls.patches],
                     ],
-                    [[n(m), ns(fs)] for m, fs in parts.calls.patches],
-                ],
-            ]
-            for path, parts in ((p, self._parts[p]) for p in paths)
-        ]
+                ]
+            )
         return json.dumps([list(names), table, files], separators=(",", ":")).encode("utf-8")
 
     @classmethod

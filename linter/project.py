@@ -34,6 +34,7 @@ _DECODED_MODULES = 8192
 _MEMO_SIZE = 1 << 17  # resolutions the index remembers (``ProjectIndex._remembered``)
 _MemoKey = tuple[str, str] | str
 _Binding = ClassFacts | FunctionFacts | ImportBinding | None  # what a module's name is bound to
+_UNBOUND = object()  # (``resolve_name``: a name the module does not bind)
 # a resolution's target, and the questions it asked (None: asked while nothing was recording)
 _Remembered = tuple["Target | None", frozenset[tuple[str, str]] | None]
 
@@ -192,6 +193,9 @@ class ProjectIndex:
         self._names: dict[_MemoKey, _Remembered] = {}
         self._absolute: dict[_MemoKey, _Remembered] = {}
         self._bases: dict[_MemoKey, _Remembered] = {}
+        # absolute names no module of the project starts (imports of other packages): the
+        # questions that showed it
+        self._outside: dict[str, frozenset[tuple[str, str]]] = {}
         self._rooted = _source_root_names(by_module)
 
     def option(self, option: Option[T]) -> T:
@@ -237,6 +241,21 @@ class ProjectIndex:
         """What ``name`` means at the top level of ``module``."""
         if _seen:  # part of a resolution in progress: its answer depends on the path taken
             return self._resolve_name(module, name, _seen)
+        table = self._tables.get(module)
+        if table is not None and not table[0].star_imports:
+            # the module's names are known: what is not an import is answered at once
+            names = table[1]
+            bound = names.get(name, _UNBOUND)
+            if not isinstance(bound, ImportBinding):
+                if self._consulted is not None:
+                    self._consulted.add((MODULE, module))
+                if bound is None:
+                    return VariableRef(module, name)
+                if isinstance(bound, ClassFacts):
+                    return ClassRef(module, bound)
+                if isinstance(bound, FunctionFacts):
+                    return FunctionRef(module, bound)
+                return None  # not bound in the module
         key = (module, name)
         hit = self._names.get(key)
         if hit is not None:  # ``_remembered``'s answer, without the call
@@ -354,6 +373,11 @@ class ProjectIndex:
     def _resolve_absolute(
         self, dotted: str, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Target | None:
+        asked = self._outside.get(dotted)
+        if asked is not None:  # no module of the project: None, whatever resolution is under way
+            if self._consulted is not None:
+                self._consulted |= asked
+            return None
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
@@ -366,6 +390,13 @@ class ProjectIndex:
                         return None
                     target = self.member(target, attr, _seen)
                 return target
+        if len(self._outside) >= _MEMO_SIZE:
+            self._outside.clear()
+        self._outside[dotted] = frozenset(
+            (kind, ".".join(parts[:cut]))
+            for cut in range(len(parts), 0, -1)
+            for kind in (MODULE, PACKAGE, SHORT_NAME)
+        )
         return None
 
     def _is_namespace(self, name: str) -> bool:
