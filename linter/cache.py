@@ -17,8 +17,9 @@ Layout of a cache directory (isolint creates it, and deletes only what is listed
         reached         what requests reach, and what from (``isolint.reachstore``): JSON
 
 Every entry and the manifest are ``MAGIC``, the sha256 of the body, and the body: zlib-compressed
-typed JSON (``isolint.serial``, never pickle). A missing, truncated, corrupt or foreign entry is a
-cache miss, replaced when the file is linted again.
+typed JSON (``isolint.serial``, never pickle); an entry's body holds the file's facts compressed on
+their own (after their length), as ``manifest-facts`` stores them, then the rest of its result. A
+missing, truncated, corrupt or foreign entry is a cache miss, replaced when the file is linted again.
 
 A pack is its entries one after another (each sealed on its own, so each is checked when read),
 then its index (for each entry: its key, a hash of its file's path, where it starts and its
@@ -49,6 +50,7 @@ manifest's, naming the manifest by the checksum of its body; a delta of another 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -81,6 +83,7 @@ _MARKER_TEXT = "isolint cache directory, format 2: `isolint cache clear` deletes
 _GITIGNORE = ".gitignore"
 _GITIGNORE_TEXT = "# created by isolint\n*\n"  # also what isolint 0.1.0 wrote (no marker then)
 _MAGIC = b"ISOLINT-CACHE-2\n"
+_FACTS_LENGTH = 8  # bytes: the length of an entry's facts (``Cache.seal``)
 _MANIFEST = "manifest"
 _MANIFEST_DELTA = "manifest-delta"  # the rows changed since the manifest (``save_manifest``)
 _MANIFEST_FACTS = "manifest-facts"  # the manifest's facts texts (``FactsPart``)
@@ -226,6 +229,8 @@ class ManifestEntry:
     stored: bytes | None = None
     where: tuple[int, int] | None = None
     part: FactsPart | None = field(default=None, compare=False, repr=False)
+    # ``facts`` compressed as the facts part stores them, when a worker sealed them so
+    compressed: bytes | None = field(default=None, compare=False, repr=False)
 
     def encoded(self) -> bytes | None:
         """The facts' stored encoding (None for a fresh result's, or when they cannot be read)."""
@@ -610,22 +615,46 @@ class Cache:
     def seal(self, result: FileResult) -> bytes | None:
         """The bytes of ``result``'s entry (``put_sealed`` writes them), None if it holds a type
         the cache cannot store. A worker seals its results: the parent then opens each one
-        (``unseal``) instead of unpickling it, and writes it without encoding it again."""
+        (``unseal``) instead of unpickling it, and writes it without encoding it again.
+
+        The body is the length of the compressed facts (8 bytes), the facts compressed as the
+        manifest's facts part stores them (``sealed_facts`` gives them to the manifest: a cold
+        run's parent never encodes a file's facts), then the rest of the result compressed."""
         try:
-            return _seal(zlib.compress(self.codec.dumps(result), 1))
+            if result.facts is None:
+                facts, rest = b"", result
+            else:
+                facts = zlib.compress(self.codec.dumps(result.facts), 1)
+                rest = dataclasses.replace(result, facts=None)
+            body = zlib.compress(self.codec.dumps(rest), 1)
         except SerialError:
             return None
+        return _seal(len(facts).to_bytes(_FACTS_LENGTH, "big") + facts + body)
 
     def unseal(self, payload: bytes) -> FileResult | None:
         """The result ``seal`` gave ``payload`` for; None if it is not one."""
         body = _unseal(payload)
-        if body is None:
+        if body is None or len(body) < _FACTS_LENGTH:
             return None
+        end = _FACTS_LENGTH + int.from_bytes(body[:_FACTS_LENGTH], "big")
         try:
-            value = self.codec.loads(zlib.decompress(body))
+            value = self.codec.loads(zlib.decompress(body[end:]))
+            packed = body[_FACTS_LENGTH:end]
+            facts = self.codec.loads(zlib.decompress(packed)) if packed else None
         except (zlib.error, SerialError):
             return None
-        return value if isinstance(value, FileResult) else None
+        if not isinstance(value, FileResult) or value.facts is not None:
+            return None
+        return value if facts is None else dataclasses.replace(value, facts=facts)
+
+    @staticmethod
+    def sealed_facts(payload: bytes) -> bytes | None:
+        """The compressed facts inside an entry ``seal`` gave (None when it holds none), for
+        the manifest's facts part; ``unseal`` has checked the entry."""
+        header = len(_MAGIC) + 65
+        length = int.from_bytes(payload[header : header + _FACTS_LENGTH], "big")
+        start = header + _FACTS_LENGTH
+        return payload[start : start + length] if length else None
 
     def put_sealed(self, key: str, payload: bytes, relpath: str) -> None:
         """Keep an entry ``seal`` gave for file ``relpath``, as ``put`` does; a pack is written
@@ -839,6 +868,8 @@ class Cache:
 
     def _compressed_facts(self, entry: ManifestEntry) -> bytes | None:
         """An entry's facts as the facts part stores them (None: they cannot be stored)."""
+        if entry.compressed is not None:
+            return entry.compressed  # as the worker sealed them
         if entry.stored is None and entry.part is not None and entry.where is not None:
             return entry.part.compressed(*entry.where)  # as they were: not decoded, not redone
         stored = entry.stored

@@ -166,11 +166,15 @@ def _lint_files(request: CheckRequest, defer: bool) -> _Linted:
             # Unchanged between our read and the worker's; a rule failure is not kept (it may
             # be transient, and a --debug run must see it happen again, traceback and all).
             if result.digest == digest and not any(e.kind == "internal" for e in result.errors):
+                compressed = None
                 if sealed is not None:
                     cache.put_sealed(key, sealed, result.path)
+                    compressed = cache.sealed_facts(sealed)
                 else:
                     cache.put(key, result)
-                updated[result.path] = ManifestEntry(key, mtime, size, result.facts)
+                updated[result.path] = ManifestEntry(
+                    key, mtime, size, result.facts, compressed=compressed
+                )
 
     try:
         results.extend(_lint_sources(misses, request, options, store))

@@ -193,14 +193,17 @@ def _entries(cache_dir: Path) -> list[Path]:
 
 
 def _stored(pack: Path) -> bytes:
-    """The decompressed bodies of a pack's entries."""
+    """The decompressed parts of a pack's entries (each: its facts, then the rest)."""
     index = pack_index(pack)
     assert index is not None
     data = pack.read_bytes()
-    return b"".join(
-        zlib.decompress(data[start : start + length].split(b"\n", 2)[2])
-        for start, length in index.values()
-    )
+    parts: list[bytes] = []
+    for start, length in index.values():
+        body = data[start : start + length].split(b"\n", 2)[2]
+        end = 8 + int.from_bytes(body[:8], "big")
+        parts += [zlib.decompress(body[8:end])] if end > 8 else []
+        parts.append(zlib.decompress(body[end:]))
+    return b"".join(parts)
 
 
 @pytest.mark.parametrize("fixture", ["multi_package", "request_bleed", "ssot_migration"])
