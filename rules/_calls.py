@@ -549,8 +549,10 @@ class CalleeSignatures:
         both are known."""
         ref = shape.ref if shape.ref is not None else CalleeRef("name", shape.callee)
         key = (shape.module, ref)
-        if key in self._callees:
+        try:
             return self._callees[key]
+        except KeyError:
+            pass
         callee = resolve_target(self.index, shape.module, ref)
         signatures = call_signatures(self.index, callee) if callee is not None else None
         found = (callee, signatures) if callee is not None and signatures else None
