@@ -157,7 +157,9 @@ class WorkerPool:
         return _Slot(process, parent, stderr)
 
     def _assign(self, slot: _Slot, queue: deque[Item]) -> None:
-        chunk = [queue.popleft() for _ in range(min(_CHUNK, len(queue)))]
+        # smaller chunks as the queue runs out, so the workers finish together (guided)
+        size = min(len(queue), max(1, min(_CHUNK, len(queue) // (2 * self.jobs))))
+        chunk = [queue.popleft() for _ in range(size)]
         if not slot.pending and chunk:  # an idle worker starts on the chunk's first file now
             slot.current = chunk[0][0]
             slot.started = time.monotonic()
