@@ -265,14 +265,19 @@ class PackedFacts:
 
     @classmethod
     def pack(
-        cls, facts: ModuleFacts, flow: FlowFacts | None = None, codec: Codec | None = None
+        cls,
+        facts: ModuleFacts,
+        flow: FlowFacts | None = None,
+        codec: Codec | None = None,
+        shape_fields: dict[type, tuple[str, ...] | None] | None = None,
     ) -> PackedFacts:
-        """``codec`` as for ``unpack``: a worker packs every file's facts with one."""
+        """``codec`` as for ``unpack``: a worker packs every file's facts with one, and one
+        ``shape_fields`` (``_without_lines``'s, kept from file to file)."""
         data = zlib.compress((codec or Codec.create()).dumps(facts), 1)
         header = (facts.module, facts.path, facts.is_test, facts.shared_instances, data)
         packed = cls(*header, facts.external_mutations, flow if flow is not None else FlowFacts())
         header_facts = (facts.module, facts.path, facts.is_test, facts.external_mutations)
-        fields: dict[type, tuple[str, ...] | None] = {}
+        fields = shape_fields if shape_fields is not None else {}
         shape = repr(
             (
                 *header_facts,
@@ -348,7 +353,7 @@ _LINES = frozenset({"line", "scripts"})  # the facts' positions: no name resolut
 def _without_lines(value: object, fields: dict[type, tuple[str, ...] | None]) -> object:
     """Facts as nested tuples (each dataclass: its name and its fields) without ``_LINES``.
     ``fields``: by type, a dataclass's field names but those (None: not a dataclass), as found
-    so far (one dict per call: ``dataclasses.fields`` once per type, not per value)."""
+    so far (``dataclasses.fields`` once per type, not per value)."""
     if isinstance(value, tuple):
         return tuple(
             [item if type(item) in _SCALARS else _without_lines(item, fields) for item in value]

@@ -23,6 +23,65 @@ from libcst.metadata import CodePosition, CodeRange
 
 _NEWLINES = re.compile(r"\r\n?|\n")
 _SKIPPABLE = frozenset(" \t\f\v\r\n")
+# The fields that may hold names, in the order their code comes in the source (``Arg``'s
+# keyword before its value, ``IfExp``'s body before its test), of the node types a simple
+# statement's names are searched through (``_SourceLines.find_repeated_names``; any other type
+# there leaves the statement to code generation).
+_SOURCE_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.SimpleStatementLine: ("body",),
+    cst.Expr: ("value",),
+    cst.Assign: ("targets", "value"),
+    cst.AssignTarget: ("target",),
+    cst.AnnAssign: ("target", "annotation", "value"),
+    cst.Annotation: ("annotation",),
+    cst.AugAssign: ("target", "value"),
+    cst.Return: ("value",),
+    cst.Raise: ("exc", "cause"),
+    cst.Assert: ("test", "msg"),
+    cst.Del: ("target",),
+    cst.Pass: (),
+    cst.Break: (),
+    cst.Continue: (),
+    cst.Name: (),
+    cst.Attribute: ("value", "attr"),
+    cst.Call: ("func", "args"),
+    cst.Arg: ("keyword", "value"),
+    cst.List: ("elements",),
+    cst.Tuple: ("elements",),
+    cst.Set: ("elements",),
+    cst.Element: ("value",),
+    cst.StarredElement: ("value",),
+    cst.Dict: ("elements",),
+    cst.DictElement: ("key", "value"),
+    cst.StarredDictElement: ("value",),
+    cst.Subscript: ("value", "slice"),
+    cst.SubscriptElement: ("slice",),
+    cst.Index: ("value",),
+    cst.Slice: ("lower", "upper", "step"),
+    cst.SimpleString: (),
+    cst.Integer: (),
+    cst.Float: (),
+    cst.Imaginary: (),
+    cst.Ellipsis: (),
+    cst.ConcatenatedString: ("left", "right"),
+    cst.FormattedString: ("parts",),
+    cst.FormattedStringText: (),
+    cst.FormattedStringExpression: ("expression", "format_spec"),
+    cst.BinaryOperation: ("left", "right"),
+    cst.BooleanOperation: ("left", "right"),
+    cst.UnaryOperation: ("expression",),
+    cst.Comparison: ("left", "comparisons"),
+    cst.ComparisonTarget: ("comparator",),
+    cst.Await: ("expression",),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.NamedExpr: ("target", "value"),
+    cst.ListComp: ("elt", "for_in"),
+    cst.SetComp: ("elt", "for_in"),
+    cst.GeneratorExp: ("elt", "for_in"),
+    cst.DictComp: ("key", "value", "for_in"),
+    cst.CompFor: ("target", "iter", "ifs", "inner_for_in"),
+    cst.CompIf: ("test",),
+}
 # ``class``, ``def`` or ``async def`` and the blanks after it, on one line
 _DEFINITION = re.compile(r"(?:class|def|async[ \t\f]+def)[ \t\f]+")
 # what record_syntactic_position gives for a node not asked for (nearly every expression):
@@ -206,6 +265,8 @@ def positions_and_code(
             line, statement, indents, last, tree_node = found[path]
             if isinstance(statement, cst.SimpleStatementLine):
                 group = lines.find_names(group, line, last, computed, codes)
+                if group:
+                    group = lines.find_repeated_names(group, statement, line, last, computed, codes)
                 if not group:
                     continue
             elif type(statement) is cst.ClassDef or type(statement) is cst.FunctionDef:
@@ -280,6 +341,78 @@ class _SourceLines:
                 continue
             computed[id(node)] = CodeRange(self._at(offset), self._at(offset + len(plain)))
             codes[id(node)] = plain
+        return rest
+
+    def find_repeated_names(
+        self,
+        nodes: list[cst.CSTNode],
+        statement: cst.SimpleStatementLine,
+        first_line: int,
+        last_line: int,
+        computed: dict[int, CodeRange],
+        codes: dict[int, str],
+    ) -> list[cst.CSTNode]:
+        """Place the names and dotted names among ``nodes`` whose text occurs in lines
+        ``first_line`` to ``last_line`` (``statement``, a simple statement) as often as the
+        statement has nodes of that text: the k-th such node in source order is at the k-th
+        occurrence. Return the other nodes (all of them if the statement holds a node type
+        ``_SOURCE_ORDER`` does not list).
+
+        Each node of that text stands at an occurrence of it (``find_names``); as many nodes as
+        occurrences leave none for anything else (a string, a comment), so they pair up in order."""
+        if last_line > len(self.starts) or first_line < 1:
+            return nodes
+        wanted: dict[str, list[cst.CSTNode]] = {}
+        rest: list[cst.CSTNode] = []
+        for node in nodes:
+            plain = _plain_text(node)
+            if plain is None:
+                rest.append(node)
+            else:
+                wanted.setdefault(plain, []).append(node)
+        if not wanted:
+            return nodes
+        names = {plain for plain in wanted if "." not in plain}
+        lasts = {plain.rsplit(".", 1)[1] for plain in wanted if "." in plain}
+        found: dict[str, list[cst.CSTNode]] = {plain: [] for plain in wanted}
+        pending: list[cst.CSTNode] = [statement]
+        while pending:
+            node = pending.pop()
+            node_type = type(node)
+            fields = _SOURCE_ORDER.get(node_type)
+            if fields is None:
+                return nodes
+            if node_type is cst.Name:
+                if node.value in names:  # type: ignore[attr-defined]
+                    plain = _plain_text(node)
+                    if plain is not None:
+                        found[plain].append(node)
+                continue
+            if node_type is cst.Attribute and node.attr.value in lasts:  # type: ignore[attr-defined]
+                plain = _plain_text(node)
+                if plain is not None and plain in found:
+                    found[plain].append(node)
+            below: list[cst.CSTNode] = []
+            for field in fields:
+                value = getattr(node, field)
+                if type(value) is tuple or type(value) is list:
+                    below.extend(value)
+                elif value is not None and type(value) is not cst.MaybeSentinel:
+                    below.append(value)
+            pending.extend(reversed(below))
+        text = self.text
+        start = self.starts[first_line - 1]
+        end = self.starts[last_line] if last_line < len(self.starts) else len(text)
+        for plain, group in wanted.items():
+            offsets = _occurrences(text, plain, start, end)
+            order = {id(node): index for index, node in enumerate(found[plain])}
+            if len(offsets) != len(order) or any(id(node) not in order for node in group):
+                rest.extend(group)
+                continue
+            for node in group:
+                offset = offsets[order[id(node)]]
+                computed[id(node)] = CodeRange(self._at(offset), self._at(offset + len(plain)))
+                codes[id(node)] = plain
         return rest
 
     def find_defined_name(
@@ -374,6 +507,21 @@ def _no_space(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
 def _in_name(char: str) -> bool:
     """Whether ``char`` may continue an identifier."""
     return ("a" + char).isidentifier()
+
+
+def _occurrences(text: str, plain: str, start: int, end: int) -> list[int]:
+    """The offsets of the occurrences of identifier(s) ``plain`` as a whole in
+    ``text[start:end]`` (not inside a longer name), as ``_sole`` counts them."""
+    out: list[int] = []
+    at = text.find(plain, start, end)
+    while at >= 0:
+        after = at + len(plain)
+        if (after >= len(text) or not _in_name(text[after])) and (
+            at == 0 or not _in_name(text[at - 1])
+        ):
+            out.append(at)
+        at = text.find(plain, at + 1, end)
+    return out
 
 
 def _sole(text: str, plain: str, start: int, end: int) -> int:

@@ -61,6 +61,10 @@ class LintOptions:
     collect_facts: bool = True  # False only to measure what the project index costs
     # packs each file's facts (a codec takes longer to make than most files take to pack)
     codec: Codec = field(default_factory=Codec.create, compare=False, repr=False)
+    # the field names the facts' shape digest reads, by type (``PackedFacts.pack``)
+    shape_fields: dict[type, tuple[str, ...] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def create(
@@ -107,9 +111,9 @@ def _snippet(context: RuleContext, node: cst.CSTNode, code: str | None = None) -
     """Normalized source of a reported node: stable under reformatting and unrelated edits.
     ``code`` is the node's code if the caller has it (indented as in place: the same once
     normalized)."""
-    if isinstance(node, cst.ClassDef):
+    if type(node) is cst.ClassDef:  # exact types: isinstance() is slow on LibCST's classes
         return f"class {node.name.value}"
-    if isinstance(node, cst.FunctionDef):
+    if type(node) is cst.FunctionDef:
         return f"def {node.name.value}"
     return " ".join((context.code_for(node) if code is None else code).split())
 
@@ -256,7 +260,7 @@ def lint_source(data: bytes, relpath: str, options: LintOptions, walker: Walker)
         errors=tuple(failures.values()),
         candidates=tuple(c for c in candidates if c.code not in failures),
         facts=(
-            PackedFacts.pack(collector.facts(), flow.facts(), options.codec)
+            PackedFacts.pack(collector.facts(), flow.facts(), options.codec, options.shape_fields)
             if options.collect_facts
             else None
         ),

@@ -149,7 +149,7 @@ class Walker:
                 owner = ancestors[-1]
                 name = (
                     owner.name.value
-                    if isinstance(owner, (cst.ClassDef, cst.FunctionDef))
+                    if type(owner) is cst.ClassDef or type(owner) is cst.FunctionDef
                     else "<lambda>"
                 )
                 scopes.append((name, owner))
@@ -198,13 +198,17 @@ class Walker:
                         top_of[id(child)] = top_of[key]
                         continue
                     child_unit = top_of[id(child)] = (*path, index)
-                    if isinstance(child, (cst.ClassDef, cst.FunctionDef)):
-                        if isinstance(child.body, cst.IndentedBlock):
-                            inner = {id(s): i for i, s in enumerate(child.body.body)}
-                            bodies[id(child.body)] = (child_unit, inner)
-                    elif type(child) in COMPOUND_TYPES:
+                    # exact types (isinstance() is slow on LibCST's classes, and the parser
+                    # makes no subclasses)
+                    child_type = type(child)
+                    if child_type is cst.ClassDef or child_type is cst.FunctionDef:
+                        suite = child.body  # type: ignore[attr-defined]
+                        if type(suite) is cst.IndentedBlock:
+                            inner = {id(s): i for i, s in enumerate(suite.body)}
+                            bodies[id(suite)] = (child_unit, inner)
+                    elif child_type in COMPOUND_TYPES:
                         for number, suite in enumerate(suites(cast(cst.CSTNode, child))):
-                            if isinstance(suite, cst.IndentedBlock):
+                            if type(suite) is cst.IndentedBlock:
                                 inner = {id(s): i for i, s in enumerate(suite.body)}
                                 bodies[id(suite)] = ((*child_unit, number), inner)
             stack.extend(reversed(below))

@@ -106,6 +106,14 @@ SOURCES = {
         "    \u00e9\u0301 = \u00e9\u0301\u0301 + \u00e9 + \u00e9\u0301; r = \u00e9\u0301.v\n"
         "    return u'v' + b'v'\n"
     ),
+    # a text occurring as often as the statement has nodes of it: the k-th node, the k-th
+    # occurrence (source order: a keyword before its value, an IfExp's body before its test)
+    "repeated-names": (
+        "def f(a, b, x):\n    ops = [\n        m.A(x=x, y=m.A),\n        m.A(b if a else b),\n"
+        "        g(f'{a}{a!r:{b}}', a[b][b:a], *a, **b, k=a),\n    ]\n"
+        "    z = [m.A, 'm.A', a.b.b, b.b]  # m.A\n    del a.b, a.b[a]\n"
+        "    return -a + (not a) * a if a else a\n"
+    ),
     # a class's or function's name is read from the source after ``class``/``def``
     "definition-names": (
         "class\tA: pass\nasync  def  f(): pass\nclass \\\n  B: pass\n"
