@@ -175,6 +175,8 @@ def _lint_files(request: CheckRequest, defer: bool) -> _Linted:
                 updated[result.path] = ManifestEntry(
                     key, mtime, size, result.facts, compressed=compressed
                 )
+        if cache is not None and isinstance(result.facts, PackedFacts):
+            result.facts.keep_unpacked(cache.codec)  # now, beside the workers, not later alone
 
     try:
         results.extend(_lint_sources(misses, request, options, store))

@@ -307,6 +307,17 @@ class PackedFacts:
         digest.update(self.data)
         return digest.hexdigest()
 
+    def keep_unpacked(self, codec: Codec) -> None:
+        """Decode the full facts now and keep them (``unpack`` then returns them): a cold
+        run's parent does it as each result arrives, while the workers still run, instead of in
+        the global phase, which reads nearly every module then. Facts that do not decode are left
+        to ``unpack`` (and its caller's handling of the error)."""
+        if self._facts is None:
+            try:
+                object.__setattr__(self, "_facts", self.unpack(codec))
+            except (SerialError, zlib.error):
+                pass
+
     def unpack(self, codec: Codec | None = None) -> ModuleFacts:
         """The full facts; ``codec`` (a ``Codec.create()``, which takes a while to make) lets a
         caller that unpacks many modules make it once."""
