@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import types
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import libcst as cst
 
@@ -15,6 +17,15 @@ from isolint.positions import COMPOUND_TYPES, suites
 from isolint.scopes import NOT_CODE_FIELDS
 
 Handler = Callable[[cst.CSTNode], object]
+# a handler's function, called with its visitor and the node
+_Function = Callable[[Any, cst.CSTNode], object]
+# node type name -> (the visitor's position among the walk's visitors, its handler's function)
+_Table = dict[str, tuple[tuple[int, _Function], ...]]
+
+
+def _calling(handler: Handler) -> _Function:
+    """A bound handler as a table's function (its visitor argument is already bound)."""
+    return lambda _visitor, node: handler(node)
 
 
 class Visitor(Protocol):
@@ -41,6 +52,9 @@ class Walker:
         # str: a star's or an operator's text; MaybeSentinel: a default comma
         self._node_types: dict[type, bool] = {str: False, cst.MaybeSentinel: False}
         self._handler_names: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        # the visitors' classes, in order -> node type name -> (visitor's position, function)
+        # for visits and for leaves: a file's walk only looks its visitors' table up
+        self._tables: dict[tuple[type, ...], tuple[_Table, _Table] | None] = {}
 
     def _handlers(self, visitor_type: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The ``visit_``/``leave_`` method names of a visitor class (``dir()`` is slow: once
@@ -54,6 +68,31 @@ class Walker:
             )
             self._handler_names[visitor_type] = cached
         return cached
+
+    def _dispatch(self, visitor_types: tuple[type, ...]) -> tuple[_Table, _Table] | None:
+        """The visit and leave tables of visitors of these classes, in this order (handlers
+        are methods: looked up on the class, as rules are validated); None when a handler is
+        not a plain function of its class (each file's visitors are then asked for their bound
+        handlers, as ``getattr`` gives them)."""
+        if visitor_types in self._tables:
+            return self._tables[visitor_types]
+        visits: dict[str, list[tuple[int, _Function]]] = {}
+        leaves: dict[str, list[tuple[int, _Function]]] = {}
+        for position, visitor_type in enumerate(visitor_types):
+            visit_names, leave_names = self._handlers(visitor_type)
+            for names, table in ((visit_names, visits), (leave_names, leaves)):
+                for attr in names:
+                    function = inspect.getattr_static(visitor_type, attr)
+                    if type(function) is not types.FunctionType:
+                        self._tables[visitor_types] = None  # a staticmethod, a callable...
+                        return None
+                    table.setdefault(attr[6:], []).append((position, function))
+        tables = (
+            {name: tuple(entries) for name, entries in visits.items()},
+            {name: tuple(entries) for name, entries in leaves.items()},
+        )
+        self._tables[visitor_types] = tables
+        return tables
 
     def _child_fields(self, node_type: type[cst.CSTNode]) -> tuple[str, ...]:
         """The fields of ``node_type`` that may hold child nodes, bodies last (a field typed
@@ -111,14 +150,7 @@ class Walker:
         is never pushed to be left, nor put among the ancestors: nothing could see it there).
         Each node's statement path (``top_of``) is recorded as its parent's children are pushed:
         a statement of a body gets its own, any other node its parent's."""
-        visits: dict[str, list[tuple[Visitor, Handler]]] = {}
-        leaves: dict[str, list[tuple[Visitor, Handler]]] = {}
-        for rule in rules:
-            visit_names, leave_names = self._handlers(type(rule))
-            for attr in visit_names:
-                visits.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
-            for attr in leave_names:
-                leaves.setdefault(attr[6:], []).append((rule, getattr(rule, attr)))
+        visits, leaves = self._tables_for(rules)
         failed: dict[str, FileError] = {}
         ancestors = context.ancestors
         scopes = context.scopes
@@ -143,7 +175,7 @@ class Walker:
                 ancestors.pop()
                 handlers = leaves.get(type(node).__name__)
                 if handlers:
-                    self._leave(context, node, handlers, failed)
+                    self._leave(context, node, rules, handlers, failed)
                 continue
             if item is _ENTER_SCOPE:
                 owner = ancestors[-1]
@@ -164,11 +196,12 @@ class Walker:
             handlers = visits.get(type_name)
             if handlers:
                 context.current = node
-                for rule, handler in handlers:
+                for position, function in handlers:
+                    rule = rules[position]
                     if rule.code in failed:
                         continue
                     try:
-                        handler(node)
+                        function(rule, node)
                     except MemoryError:  # the file's, not the rule's: past the worker's ceiling
                         raise
                     except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it
@@ -178,7 +211,7 @@ class Walker:
             if not below:
                 handlers = leaves.get(type_name)
                 if handlers:
-                    self._leave(context, node, handlers, failed)
+                    self._leave(context, node, rules, handlers, failed)
                 continue
             push((node,))
             ancestors.append(node)
@@ -214,21 +247,42 @@ class Walker:
             stack.extend(reversed(below))
         return list(failed.values())
 
+    def _tables_for(self, rules: Sequence[Visitor]) -> tuple[_Table, _Table]:
+        """The visit and leave tables of these visitors: their classes' cached ones, else (a
+        handler that is not a plain function) one made for this file from the handlers as
+        ``getattr`` gives them."""
+        tables = self._dispatch(tuple(type(rule) for rule in rules))
+        if tables is not None:
+            return tables
+        visits: dict[str, list[tuple[int, _Function]]] = {}
+        leaves: dict[str, list[tuple[int, _Function]]] = {}
+        for position, rule in enumerate(rules):
+            visit_names, leave_names = self._handlers(type(rule))
+            for names, table in ((visit_names, visits), (leave_names, leaves)):
+                for attr in names:
+                    table.setdefault(attr[6:], []).append((position, _calling(getattr(rule, attr))))
+        return (
+            {name: tuple(entries) for name, entries in visits.items()},
+            {name: tuple(entries) for name, entries in leaves.items()},
+        )
+
     @staticmethod
     def _leave(
         context: RuleContext,
         node: cst.CSTNode,
-        handlers: list[tuple[Visitor, Handler]],
+        rules: Sequence[Visitor],
+        handlers: tuple[tuple[int, _Function], ...],
         failed: dict[str, FileError],
     ) -> None:
         """Call ``node``'s leave handlers (its visit handlers are called in the loop itself,
         which saves a call on the many nodes that have some)."""
         context.current = node
-        for rule, handler in handlers:
+        for position, function in handlers:
+            rule = rules[position]
             if rule.code in failed:
                 continue
             try:
-                handler(node)
+                function(rule, node)
             except MemoryError:  # the file's, not the rule's: past the worker's ceiling
                 raise
             except Exception as exc:  # noqa: BLE001 - a broken rule must not take the file down with it

@@ -6,10 +6,15 @@ import libcst as cst
 import pytest
 
 from isolint.callgraph import FlowCollector
+from isolint.config import Settings
+from isolint.context import RuleContext
 from isolint.errors import IsolintError, RuleDefinitionError
 from isolint.facts import FactCollector
+from isolint.imports import ImportTable
 from isolint.rule import NODE_TYPES, Rule, handler_problems
 from isolint.rules import load_rules
+from isolint.runner import LintOptions, file_info
+from isolint.walk import Walker
 
 
 def test_misspelt_visit_handler_is_an_error_naming_rule_and_method() -> None:
@@ -67,3 +72,55 @@ def test_valid_handlers_pass() -> None:
 def test_every_shipped_rule_and_engine_collector_has_valid_handlers() -> None:
     for visitor in (*load_rules(), FactCollector, FlowCollector):
         assert handler_problems(visitor) == [], visitor
+
+
+class _Recorder:
+    """A visitor with a method handler and a leave handler."""
+
+    code = "ISO097"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.seen.append(f"visit {node.value}")
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self.seen.append("leave call")
+
+
+class _Static:
+    """A visitor whose handler is a staticmethod: not a plain function of its class."""
+
+    code = "ISO096"
+    seen: list[str] = []
+
+    @staticmethod
+    def visit_Name(node: cst.Name) -> None:
+        _Static.seen.append(node.value)
+
+
+def _walk(walker: Walker, visitors: list[object]) -> None:
+    options = LintOptions.create(Settings(), ())
+    info = file_info("pkg/mod.py", options)
+    module = cst.parse_module("f(a, b)\n")
+    context = RuleContext(info, module, options.settings, ImportTable(info.module_name, False))
+    assert walker.walk(context, visitors) == []  # type: ignore[arg-type]
+
+
+def test_walks_reuse_the_dispatch_table_and_bind_each_files_visitors() -> None:
+    walker = Walker()
+    first, second = _Recorder(), _Recorder()
+    _walk(walker, [first])
+    _walk(walker, [second])  # the same class: the cached table, called with this visitor
+    assert first.seen == second.seen == ["visit f", "visit a", "visit b", "leave call"]
+
+
+def test_a_handler_that_is_not_a_plain_function_is_still_called() -> None:
+    _Static.seen.clear()
+    walker = Walker()
+    recorder = _Recorder()
+    for _ in range(2):
+        _walk(walker, [recorder, _Static()])
+    assert _Static.seen == ["f", "a", "b"] * 2
+    assert recorder.seen == ["visit f", "visit a", "visit b", "leave call"] * 2
