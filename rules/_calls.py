@@ -35,9 +35,6 @@ from isolint.api import (
 )
 from isolint.api import resolve_call as resolve_target
 
-NONE = "none"
-OTHER = "other"
-
 
 def is_none(expr: cst.BaseExpression) -> bool:
     return type(expr) is cst.Name and expr.value == "None"  # isinstance(): slow (a hot path)
@@ -45,13 +42,15 @@ def is_none(expr: cst.BaseExpression) -> bool:
 
 @dataclass(frozen=True)
 class CallShape:
-    """The arguments of a call as plain data: positional kinds, keyword kinds, splats."""
+    """The arguments of a call as plain data: how many positional arguments come before any
+    ``*`` splat, the keywords' names in order, the splats (what binding to a signature reads:
+    every resolvable call of every file is one, so they stay small)."""
 
     callee: str
     module: str
     imported: bool
-    positional: tuple[str, ...]
-    keywords: tuple[tuple[str, str], ...]
+    positional: int
+    keywords: tuple[str, ...]
     star: bool
     double_star: bool
     ref: CalleeRef | None = None  # how the callee resolves (``isolint.callees``)
@@ -76,12 +75,6 @@ class NoneVariableArgument:
     variable: str
 
 
-def arg_kind(expr: cst.BaseExpression) -> str:
-    if type(expr) is cst.Name:
-        return NONE if expr.value == "None" else f"name:{expr.value}"
-    return OTHER
-
-
 def call_shape(
     call: cst.Call, context: RuleContext, local: LocalTypes | None = None
 ) -> CallShape | None:
@@ -98,8 +91,8 @@ def shape_of(call: cst.Call, context: RuleContext, ref: CalleeRef | None) -> Cal
     if ref is None and dotted is None:
         return None
     callee = dotted or " ".join(context.code_for(call.func).split())  # source: only when needed
-    positional: list[str] = []
-    keywords: list[tuple[str, str]] = []
+    positional = 0
+    keywords: list[str] = []
     star = double_star = False
     for arg in call.args:
         if arg.star == "*":
@@ -107,15 +100,15 @@ def shape_of(call: cst.Call, context: RuleContext, ref: CalleeRef | None) -> Cal
         elif arg.star == "**":
             double_star = True
         elif arg.keyword is not None:
-            keywords.append((arg.keyword.value, arg_kind(arg.value)))
+            keywords.append(arg.keyword.value)
         elif not star:
-            positional.append(arg_kind(arg.value))
+            positional += 1
     head = callee.split(".")[0]
     return CallShape(
         callee=callee,
         module=context.info.module_name,
         imported=head in context.imports.bindings,
-        positional=tuple(positional),
+        positional=positional,
         keywords=tuple(keywords),
         star=star,
         double_star=double_star,
@@ -257,7 +250,7 @@ def bind(signature: Signature, shape: CallShape) -> Binding:
     mapping: dict[str | int, ParamFacts] = {}
     bound: set[str] = set()
     too_many = 0
-    for index in range(len(shape.positional)):
+    for index in range(shape.positional):
         if index < len(positional_params):
             mapping[index] = positional_params[index]
             bound.add(positional_params[index].name)
@@ -265,7 +258,7 @@ def bind(signature: Signature, shape: CallShape) -> Binding:
             too_many += 1
     unknown: list[str] = []
     repeated: list[str] = []
-    for keyword, _ in shape.keywords:
+    for keyword in shape.keywords:
         param = next(
             (p for p in params if p.name == keyword and p.kind in ("positional", "keyword_only")),
             None,

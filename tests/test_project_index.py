@@ -112,7 +112,10 @@ def shape(
     star: bool = False,
     double_star: bool = False,
 ) -> CallShape:
-    return CallShape(callee, module, True, positional, keywords, star, double_star)
+    """A call's shape, its arguments written as kinds (``none``, ``other``, ``name:x``) for
+    readability: the shape keeps their number and the keywords' names."""
+    names = tuple(keyword for keyword, _ in keywords)
+    return CallShape(callee, module, True, len(positional), names, star, double_star)
 
 
 SVC = """

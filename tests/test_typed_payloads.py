@@ -150,9 +150,7 @@ def test_payload_classes_follow_nested_dataclasses() -> None:
 
 
 def test_typed_payloads_round_trip_and_unknown_classes_fail_closed() -> None:
-    shape = CallShape(
-        "Notifier", "app.views", True, ("none",), (("emitter", "none"),), False, False
-    )
+    shape = CallShape("Notifier", "app.views", True, 1, ("emitter",), False, False)
     values = (
         NoneArgument(shape, "emitter"),
         NoneArgument(shape, 0),
@@ -176,7 +174,7 @@ def test_typed_payloads_round_trip_and_unknown_classes_fail_closed() -> None:
 
 def test_a_cache_reads_back_what_the_rules_stored(tmp_path: Path) -> None:
     cache = Cache.open(tmp_path / "cache", "configuration", payload_classes(load_rules()))
-    shape = CallShape("f", "app", False, (), (), False, False)
+    shape = CallShape("f", "app", False, 0, (), False, False)
     result = FileResult(
         "a.py", candidates=(Candidate("ISO404", "a.py", Span(1, 1, 1, 2), "x", shape),)
     )
