@@ -153,6 +153,10 @@ class RuleContext:
         # indices down those bodies (``isolint.positions.Unit``): what positions generate
         self.top_of: dict[int, tuple[int, ...]] = {}
         self.scopes: list[tuple[str, cst.CSTNode]] = []
+        # the innermost scope's owner when ``scope_name`` last joined the names, and the name
+        # (rules ask for it at most calls and assignments: a scope's is joined once)
+        self._named_scope: cst.CSTNode | None = None
+        self._scope_name = MODULE_SCOPE
         self.reports: list[Report] = []
         self.candidates: list[PendingCandidate] = []
         self._function_scopes: dict[int, FunctionScope] = {}
@@ -188,9 +192,14 @@ class RuleContext:
 
     def scope_name(self) -> str:
         """Qualified name of the current scope, e.g. ``Manager.connect``; ``<module>`` at top level."""
-        if not self.scopes:
+        scopes = self.scopes
+        if not scopes:
             return MODULE_SCOPE
-        return ".".join(name for name, _ in self.scopes)
+        owner = scopes[-1][1]  # a node has one place in the tree: one scope path
+        if owner is not self._named_scope:
+            self._scope_name = ".".join([name for name, _ in scopes])
+            self._named_scope = owner
+        return self._scope_name
 
     def enclosing_function(self) -> cst.FunctionDef | cst.Lambda | None:
         """The innermost function whose body is being walked, if any."""
