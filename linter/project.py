@@ -340,16 +340,7 @@ class ProjectIndex:
 
     def _resolve_base(self, module: str, base: str) -> Target | None:
         """A base class expression as recorded in facts: local dotted name or absolute import."""
-        key = (module, base)
-        hit = self._bases.get(key)
-        if hit is not None:  # ``_remembered``'s answer, without the call
-            outer = self._consulted
-            if outer is None:
-                return hit[0]
-            if hit[1] is not None:
-                outer |= hit[1]
-                return hit[0]
-        return self._remembered(self._bases, key, self._base, module, base)
+        return self._remembered(self._bases, (module, base), self._base, module, base)
 
     def _base(self, module: str, base: str) -> Target | None:
         return self.resolve_dotted(module, base) or self.resolve_absolute(base)
